@@ -1,0 +1,64 @@
+# Linju: `make run` to try it, `make test` to prove it. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DATABASE_URL ?= sqlite:///var/linju.db
+PYTEST_WORKERS ?= 2
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: help install run migrate demo test lint typecheck test-sqlite test-postgres bench messages clean
+
+help:
+	@echo "make run   - create .venv, install, migrate, load the demo, serve http://127.0.0.1:8000"
+	@echo "make test  - ruff, mypy, and the whole test suite on SQLite and on PostgreSQL"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@mkdir -p var
+	$(BIN)/linju migrate
+	$(BIN)/linju demo
+	$(BIN)/linju serve --host 127.0.0.1 --port 8000
+
+migrate: install
+	$(BIN)/linju migrate
+
+demo: install
+	$(BIN)/linju demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy cannot follow the editable install's import hook, so it reads the packages through a
+# folder of symbolic links that mirrors the installed `linju.*` names (docs/adr/0001).
+typecheck: install
+	@rm -rf var/typecheck && mkdir -p var/typecheck/linju
+	@for d in platform projects payments; do ln -s ../../../$$d var/typecheck/linju/$$d; done
+	cd var/typecheck && MYPYPATH=. ../../$(BIN)/mypy --config-file ../../pyproject.toml -p linju.platform -p linju.projects -p linju.payments
+
+test-sqlite: install
+	@echo "=== pytest on SQLite ==="
+	LINJU_TEST_DATABASE=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q
+
+test-postgres: install
+	@echo "=== pytest on PostgreSQL ($(PG_TEST_URL)) ==="
+	LINJU_TEST_DATABASE=postgres LINJU_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -q
+
+test: lint typecheck test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/ledger.py
+
+clean:
+	rm -rf var/typecheck .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""The application factory: the one place where the areas' routes and the shell meet."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from linju.platform import controllers as platform_controllers
+from linju.platform.db import pool_lifespan
+from linju.platform.errors import EXCEPTION_HANDLERS
+from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
+from linju.platform.resources import package_dir
+from linju.platform.settings import Settings, get_settings
+from linju.platform.templating import template_config
+from linju.projects.controllers import api as project_api
+from linju.projects.controllers import pages as project_pages
+
+
+def route_handlers() -> list[Any]:
+    """Every area's routes. An area adds its handlers to its own ROUTES list."""
+    static_dir = str(package_dir("linju.platform") / "static")
+    return [
+        *platform_controllers.ROUTES,
+        *project_pages.ROUTES,
+        *project_api.ROUTES,
+        create_static_files_router(path="/static", directories=[static_dir], name="static"),
+    ]
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    async with pool_lifespan():
+        yield
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging()
+    app = Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[_lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
+        openapi_config=OpenAPIConfig(
+            title="Linju 邻聚",
+            version="1",
+            description="Civic crowdfunding for community micro-projects, with a public ledger.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        debug=False,
+    )
+    # Outermost, around Litestar's router and exception handling, so that requests no route
+    # matches (404s) are logged and answered in the visitor's language too.
+    app.asgi_handler = request_log_middleware(
+        locale_middleware(settings.default_locale)(app.asgi_handler)
+    )
+    return app

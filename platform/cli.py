@@ -1,0 +1,110 @@
+"""The `linju` command (contract.md, "Command line").
+
+Exit codes: 0 success, 1 a check found a fault, 2 bad usage or bad input with one line on
+stderr. Settings are validated before anything else runs, and PICCOLO_CONF is set before any
+table is imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn
+
+import click
+
+from linju.platform.db import use_linju_piccolo_conf
+from linju.platform.settings import SettingsError, get_settings
+
+EXIT_FAULT = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """Bad input to a command: one line on stderr, exit 2."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"linju: {message}", err=True)
+    sys.exit(code)
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    return asyncio.run(factory())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Linju 邻聚: civic crowdfunding with a public, verifiable ledger."""
+    use_linju_piccolo_conf()
+    get_settings()  # validate every setting before any command does anything
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from linju.platform.migrate import apply_migrations
+
+    report = run_async(lambda: apply_migrations(verbose=True))
+    click.echo(report.strip() or "migrations: up to date")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Apply migrations, then serve the application."""
+    import uvicorn
+
+    from linju.platform.migrate import apply_migrations
+
+    run_async(apply_migrations)
+    uvicorn.run(
+        "linju.platform.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,  # our request log writes one structured line per request
+        log_level="info",
+    )
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo communities and projects into an empty database."""
+    from linju.platform.migrate import apply_migrations
+    from linju.projects.services.demo import load_demo
+
+    async def go() -> bool:
+        await apply_migrations()
+        return await load_demo()
+
+    loaded = run_async(go)
+    click.echo("demo: loaded" if loaded else "demo: the database is not empty; nothing changed")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turn every expected failure into one line and the contract's exit code."""
+    from linju.projects.errors import DomainError
+
+    try:
+        cli.main(args=argv, prog_name="linju", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        fail("aborted")
+    except click.ClickException as exc:
+        fail(exc.format_message().replace("\n", " "))
+    except SettingsError as exc:
+        fail(str(exc))
+    except (CommandError, DomainError) as exc:
+        fail(str(exc))
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,103 @@
+"""The database engine, its connection pool and the one way to open a write transaction.
+
+Piccolo resolves its engine lazily from PICCOLO_CONF and caches it on every table, so the
+engine is built once per process from DATABASE_URL (`linju.platform.piccolo_conf`). The two
+engines differ where it matters for money: SQLite serialises writers, so a write transaction
+must take the write lock at BEGIN (`BEGIN IMMEDIATE`) or two readers that both decide to write
+deadlock; PostgreSQL runs writers concurrently and the services lock the rows they change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+
+PICCOLO_CONF = "linju.platform.piccolo_conf"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def use_linju_piccolo_conf() -> None:
+    """Point Piccolo at our configuration before any table is imported."""
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF
+
+
+def sqlite_path(database_url: str) -> Path:
+    """`sqlite:///var/linju.db` is relative to the working directory, `sqlite:////abs` absolute."""
+    return Path(unquote(urlsplit(database_url).path[1:]))
+
+
+def engine_from_url(database_url: str) -> Engine[Any]:
+    if database_url.startswith("sqlite"):
+        path = sqlite_path(database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    return PostgresEngine(config={"dsn": database_url})
+
+
+def get_engine() -> Engine[Any]:
+    engine = engine_finder()
+    if engine is None:  # pragma: no cover - PICCOLO_CONF always defines DB
+        raise RuntimeError("Piccolo found no engine; is PICCOLO_CONF set?")
+    return engine
+
+
+def is_postgres(engine: Engine[Any] | None = None) -> bool:
+    return (engine or get_engine()).engine_type == "postgres"
+
+
+def write_transaction() -> Any:
+    """A transaction that may write. Use it for every use case that changes data."""
+    engine = get_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def start_pool(max_size: int = 20) -> bool:
+    """PostgreSQL only: without a pool every query opens a new connection.
+
+    Returns whether this call created the pool, so only its creator closes it.
+    """
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        await engine.start_connection_pool(min_size=1, max_size=max_size)
+        return True
+    return False
+
+
+async def close_pool() -> None:
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+@asynccontextmanager
+async def pool_lifespan() -> AsyncIterator[None]:
+    created = await start_pool()
+    try:
+        yield
+    finally:
+        if created:
+            await close_pool()
+
+
+async def database_is_reachable(limit_seconds: float = 3.0) -> bool:
+    """Run a real query, bounded in time, so /healthz tells the truth about the database."""
+    engine = get_engine()
+    try:
+        async with asyncio.timeout(limit_seconds):
+            await engine.run_querystring(QueryString("SELECT 1"))
+    except Exception:
+        return False
+    return True

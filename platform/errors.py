@@ -1,0 +1,125 @@
+"""Errors become answers at the edge: problem documents under /api and /webhooks, pages elsewhere.
+
+Domain errors carry English message ids; they are translated here, in the visitor's locale.
+Nothing a user does wrong may answer 500: unexpected exceptions are logged with their trace and
+answered with the 500 page, without leaking the trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from linju.platform.i18n import gettext
+from linju.platform.templating import build_environment
+from linju.projects.errors import DomainError, ValidationErrors
+
+logger = logging.getLogger("linju.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+MACHINE_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/schema")
+
+
+def wants_problem_document(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(MACHINE_PREFIXES)
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    title: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if extra:
+        body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def error_page(status: int, message: str | None = None) -> Response[str]:
+    """The error page in the visitor's language; 404 and 500 have pages of their own."""
+    name = {404: "errors/404.html", 500: "errors/500.html"}.get(status, "errors/error.html")
+    html = build_environment().get_template(name).render(status=status, message=message)
+    return Response(html, status_code=status, media_type=MediaType.HTML)
+
+
+def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return [
+        {"key": item.get("key"), "message": item.get("message"), "source": item.get("source")}
+        for item in extra
+        if isinstance(item, dict)
+    ]
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    detail = gettext(exc.message, **exc.params)
+    if wants_problem_document(request):
+        extra: dict[str, Any] = {}
+        if isinstance(exc, ValidationErrors):
+            extra["errors"] = {field: gettext(msg) for field, msg in exc.problems.items()}
+        reasons = getattr(exc, "reasons", None)
+        if reasons:
+            extra["reasons"] = [gettext(reason) for reason in reasons]
+        return problem_response(request, exc.status, detail, extra=extra)
+    return error_page(exc.status, detail)
+
+
+def handle_validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    messages = _validation_messages(exc)
+    detail = "; ".join(
+        f"{m['key']}: {m['message']}" if m.get("key") else str(m["message"]) for m in messages
+    ) or str(exc.detail)
+    if wants_problem_document(request):
+        return problem_response(request, exc.status_code, detail, extra={"errors": messages})
+    return error_page(
+        exc.status_code, gettext("The request was not understood: %(detail)s", detail=detail)
+    )
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    detail = gettext("Page not found") if isinstance(exc, NotFoundException) else str(exc.detail)
+    if wants_problem_document(request):
+        return problem_response(request, status, detail, headers=exc.headers)
+    response = error_page(status, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        extra={"request_id": request.scope.get("state", {}).get("request_id")},
+    )
+    if wants_problem_document(request):
+        return problem_response(request, 500, "Internal server error")
+    return error_page(500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,123 @@
+"""ASGI middleware: one structured log line per request with its id, and the visitor's locale."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from linju.platform import i18n
+
+request_logger = logging.getLogger("linju.request")
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def request_log_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (kept from a proxy's X-Request-ID when it is sane) and log it."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER)
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            request_logger.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+    return middleware
+
+
+def locale_middleware(default_locale: str) -> Any:
+    """Set the request's locale from the visitor's remembered choice (a cookie)."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            chosen = None
+            cookie_header = _header(scope, b"cookie")
+            if cookie_header:
+                cookies: SimpleCookie = SimpleCookie()
+                try:
+                    cookies.load(cookie_header)
+                except Exception:
+                    cookies = SimpleCookie()
+                if i18n.LOCALE_COOKIE in cookies:
+                    chosen = cookies[i18n.LOCALE_COOKIE].value
+            token = i18n.current_locale.set(i18n.normalise_locale(chosen, default_locale))
+            try:
+                await app(scope, receive, send)
+            finally:
+                i18n.current_locale.reset(token)
+
+        return middleware
+
+    return factory
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, with the request fields when the record carries them."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in self.FIELDS:
+            if hasattr(record, field):
+                payload[field] = getattr(record, field)
+        if record.exc_info:
+            payload["trace"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger("linju")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -1,0 +1,175 @@
+"""Settings from the environment and `.env`, validated once at start.
+
+A setting that is missing or malformed must stop the program with one line that names it
+(contract.md), so every check raises `SettingsError` whose message starts with the variable's name.
+Settings are a frozen dataclass behind a cached `get_settings()`: read once, never mutated.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+GATEWAYS = ("sandbox", "stripe")
+LOCALES = ("zh_CN", "en")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    base_url: str
+    secret_key: str
+    payment_gateway: str
+    sandbox_webhook_secret: str
+    stripe_api_key: str | None
+    stripe_webhook_secret: str | None
+    stripe_api_base: str | None
+    default_locale: str
+    var_dir: Path
+    max_donation_fen: int
+    secure_cookies: bool
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+
+def _read_environment(env_file: Path) -> dict[str, str]:
+    """The process environment wins over `.env`, as with every twelve-factor tool."""
+    values: dict[str, str] = {}
+    if env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def _secret_from_file(path: Path, name: str) -> str:
+    """Generate a secret once and keep it under var/, so restarts keep sessions and signatures."""
+    try:
+        if path.is_file():
+            value = path.read_text(encoding="utf-8").strip()
+            if len(value) >= 32:
+                return value
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value)
+        return value
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read or create {path}: {exc.strerror}") from exc
+
+
+def _database_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "sqlite":
+        if not parts.path or parts.path == "/":
+            raise SettingsError(
+                "DATABASE_URL: a SQLite URL needs a file path, e.g. sqlite:///var/linju.db"
+            )
+        return value
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingsError("DATABASE_URL: a PostgreSQL URL needs a host and a database name")
+        try:
+            parts.port  # noqa: B018 - parsing the port validates it
+        except ValueError as exc:
+            raise SettingsError("DATABASE_URL: the port is not a number") from exc
+        return "postgresql" + value[len(parts.scheme) :]
+    raise SettingsError("DATABASE_URL: must start with sqlite:/// or postgresql://")
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}: must be an http:// or https:// address, got {value!r}")
+    return value.rstrip("/")
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: must be a whole number of fen, got {value!r}") from exc
+    if number <= 0:
+        raise SettingsError(f"{name}: must be positive")
+    return number
+
+
+def _boolean(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}: must be true or false, got {value!r}")
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first bad one."""
+    env = _read_environment(env_file or Path(".env"))
+    var_dir = Path(env.get("LINJU_VAR_DIR", "var"))
+    database_url = _database_url(env.get("DATABASE_URL", "sqlite:///var/linju.db"))
+    base_url = _http_url("LINJU_BASE_URL", env.get("LINJU_BASE_URL", "http://127.0.0.1:8000"))
+    gateway = env.get("LINJU_PAYMENT_GATEWAY", "sandbox")
+    if gateway not in GATEWAYS:
+        raise SettingsError(f"LINJU_PAYMENT_GATEWAY: must be one of {', '.join(GATEWAYS)}")
+    locale = env.get("LINJU_DEFAULT_LOCALE", "zh_CN")
+    if locale not in LOCALES:
+        raise SettingsError(f"LINJU_DEFAULT_LOCALE: must be one of {', '.join(LOCALES)}")
+    secret_key = env.get("LINJU_SECRET_KEY") or _secret_from_file(
+        var_dir / "secret_key", "LINJU_SECRET_KEY"
+    )
+    if len(secret_key) < 32:
+        raise SettingsError("LINJU_SECRET_KEY: must be at least 32 characters")
+    sandbox_secret = env.get("LINJU_SANDBOX_WEBHOOK_SECRET") or _secret_from_file(
+        var_dir / "sandbox_webhook_secret", "LINJU_SANDBOX_WEBHOOK_SECRET"
+    )
+    stripe_key = env.get("STRIPE_API_KEY") or None
+    stripe_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
+    stripe_base = env.get("STRIPE_API_BASE") or None
+    if gateway == "stripe":
+        if not stripe_key:
+            raise SettingsError("STRIPE_API_KEY: required when LINJU_PAYMENT_GATEWAY is stripe")
+        if not stripe_secret:
+            raise SettingsError(
+                "STRIPE_WEBHOOK_SECRET: required when LINJU_PAYMENT_GATEWAY is stripe"
+            )
+    if stripe_secret and not stripe_secret.startswith("whsec_"):
+        raise SettingsError("STRIPE_WEBHOOK_SECRET: must start with whsec_")
+    if stripe_base:
+        stripe_base = _http_url("STRIPE_API_BASE", stripe_base)
+    return Settings(
+        database_url=database_url,
+        base_url=base_url,
+        secret_key=secret_key,
+        payment_gateway=gateway,
+        sandbox_webhook_secret=sandbox_secret,
+        stripe_api_key=stripe_key,
+        stripe_webhook_secret=stripe_secret,
+        stripe_api_base=stripe_base,
+        default_locale=locale,
+        var_dir=var_dir,
+        max_donation_fen=_positive_int(
+            "LINJU_MAX_DONATION_FEN", env.get("LINJU_MAX_DONATION_FEN", "5000000")
+        ),
+        secure_cookies=_boolean(
+            "LINJU_SECURE_COOKIES",
+            env.get("LINJU_SECURE_COOKIES", str(base_url.startswith("https"))),
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,84 @@
+"""The Jinja2 environment: autoescaped, with i18n and our display filters.
+
+An Environment built by hand has autoescape off unless it is turned on; every template here
+is HTML or text that shows user input, so it is on for all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
+
+from linju.platform import i18n
+from linju.platform.resources import package_dir
+from linju.projects.clock import COMMUNITY_TIMEZONE
+from linju.projects.money import Money, format_money
+
+
+def templates_dir() -> str:
+    return str(package_dir("linju.templates"))
+
+
+def _money(value: Money) -> str:
+    return format_money(value, i18n.current_locale.get())
+
+
+def _date(value: date | None, format: str = "long") -> str:
+    if value is None:
+        return ""
+    return format_date(value, format=format, locale=i18n.current_locale.get())
+
+
+def _datetime(value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(
+        value, format=format, tzinfo=COMMUNITY_TIMEZONE, locale=i18n.current_locale.get()
+    )
+
+
+def _paragraphs(text: str) -> Markup:
+    """Plain text to escaped paragraphs: blank lines split paragraphs, newlines become <br>."""
+    blocks = [block.strip() for block in text.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in block.split("\n")))
+        for block in blocks
+    )
+
+
+def _short_hash(value: str, length: int = 12) -> str:
+    return value[:length]
+
+
+@lru_cache(maxsize=1)
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates_dir()),
+        autoescape=select_autoescape(enabled_extensions=("html", "txt"), default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message, **params: i18n.gettext(message, **params),
+        ngettext=lambda s, p, n, **params: i18n.ngettext(s, p, n, **params),
+        newstyle=True,
+    )
+    env.filters.update(
+        money=_money, date=_date, datetime=_datetime, paragraphs=_paragraphs, short_hash=_short_hash
+    )
+    env.globals.update(current_locale=i18n.current_locale.get, language_tags=i18n.LANGUAGE_TAGS)
+    return env
+
+
+def template_config() -> TemplateConfig[Any]:
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment()))

@@ -1,0 +1,31 @@
+"""Piccolo app for the domain: its tables and its migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from linju.projects.tables import (
+    BudgetLine,
+    CommitteeMember,
+    Community,
+    LedgerEntry,
+    LedgerHead,
+    LedgerPosting,
+    Project,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="projects",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[
+        Community,
+        Project,
+        BudgetLine,
+        CommitteeMember,
+        LedgerHead,
+        LedgerEntry,
+        LedgerPosting,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

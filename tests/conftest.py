@@ -1,0 +1,155 @@
+"""Test set-up shared by every test: the environment first, then the database.
+
+The engine is chosen per pytest run by LINJU_TEST_DATABASE (`sqlite` or `postgres`); `make test`
+runs the whole suite once per engine. The environment is set here, before any `linju` table is
+imported, because Piccolo resolves and caches its engine on first use.
+
+Each run (and each xdist worker) gets its own database: a SQLite file in a temporary folder, or
+a uniquely named PostgreSQL database created here and dropped at the end, so runs never collide.
+Tests that touch the database use the `db` fixture, which gives them an empty, migrated database.
+Ledger tables refuse DELETE and TRUNCATE by trigger, so emptying them is done the way only a
+test may: restoring a migrated SQLite file, or truncating with triggers disabled for that one
+session (`session_replication_role = replica`, which needs the superuser the tests connect as).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+ENGINE = os.environ.get("LINJU_TEST_DATABASE", "sqlite")
+if ENGINE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"LINJU_TEST_DATABASE must be sqlite or postgres, not {ENGINE!r}")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LINJU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+RUN_DIR = Path(tempfile.mkdtemp(prefix=f"linju-test-{WORKER}-"))
+TEST_DATABASE_NAME = f"linju_test_{uuid.uuid4().hex[:12]}_{WORKER}"
+
+
+def _postgres_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+if ENGINE == "postgres":
+    DATABASE_URL = _postgres_url(TEST_DATABASE_NAME)
+else:
+    DATABASE_URL = f"sqlite:///{RUN_DIR / 'linju.db'}"
+
+os.environ.update(
+    {
+        "DATABASE_URL": DATABASE_URL,
+        "LINJU_VAR_DIR": str(RUN_DIR / "var"),
+        "LINJU_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "LINJU_SANDBOX_WEBHOOK_SECRET": "test-sandbox-webhook-secret-" + "y" * 16,
+        "LINJU_BASE_URL": "http://testserver.local",
+        "PICCOLO_CONF": "linju.platform.piccolo_conf",
+    }
+)
+for name in ("LINJU_PAYMENT_GATEWAY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
+    os.environ.pop(name, None)
+
+SQLITE_TEMPLATE = RUN_DIR / "migrated-template.db"
+
+
+async def _admin_execute(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _create_database() -> None:
+    if ENGINE == "postgres":
+        asyncio.run(_admin_execute(f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
+
+
+def _drop_database() -> None:
+    if ENGINE == "postgres":
+        asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)'))
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+async def _migrate() -> None:
+    from linju.platform.migrate import apply_migrations
+
+    await apply_migrations()
+
+
+def _user_tables() -> list[str]:
+    from piccolo.conf.apps import Finder
+
+    return [table._meta.tablename for table in Finder().get_table_classes()]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database() -> Iterator[str]:
+    """Create this run's database, migrate it once, drop it at the end."""
+    _create_database()
+    try:
+        asyncio.run(_migrate())
+        if ENGINE == "sqlite":
+            shutil.copyfile(RUN_DIR / "linju.db", SQLITE_TEMPLATE)
+        yield DATABASE_URL
+    finally:
+        _drop_database()
+
+
+async def _empty_postgres() -> None:
+    tables = ", ".join(f'"{name}"' for name in _user_tables())
+    connection = await asyncpg.connect(DATABASE_URL)
+    try:
+        await connection.execute("SET session_replication_role = replica")
+        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+def _empty_sqlite() -> None:
+    database = RUN_DIR / "linju.db"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(SQLITE_TEMPLATE, database)
+
+
+@pytest.fixture
+async def db(test_database: str) -> str:
+    """An empty, migrated database for this test.
+
+    No connection pool is opened here: a pool belongs to its event loop, and the HTTP test
+    client runs the app on a loop of its own, where the app's lifespan opens one.
+    """
+    if ENGINE == "postgres":
+        await _empty_postgres()
+    else:
+        _empty_sqlite()
+    return test_database
+
+
+@pytest.fixture
+def engine_name() -> str:
+    return ENGINE
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ENGINE == "postgres":
+        return
+    skip = pytest.mark.skip(reason="proves a PostgreSQL-only guarantee; runs in the postgres pass")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"linju test database: {ENGINE} ({DATABASE_URL})"
