@@ -61,6 +61,16 @@ def test_every_subpackage_is_listed_for_the_wheel() -> None:
             assert name in listed, f"{name} is missing from [tool.setuptools] packages"
 
 
+def test_every_packaged_folder_holds_files_git_tracks() -> None:
+    """git keeps no empty folder: a mapped folder with no tracked file breaks a fresh clone."""
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for folder in config["tool"]["setuptools"]["package-dir"].values():
+        assert any(path.startswith(f"{folder}/") for path in tracked), f"{folder}/ is not in git"
+
+
 def test_package_dir_maps_the_three_code_folders() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     mapping = config["tool"]["setuptools"]["package-dir"]

@@ -1,0 +1,113 @@
+"""The one gateway protocol every payment provider implements.
+
+The domain never imports a gateway: `payments.services` turns what a gateway reports into
+calls to the domain's donation and ledger services, and the gateway is chosen by settings
+(`LINJU_PAYMENT_GATEWAY`). Adding a provider means one new module implementing this protocol.
+
+Every write a gateway makes to a provider carries an idempotency key, and every callback is
+verified before it is believed: a gateway's `parse_webhook` raises `InvalidSignature` for
+anything it cannot verify, and returns the events the callback reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from linju.projects.money import Money
+
+
+class InvalidSignature(Exception):
+    """A callback's signature is missing, wrong or stale: nothing in it may be believed."""
+
+
+class MalformedCallback(Exception):
+    """A verified callback whose content cannot be understood."""
+
+
+class GatewayError(Exception):
+    """The provider refused a request or could not be reached."""
+
+
+class PaymentEventKind(StrEnum):
+    SUCCEEDED = "succeeded"  # the money was received
+    FAILED = "failed"  # the payment was attempted and failed
+    EXPIRED = "expired"  # the checkout was abandoned or timed out
+    REFUNDED = "refunded"  # (part of) the money went back to the donor
+    FEE = "fee"  # the processor's fee for a succeeded payment became known
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    donation_id: str
+    project_slug: str
+    project_title: str
+    amount: Money
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    customer_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """Where to send the donor, and the provider's reference for the checkout."""
+
+    provider_ref: str
+    checkout_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """Something a provider reports about one donation.
+
+    `event_id` is unique per provider event (for exactly-once handling); `amount` is what
+    moved (the paid amount, the refunded amount, or the fee).
+    """
+
+    event_id: str
+    kind: PaymentEventKind
+    donation_id: str
+    amount: Money
+    occurred_at: datetime
+    provider_ref: str = ""
+    refund_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    donation_id: str
+    provider_ref: str
+    amount: Money
+    reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    refund_ref: str
+    confirmed: bool  # True when the provider says the refund already succeeded
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    name: str
+
+    async def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        """Create a checkout for a pending donation; the donor is sent to `checkout_url`."""
+        ...
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Sequence[PaymentEvent]:
+        """Verify a callback (InvalidSignature otherwise) and return what it reports."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        """Refund (part of) a succeeded donation through the provider."""
+        ...
+
+    async def events_since(self, since: datetime) -> Sequence[PaymentEvent]:
+        """What the provider knows happened since `since`, for reconciliation."""
+        ...
