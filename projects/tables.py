@@ -33,7 +33,9 @@ class Community(Table, tablename="community"):
 class Project(Table, tablename="project"):
     id = Serial(primary_key=True)
     slug = Varchar(length=64, unique=True)
-    community = ForeignKey(references=Community, on_delete=OnDelete.restrict, index=True)
+    community = ForeignKey(
+        references=Community, on_delete=OnDelete.restrict, null=False, index=True
+    )
     title = Varchar(length=200)
     summary = Varchar(length=500, default="")
     story = Text(default="")
@@ -49,7 +51,7 @@ class Project(Table, tablename="project"):
 
 class BudgetLine(Table, tablename="budget_line"):
     id = Serial(primary_key=True)
-    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, index=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, null=False, index=True)
     title = Varchar(length=200)
     amount_fen = BigInt()
     position = Integer(default=0)
@@ -57,7 +59,7 @@ class BudgetLine(Table, tablename="budget_line"):
 
 class CommitteeMember(Table, tablename="committee_member"):
     id = Serial(primary_key=True)
-    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, index=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, null=False, index=True)
     name = Varchar(length=100)
     role = Varchar(length=16, default="member")  # "chair" or "member"
     background = Varchar(length=200, default="")
@@ -74,7 +76,7 @@ class LedgerHead(Table, tablename="ledger_head"):
     """
 
     id = Serial(primary_key=True)
-    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, unique=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, unique=True)
     seq = BigInt(default=0)
     hash = Varchar(length=64, default="0" * 64)
     currency = Varchar(length=3, default="CNY")
@@ -88,7 +90,7 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     """An appended journal entry. Never updated or deleted (triggers refuse it)."""
 
     id = Serial(primary_key=True)
-    project = ForeignKey(references=Project, on_delete=OnDelete.restrict)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False)
     seq = BigInt()
     at = Varchar(length=27)  # RFC 3339 UTC with microseconds, exactly as hashed
     kind = Varchar(length=20)
@@ -102,7 +104,7 @@ class LedgerEntry(Table, tablename="ledger_entry"):
 
 class LedgerPosting(Table, tablename="ledger_posting"):
     id = Serial(primary_key=True)
-    entry = ForeignKey(references=LedgerEntry, on_delete=OnDelete.restrict, index=True)
+    entry = ForeignKey(references=LedgerEntry, on_delete=OnDelete.restrict, null=False, index=True)
     position = Integer()
     account = Varchar(length=120)
     amount = BigInt()

@@ -54,7 +54,7 @@ class Project(Table, tablename="project", schema=None):
     )
 
 
-ID = "2026-11-23T21:09:54:873347"
+ID = "2026-11-23T21:17:03:385633"
 VERSION = "1.38.0"
 DESCRIPTION = "communities, projects, budget lines, committees and the ledger"
 
@@ -65,26 +65,19 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="CommitteeMember",
-        tablename="committee_member",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="BudgetLine",
-        tablename="budget_line",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
         class_name="Project", tablename="project", schema=None, columns=None
     )
 
     manager.add_table(
         class_name="LedgerHead",
         tablename="ledger_head",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="LedgerPosting",
+        tablename="ledger_posting",
         schema=None,
         columns=None,
     )
@@ -101,270 +94,17 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="LedgerPosting",
-        tablename="ledger_posting",
+        class_name="BudgetLine",
+        tablename="budget_line",
         schema=None,
         columns=None,
     )
 
-    manager.add_column(
-        table_class_name="CommitteeMember",
+    manager.add_table(
+        class_name="CommitteeMember",
         tablename="committee_member",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
         schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="project",
-        db_column_name="project",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Project,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="role",
-        db_column_name="role",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "member",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="background",
-        db_column_name="background",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="account_id",
-        db_column_name="account_id",
-        column_class_name="BigInt",
-        column_class=BigInt,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CommitteeMember",
-        tablename="committee_member",
-        column_name="position",
-        db_column_name="position",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BudgetLine",
-        tablename="budget_line",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="Serial",
-        column_class=Serial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BudgetLine",
-        tablename="budget_line",
-        column_name="project",
-        db_column_name="project",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Project,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BudgetLine",
-        tablename="budget_line",
-        column_name="title",
-        db_column_name="title",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BudgetLine",
-        tablename="budget_line",
-        column_name="amount_fen",
-        db_column_name="amount_fen",
-        column_class_name="BigInt",
-        column_class=BigInt,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="BudgetLine",
-        tablename="budget_line",
-        column_name="position",
-        db_column_name="position",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
+        columns=None,
     )
 
     manager.add_column(
@@ -421,7 +161,7 @@ async def forwards():
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": True,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": True,
@@ -701,7 +441,7 @@ async def forwards():
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": True,
+            "null": False,
             "primary_key": False,
             "unique": True,
             "index": False,
@@ -863,6 +603,136 @@ async def forwards():
     )
 
     manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="entry",
+        db_column_name="entry",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": LedgerEntry,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="position",
+        db_column_name="position",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="account",
+        db_column_name="account",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 120,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="amount",
+        db_column_name="amount",
+        column_class_name="BigInt",
+        column_class=BigInt,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LedgerPosting",
+        tablename="ledger_posting",
+        column_name="currency",
+        db_column_name="currency",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 3,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
         table_class_name="LedgerEntry",
         tablename="ledger_entry",
         column_name="id",
@@ -894,7 +764,7 @@ async def forwards():
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": True,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1231,8 +1101,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
+        table_class_name="BudgetLine",
+        tablename="budget_line",
         column_name="id",
         db_column_name="id",
         column_class_name="Serial",
@@ -1251,18 +1121,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
-        column_name="entry",
-        db_column_name="entry",
+        table_class_name="BudgetLine",
+        tablename="budget_line",
+        column_name="project",
+        db_column_name="project",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": LedgerEntry,
-            "on_delete": OnDelete.restrict,
+            "references": Project,
+            "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": True,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": True,
@@ -1275,8 +1145,51 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
+        table_class_name="BudgetLine",
+        tablename="budget_line",
+        column_name="title",
+        db_column_name="title",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BudgetLine",
+        tablename="budget_line",
+        column_name="amount_fen",
+        db_column_name="amount_fen",
+        column_class_name="BigInt",
+        column_class=BigInt,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BudgetLine",
+        tablename="budget_line",
         column_name="position",
         db_column_name="position",
         column_class_name="Integer",
@@ -1296,14 +1209,58 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
-        column_name="account",
-        db_column_name="account",
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="project",
+        db_column_name="project",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Project,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="name",
+        db_column_name="name",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 120,
+            "length": 100,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -1318,15 +1275,59 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
-        column_name="amount",
-        db_column_name="amount",
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="role",
+        db_column_name="role",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "member",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="background",
+        db_column_name="background",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="account_id",
+        db_column_name="account_id",
         column_class_name="BigInt",
         column_class=BigInt,
         params={
-            "default": 0,
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -1339,15 +1340,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="LedgerPosting",
-        tablename="ledger_posting",
-        column_name="currency",
-        db_column_name="currency",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="CommitteeMember",
+        tablename="committee_member",
+        column_name="position",
+        db_column_name="position",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "length": 3,
-            "default": "",
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
