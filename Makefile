@@ -43,9 +43,11 @@ lint: install
 # mypy cannot follow the editable install's import hook, so it reads the packages through a
 # folder of symbolic links that mirrors the installed `linju.*` names (docs/adr/0001).
 typecheck: install
-	@rm -rf var/typecheck && mkdir -p var/typecheck/linju
-	@for d in platform projects payments; do ln -s ../../../$$d var/typecheck/linju/$$d; done
-	cd var/typecheck && MYPYPATH=. ../../$(BIN)/mypy --config-file ../../pyproject.toml -p linju.platform -p linju.projects -p linju.payments
+	@mkdir -p var && d=$$(mktemp -d "$$PWD/var/typecheck.XXXXXX") && mkdir "$$d/linju" && \
+	for p in platform projects payments; do ln -s "$$PWD/$$p" "$$d/linju/$$p"; done && \
+	(cd "$$d" && MYPYPATH=. "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/pyproject.toml" \
+		--cache-dir "$(CURDIR)/.mypy_cache" -p linju.platform -p linju.projects -p linju.payments); \
+	status=$$?; rm -rf "$$d"; exit $$status
 
 test-sqlite: install
 	@echo "=== pytest on SQLite ==="
@@ -61,4 +63,4 @@ bench: install
 	$(BIN)/python bench/ledger.py
 
 clean:
-	rm -rf var/typecheck .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/typecheck.* .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import get
@@ -21,6 +22,12 @@ STATUS_ORDER = (
     ProjectStatus.COMPLETED,
     ProjectStatus.CANCELLED,
 )
+
+
+# Each feature area that shows a section on the project page adds one loader here: it gets the
+# project and returns the extra context its partial template (templates/projects/_*.html) needs.
+SectionLoader = Callable[[queries.ProjectDetail], Awaitable[dict[str, Any]]]
+PROJECT_SECTION_LOADERS: list[SectionLoader] = []
 
 
 def _by_status(projects: list[queries.ProjectSummary]) -> OrderedDict[str, list[Any]]:
@@ -56,17 +63,15 @@ async def community_page(slug: FromPath[str]) -> Template:
 async def project_page(slug: FromPath[str]) -> Template:
     project = await queries.get_project(slug)
     summary = project.summary
-    return Template(
-        "pages/project.html",
-        context={
-            "project": project,
-            "p": summary,
-            "days_left": days_left(summary.deadline, local_today()),
-            "takes_donations": takes_donations(
-                summary.status, project.accepts_donations_when_funded
-            ),
-        },
-    )
+    context: dict[str, Any] = {
+        "project": project,
+        "p": summary,
+        "days_left": days_left(summary.deadline, local_today()),
+        "takes_donations": takes_donations(summary.status, project.accepts_donations_when_funded),
+    }
+    for load_section in PROJECT_SECTION_LOADERS:
+        context.update(await load_section(project))
+    return Template("pages/project.html", context=context)
 
 
 ROUTES: list[Any] = [home, community_page, project_page]
