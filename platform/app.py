@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -33,6 +34,23 @@ def route_handlers() -> list[Any]:
     ]
 
 
+# Paths that never carry a browser session: providers' webhooks (verified by signature) and the
+# JSON API, which residents and other programs call without cookies. Every HTML form is covered.
+CSRF_EXEMPT_PATHS = ["^/webhooks/", "^/api/"]
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Double-submit CSRF tokens on every form; templates render `{{ csrf_input }}` in each form."""
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="linju_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=CSRF_EXEMPT_PATHS,
+    )
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     async with pool_lifespan():
@@ -46,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        csrf_config=csrf_config(settings),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Linju 邻聚",

@@ -11,7 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
@@ -57,6 +58,16 @@ def _short_hash(value: str, length: int = 12) -> str:
     return value[:length]
 
 
+@pass_context
+def _csrf_field(context: Context) -> Markup:
+    """The hidden CSRF input for a form: `{{ csrf_field() }}` inside every <form method="post">.
+
+    Litestar puts the ready-made input in the context as a plain string; it is our own markup
+    (no user input), so it is emitted as-is rather than escaped.
+    """
+    return Markup(context.get("csrf_input", ""))  # noqa: S704 - Litestar's own hidden input
+
+
 @lru_cache(maxsize=1)
 def build_environment() -> Environment:
     env = Environment(
@@ -76,7 +87,11 @@ def build_environment() -> Environment:
     env.filters.update(
         money=_money, date=_date, datetime=_datetime, paragraphs=_paragraphs, short_hash=_short_hash
     )
-    env.globals.update(current_locale=i18n.current_locale.get, language_tags=i18n.LANGUAGE_TAGS)
+    env.globals.update(
+        current_locale=i18n.current_locale.get,
+        language_tags=i18n.LANGUAGE_TAGS,
+        csrf_field=_csrf_field,
+    )
     return env
 
 
