@@ -45,8 +45,10 @@ lint: install
 typecheck: install
 	@mkdir -p var && d=$$(mktemp -d "$$PWD/var/typecheck.XXXXXX") && mkdir "$$d/linju" && \
 	for p in platform projects payments; do ln -s "$$PWD/$$p" "$$d/linju/$$p"; done && \
+	ln -s "$$PWD/tests" "$$d/tests" && ln -s "$$PWD/bench" "$$d/bench" && \
 	(cd "$$d" && MYPYPATH=. "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/pyproject.toml" \
-		--cache-dir "$(CURDIR)/.mypy_cache" -p linju.platform -p linju.projects -p linju.payments); \
+		--cache-dir "$(CURDIR)/.mypy_cache" -p linju.platform -p linju.projects -p linju.payments \
+		-p tests $$(ls bench/*.py 2>/dev/null)); \
 	status=$$?; rm -rf "$$d"; exit $$status
 
 test-sqlite: install

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from piccolo.engine.finder import engine_finder
 from piccolo.querystring import QueryString
 
+from linju.platform.db import get_engine
 from linju.projects import queries
 from linju.projects.errors import NotFound
 from linju.projects.ledger import (
@@ -169,7 +169,7 @@ async def test_a_new_project_starts_at_the_genesis_head(project: str) -> None:
 )
 async def test_the_database_refuses_to_rewrite_history(project: str, statement: str) -> None:
     await append(SLUG, donation(100, "x"))
-    engine = engine_finder()
+    engine = get_engine()
     with pytest.raises(Exception, match=r"append-only|below zero|check constraint|violates"):
         await engine.run_querystring(QueryString(statement))
     assert await LedgerEntry.count() > 0
@@ -179,6 +179,6 @@ async def test_the_database_refuses_to_rewrite_history(project: str, statement: 
 @pytest.mark.parametrize("table", ["ledger_entry", "ledger_posting"])
 async def test_postgres_refuses_truncate(project: str, table: str) -> None:
     await append(SLUG, donation(100, "x"))
-    engine = engine_finder()
+    engine = get_engine()
     with pytest.raises(Exception, match="append-only"):
         await engine.run_querystring(QueryString(f"TRUNCATE {table} CASCADE"))

@@ -162,7 +162,7 @@ def test_a_balanced_event_is_valid() -> None:
         ((Posting("fund:p", 100),), "two or more postings"),
         ((Posting("fund:p", 100), Posting("donors:online", -99)), "sum to zero"),
         ((Posting("fund:p", 1.5), Posting("donors:online", -1.5)), "whole numbers"),  # type: ignore[arg-type]
-        ((Posting("fund:p", True), Posting("donors:online", -1)), "whole numbers"),  # type: ignore[arg-type]
+        ((Posting("fund:p", True), Posting("donors:online", -1)), "whole numbers"),
         ((Posting("fund:p", 0), Posting("donors:online", 0)), "zero moves nothing"),
         ((Posting("fund:p", 100), Posting("cash", -100)), "Unknown ledger account"),
         ((Posting("fund:q", 100), Posting("donors:online", -100)), "own project's fund"),
