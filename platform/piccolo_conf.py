@@ -13,5 +13,6 @@ DB = engine_from_url(get_settings().database_url)
 APP_REGISTRY = AppRegistry(
     apps=[
         "linju.projects.piccolo_app",
+        "linju.projects.spending.piccolo_app",
     ]
 )

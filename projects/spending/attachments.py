@@ -1,0 +1,103 @@
+"""Attachment rows: store the checked files first, then name them in the use case's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from linju.projects.clock import utc_now
+from linju.projects.spending import files
+from linju.projects.spending.files import AttachmentUpload, StoredFile
+from linju.projects.spending.tables import Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    label: str
+    original_name: str
+    original: StoredFile
+    public: StoredFile | None
+
+
+def store_uploads(uploads: Sequence[AttachmentUpload]) -> list[StoredUpload]:
+    """Check every file, then write them all; a bad file stops everything before any write."""
+    for upload in uploads:
+        files.check(upload)
+    stored: list[StoredUpload] = []
+    for upload in uploads:
+        original = files.store(upload.original.data, "private")
+        public: StoredFile | None = None
+        if upload.redacted is not None:
+            public = files.store(upload.redacted.data, "public")
+        elif upload.publish_original:
+            public = files.store(upload.original.data, "public")
+        stored.append(
+            StoredUpload(
+                upload.label.strip()[:200], upload.original.filename[:200], original, public
+            )
+        )
+    return stored
+
+
+def discard_uploads(stored: Sequence[StoredUpload]) -> None:
+    """Remove files whose use case did not happen (refused, or already done by another request)."""
+    for item in stored:
+        files.discard(item.original.path)
+        if item.public is not None:
+            files.discard(item.public.path)
+
+
+async def insert_attachments(
+    project_id: int, owner_kind: str, owner_id: int, stored: Sequence[StoredUpload]
+) -> None:
+    if not stored:
+        return
+    now = utc_now()
+    await Attachment.insert(
+        *[
+            Attachment(
+                public_id=secrets.token_urlsafe(12),
+                project=project_id,
+                owner_kind=owner_kind,
+                owner_id=owner_id,
+                label=item.label,
+                original_name=item.original_name,
+                content_type=item.original.content_type,
+                size=item.original.size,
+                sha256=item.original.sha256,
+                private_path=item.original.path,
+                public_path=item.public.path if item.public else "",
+                public_content_type=item.public.content_type if item.public else "",
+                public_sha256=item.public.sha256 if item.public else "",
+                position=index,
+                created_at=now,
+            )
+            for index, item in enumerate(stored)
+        ]
+    )
+
+
+async def attachments_of(project_id: int) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """A project's attachments by (owner kind, owner id), for pages."""
+    rows = (
+        await Attachment.select(
+            Attachment.public_id,
+            Attachment.owner_kind,
+            Attachment.owner_id,
+            Attachment.label,
+            Attachment.content_type,
+            Attachment.size,
+            Attachment.sha256,
+            Attachment.public_path,
+            Attachment.public_content_type,
+        )
+        .where(Attachment.project == project_id)
+        .order_by(Attachment.id)
+    )
+    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        row["is_public"] = bool(row["public_path"])
+        grouped.setdefault((row["owner_kind"], int(row["owner_id"])), []).append(row)
+    return grouped

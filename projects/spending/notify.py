@@ -1,0 +1,66 @@
+"""Telling committee members that a decision awaits them, through the accounts area's mailer.
+
+Mail goes out after the proposal is committed; a mail that cannot be sent is logged and never
+undoes the proposal (the member's page lists what awaits them whatever the mail did).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from linju.platform.accounts.mailer import Mail, get_mailer
+from linju.platform.accounts.tables import Account
+from linju.platform.i18n import translate_in
+from linju.platform.settings import get_settings
+from linju.projects.spending.tables import Expenditure
+from linju.projects.tables import CommitteeMember
+
+logger = logging.getLogger("linju.spending")
+
+
+async def _member_addresses(project_id: int, exclude_names: set[str]) -> list[str]:
+    seats = await CommitteeMember.select(CommitteeMember.name, CommitteeMember.account_id).where(
+        (CommitteeMember.project == project_id) & CommitteeMember.account_id.is_not_null()
+    )
+    ids = [s["account_id"] for s in seats if s["name"] not in exclude_names]
+    if not ids:
+        return []
+    rows = await Account.select(Account.email).where(
+        Account.id.is_in(ids) & (Account.is_active == True)  # noqa: E712 - Piccolo's operator
+    )
+    return [r["email"] for r in rows]
+
+
+async def proposal_awaits(slug: str, public_id: str) -> None:
+    row = (
+        await Expenditure.select(
+            Expenditure.project,
+            Expenditure.payee,
+            Expenditure.purpose,
+            Expenditure.proposer_name,
+            Expenditure.project.title.as_alias("title"),
+        )
+        .where(Expenditure.public_id == public_id)
+        .first()
+    )
+    if row is None:
+        return
+    link = f"{get_settings().base_url}/committee"
+    subject = translate_in(
+        "zh_CN", "An expenditure for %(project)s awaits your decision", project=row["title"]
+    )
+    body = translate_in(
+        "zh_CN",
+        "%(proposer)s proposes to pay %(payee)s for %(purpose)s.\nReview it and decide: %(link)s",
+        proposer=row["proposer_name"],
+        payee=row["payee"],
+        purpose=row["purpose"],
+        link=link,
+    )
+    addresses = await _member_addresses(row["project"], {row["proposer_name"], row["payee"]})
+    mailer = get_mailer()
+    for address in addresses:
+        try:
+            await mailer.send(Mail(to=address, subject=subject, body=body))
+        except Exception:  # a mail failure must not undo the proposal
+            logger.exception("could not tell %s about expenditure %s", address, public_id)

@@ -1,0 +1,244 @@
+"""The read side of spending: what the project page, the committee's page and the secretary's
+pages show. No writes here; figures come from the expenditures and the ledger head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from linju.projects.errors import N_, NotFound
+from linju.projects.money import Money
+from linju.projects.services.committee import decisions_on, seats
+from linju.projects.services.expenditures import fund_figures, line_figures
+from linju.projects.spending.attachments import attachments_of
+from linju.projects.spending.rules import ExpenditureStatus, SubjectKind, quorum
+from linju.projects.spending.tables import Expenditure, Motion
+from linju.projects.tables import BudgetLine, LedgerHead, Project
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    member_id: int
+    name: str
+    approve: bool
+    reason: str
+    at: datetime
+    head_seq: int
+    head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    public_id: str
+    label: str
+    content_type: str
+    size: int
+    sha256: str  # of the original, always shown
+    is_public: bool
+    public_content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    id: int
+    title: str
+    plan: Money
+    spent: Money
+    approved: Money
+
+    @property
+    def remaining(self) -> Money:
+        return self.plan - self.spent - self.approved
+
+
+@dataclass(frozen=True, slots=True)
+class ExpenditureView:
+    public_id: str
+    line_id: int
+    line_title: str
+    payee: str
+    purpose: str
+    amount: Money
+    justification: str
+    status: ExpenditureStatus
+    proposer_name: str
+    proposed_at: datetime
+    decided_at: datetime | None
+    paid_on: date | None
+    payment_method: str
+    ledger_seq: int | None
+    withdrawal_reason: str
+    decisions: list[DecisionView]
+    attachments: list[AttachmentView]
+    proofs: list[AttachmentView]
+
+    @property
+    def approvals(self) -> int:
+        return sum(1 for d in self.decisions if d.approve)
+
+    @property
+    def rejections(self) -> int:
+        return sum(1 for d in self.decisions if not d.approve)
+
+
+@dataclass(frozen=True, slots=True)
+class MotionView:
+    id: int
+    kind: SubjectKind
+    status: str
+    summary: str
+    leftover_choice: str
+    follow_up: str
+    filed_by_name: str
+    filed_at: datetime
+    decided_at: datetime | None
+    head_seq: int
+    head_hash: str
+    decisions: list[DecisionView]
+    attachments: list[AttachmentView]
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingView:
+    project_id: int
+    slug: str
+    currency: str
+    balance: Money
+    approved_unpaid: Money
+    available: Money
+    committee_size: int
+    quorum: int
+    lines: list[LineView]
+    expenditures: list[ExpenditureView]
+    motions: list[MotionView] = field(default_factory=list)
+
+    def line(self, line_id: int) -> LineView | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+def _attachment(row: dict[str, Any]) -> AttachmentView:
+    return AttachmentView(
+        public_id=row["public_id"],
+        label=row["label"],
+        content_type=row["content_type"],
+        size=int(row["size"]),
+        sha256=row["sha256"],
+        is_public=bool(row["is_public"]),
+        public_content_type=row["public_content_type"],
+    )
+
+
+async def _decisions(kind: SubjectKind, subject_id: int) -> list[DecisionView]:
+    return [
+        DecisionView(
+            member_id=int(d["member"]),
+            name=d["member_name"],
+            approve=bool(d["approve"]),
+            reason=d["reason"],
+            at=d["decided_at"],
+            head_seq=int(d["head_seq"]),
+            head_hash=d["head_hash"],
+        )
+        for d in await decisions_on(kind, subject_id)
+    ]
+
+
+async def spending_view(slug: str) -> SpendingView:
+    """Everything public about a project's spending, in one object."""
+    project = await Project.select(Project.id, Project.currency).where(Project.slug == slug).first()
+    if project is None:
+        raise NotFound(N_("No project %(slug)s"), slug=slug)
+    project_id, currency = int(project["id"]), project["currency"]
+    head = (
+        await LedgerHead.select(LedgerHead.balance_fen)
+        .where(LedgerHead.project == project_id)
+        .first()
+    )
+    fund = await fund_figures(project_id, int(head["balance_fen"]) if head else 0)
+    figures = await line_figures(project_id)
+    titles = {
+        int(r["id"]): r["title"]
+        for r in await BudgetLine.select(BudgetLine.id, BudgetLine.title)
+        .where(BudgetLine.project == project_id)
+        .order_by(BudgetLine.position)
+    }
+    files = await attachments_of(project_id)
+    lines = [
+        LineView(
+            id=line_id,
+            title=title,
+            plan=Money(figures[line_id].plan, currency),
+            spent=Money(figures[line_id].spent, currency),
+            approved=Money(figures[line_id].approved, currency),
+        )
+        for line_id, title in titles.items()
+    ]
+    rows = (
+        await Expenditure.select()
+        .where(Expenditure.project == project_id)
+        .order_by(Expenditure.id, ascending=False)
+    )
+    expenditures = [
+        ExpenditureView(
+            public_id=r["public_id"],
+            line_id=int(r["budget_line"]),
+            line_title=titles.get(int(r["budget_line"]), ""),
+            payee=r["payee"],
+            purpose=r["purpose"],
+            amount=Money(int(r["amount_fen"]), r["currency"]),
+            justification=r["justification"],
+            status=ExpenditureStatus(r["status"]),
+            proposer_name=r["proposer_name"],
+            proposed_at=r["proposed_at"],
+            decided_at=r["decided_at"],
+            paid_on=r["paid_on"],
+            payment_method=r["payment_method"],
+            ledger_seq=r["ledger_seq"],
+            withdrawal_reason=r["withdrawal_reason"],
+            decisions=await _decisions(SubjectKind.EXPENDITURE, int(r["id"])),
+            attachments=[_attachment(a) for a in files.get(("expenditure", int(r["id"])), [])],
+            proofs=[_attachment(a) for a in files.get(("payment", int(r["id"])), [])],
+        )
+        for r in rows
+    ]
+    motions = [
+        MotionView(
+            id=int(m["id"]),
+            kind=SubjectKind(m["kind"]),
+            status=m["status"],
+            summary=m["summary"],
+            leftover_choice=m["leftover_choice"],
+            follow_up=m["follow_up"],
+            filed_by_name=m["filed_by_name"],
+            filed_at=m["filed_at"],
+            decided_at=m["decided_at"],
+            head_seq=int(m["head_seq"]),
+            head_hash=m["head_hash"],
+            decisions=await _decisions(SubjectKind(m["kind"]), int(m["id"])),
+            attachments=[_attachment(a) for a in files.get((m["kind"], int(m["id"])), [])],
+        )
+        for m in await Motion.select()
+        .where(Motion.project == project_id)
+        .order_by(Motion.id, ascending=False)
+    ]
+    size = len(await seats(project_id))
+    return SpendingView(
+        project_id=project_id,
+        slug=slug,
+        currency=currency,
+        balance=Money(fund.balance, currency),
+        approved_unpaid=Money(fund.approved_unpaid, currency),
+        available=Money(fund.available, currency),
+        committee_size=size,
+        quorum=quorum(size) if size else 0,
+        lines=lines,
+        expenditures=expenditures,
+        motions=motions,
+    )
+
+
+async def project_section(project: Any) -> dict[str, Any]:
+    """The loader for templates/projects/_spending.html on the project page."""
+    return {"spending": await spending_view(project.summary.slug)}
