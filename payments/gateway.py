@@ -6,7 +6,9 @@ calls to the domain's donation and ledger services, and the gateway is chosen by
 
 Every write a gateway makes to a provider carries an idempotency key, and every callback is
 verified before it is believed: a gateway's `parse_webhook` raises `InvalidSignature` for
-anything it cannot verify, and returns the events the callback reports.
+anything it cannot verify, and returns the events the callback reports. A gateway gives each
+PaymentEvent an `event_id` unique across its events (a provider event that reports a payment
+and its fee becomes two PaymentEvents with two ids), so each is applied exactly once.
 """
 
 from __future__ import annotations
@@ -100,8 +102,14 @@ class PaymentGateway(Protocol):
         """Create a checkout for a pending donation; the donor is sent to `checkout_url`."""
         ...
 
-    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Sequence[PaymentEvent]:
-        """Verify a callback (InvalidSignature otherwise) and return what it reports."""
+    async def parse_webhook(
+        self, body: bytes, headers: Mapping[str, str]
+    ) -> Sequence[PaymentEvent]:
+        """Verify a callback (InvalidSignature otherwise) and return what it reports.
+
+        Async because a report may need a question back to the provider before it is complete
+        (Stripe's fee is on the charge's balance transaction, not in the event).
+        """
         ...
 
     async def refund(self, request: RefundRequest) -> RefundResult:

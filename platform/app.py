@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from linju.payments import controllers as payment_controllers
+from linju.payments import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
@@ -21,6 +23,7 @@ from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
 from linju.projects.controllers import pages as project_pages
+from linju.projects.donations import controllers as donation_controllers
 
 
 def route_handlers() -> list[Any]:
@@ -30,6 +33,9 @@ def route_handlers() -> list[Any]:
         *platform_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *donation_controllers.ROUTES,
+        *payment_controllers.ROUTES,
+        *payment_webhooks.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 

@@ -1,0 +1,15 @@
+"""Piccolo app for the payment adapter (docs/adr/0005): processed events, the sandbox's records."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from linju.payments.tables import ProcessedEvent, SandboxRefund, SandboxSession
+
+APP_CONFIG = AppConfig(
+    app_name="payments",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[ProcessedEvent, SandboxSession, SandboxRefund],
+    migration_dependencies=[],
+    commands=[],
+)

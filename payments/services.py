@@ -1,0 +1,168 @@
+"""The payment adapter's use cases: the only place where gateways and the domain meet.
+
+`begin_donation` creates the pending donation and its checkout; `apply_events` turns what a
+gateway reports (from a webhook or from reconciliation, the same code path) into the domain's
+calls; `refund_donation` asks the provider and records its answer. Each reported event is
+applied in ONE write transaction with its record in ProcessedEvent: the donation's row is
+locked first, so concurrent deliveries of one event queue behind each other and all but the
+first find it processed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linju.payments.gateway import (
+    CheckoutRequest,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentGateway,
+    RefundRequest,
+)
+from linju.payments.registry import configured_gateway, gateway_named
+from linju.payments.tables import ProcessedEvent
+from linju.platform.db import write_transaction
+from linju.platform.settings import get_settings
+from linju.projects.clock import utc_now
+from linju.projects.donations.rules import DonationInput, ProviderOutcome
+from linju.projects.services import donations
+from linju.projects.services.donations import DonationView
+
+logger = logging.getLogger("linju.payments")
+
+OUTCOMES = {
+    PaymentEventKind.SUCCEEDED: ProviderOutcome.SUCCEEDED,
+    PaymentEventKind.FAILED: ProviderOutcome.FAILED,
+    PaymentEventKind.EXPIRED: ProviderOutcome.EXPIRED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    donation: DonationView
+    checkout_url: str
+
+
+async def begin_donation(
+    project_slug: str, data: DonationInput, gateway: PaymentGateway | None = None
+) -> Started:
+    """A pending donation and the provider's checkout the donor is sent to."""
+    settings = get_settings()
+    gateway = gateway or configured_gateway(settings)
+    donation = await donations.create_donation(
+        project_slug, data, gateway.name, settings.max_donation_fen
+    )
+    receipt = f"{settings.base_url}/donations/{donation.id}"
+    checkout = await gateway.start_checkout(
+        CheckoutRequest(
+            donation_id=donation.id,
+            project_slug=donation.project_slug,
+            project_title=donation.project_title,
+            amount=donation.amount,
+            success_url=receipt,
+            cancel_url=receipt,
+            idempotency_key=f"checkout:{donation.id}",
+            customer_email=data.email or None,
+        )
+    )
+    await donations.record_checkout(donation.id, checkout.provider_ref, checkout.checkout_url)
+    return Started(donation, checkout.checkout_url)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    event_id: str
+    donation_id: str
+    outcome: str  # "applied", "no-op" or "duplicate"
+
+
+async def apply_event(gateway_name: str, event: PaymentEvent) -> Applied:
+    """Apply one reported event exactly once (see the module docstring)."""
+    async with write_transaction():
+        await donations.lock_for_gateway(event.donation_id, gateway_name)
+        seen = (
+            await ProcessedEvent.select(ProcessedEvent.id)
+            .where(ProcessedEvent.event_id == event.event_id)
+            .first()
+        )
+        if seen is not None:
+            return Applied(event.event_id, event.donation_id, "duplicate")
+        if event.kind in OUTCOMES:
+            result = await donations.apply_outcome(
+                event.donation_id, OUTCOMES[event.kind], event.amount
+            )
+        elif event.kind is PaymentEventKind.FEE:
+            result = await donations.record_fee(event.donation_id, event.amount)
+        else:
+            result = await donations.record_refund(
+                event.donation_id, event.refund_ref or event.event_id, event.amount
+            )
+        outcome = "applied" if result.changed else "no-op"
+        await ProcessedEvent.insert(
+            ProcessedEvent(
+                gateway=gateway_name,
+                event_id=event.event_id,
+                kind=event.kind.value,
+                donation_id=event.donation_id,
+                outcome=outcome,
+                processed_at=utc_now(),
+            )
+        )
+    return Applied(event.event_id, event.donation_id, outcome)
+
+
+async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> list[Applied]:
+    results = []
+    for event in events:
+        applied = await apply_event(gateway_name, event)
+        logger.info(
+            "payment event %s (%s) for %s: %s",
+            event.event_id,
+            event.kind.value,
+            event.donation_id,
+            applied.outcome,
+        )
+        results.append(applied)
+    return results
+
+
+async def refund_donation(donation_id: str, amount_fen: int, reason: str, actor: str) -> str:
+    """Refund (part of) a confirmed donation through its gateway; returns the refund's id.
+
+    The request to the provider carries the idempotency key `refund:<refund id>`, so a retried
+    call never refunds twice; the ledger's `refund` entry posts once the provider confirms
+    (here when it confirms at once, otherwise when its webhook arrives).
+    """
+    donation = await donations.get_donation(donation_id)
+    gateway = gateway_named(donation.gateway)
+    plan = await donations.request_refund(donation_id, amount_fen, reason, actor)
+    try:
+        result = await gateway.refund(
+            RefundRequest(
+                donation_id=donation_id,
+                provider_ref=plan.provider_ref,
+                amount=plan.amount,
+                reason=plan.reason,
+                idempotency_key=f"refund:{plan.refund_id}",
+            )
+        )
+    except Exception:
+        await donations.refund_failed(plan.refund_id)
+        raise
+    await donations.attach_refund_ref(plan.refund_id, result.refund_ref)
+    if result.confirmed:
+        await apply_event(
+            gateway.name,
+            PaymentEvent(
+                event_id=f"refund-confirmed:{result.refund_ref}",
+                kind=PaymentEventKind.REFUNDED,
+                donation_id=donation_id,
+                amount=plan.amount,
+                occurred_at=utc_now(),
+                provider_ref=plan.provider_ref,
+                refund_ref=result.refund_ref,
+            ),
+        )
+    return plan.refund_id

@@ -1,0 +1,130 @@
+"""Reading donations: the receipt page, the donation API, and the project page's sections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from linju.platform.settings import get_settings
+from linju.projects import ledger, queries
+from linju.projects.donations.rules import (
+    ANONYMOUS_NAME,
+    MAX_DISPLAY_NAME_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    PRESET_AMOUNTS_FEN,
+    DonationStatus,
+)
+from linju.projects.money import Money
+from linju.projects.services import donations
+
+
+class AmountOut(msgspec.Struct):
+    amount: int
+    currency: str
+
+
+class LedgerRefOut(msgspec.Struct):
+    seq: int
+    kind: str
+    hash: str
+    url: str
+
+
+class DonationOut(msgspec.Struct):
+    id: str
+    project: str
+    status: str
+    amount: AmountOut
+    refunded: AmountOut
+    display_name: str
+    message: str
+    created_at: str
+    confirmed_at: str | None
+    ledger_entry: LedgerRefOut | None
+    receipt_url: str
+
+
+def _amount(money: Money) -> AmountOut:
+    return AmountOut(amount=money.amount, currency=money.currency)
+
+
+async def _ledger_entry(view: donations.DonationView) -> dict[str, Any] | None:
+    if view.ledger_seq is None:
+        return None
+    return await ledger.entry_by_seq(view.project_slug, view.ledger_seq)
+
+
+def _entry_url(slug: str, seq: int) -> str:
+    return f"/api/v1/projects/{slug}/ledger/{seq}"
+
+
+@get(
+    "/api/v1/donations/{donation_id:str}",
+    tags=["donations"],
+    summary="One donation by its unguessable id (for its receipt)",
+)
+async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
+    view = await donations.get_donation(donation_id)
+    entry = await _ledger_entry(view)
+    return DonationOut(
+        id=view.id,
+        project=view.project_slug,
+        status=view.status.value,
+        amount=_amount(view.amount),
+        refunded=_amount(view.refunded),
+        display_name=view.public_name,
+        message=view.message,
+        created_at=view.created_at.isoformat(),
+        confirmed_at=view.confirmed_at.isoformat() if view.confirmed_at else None,
+        ledger_entry=LedgerRefOut(
+            seq=entry["seq"],
+            kind=entry["kind"],
+            hash=entry["hash"],
+            url=_entry_url(view.project_slug, entry["seq"]),
+        )
+        if entry
+        else None,
+        receipt_url=f"{get_settings().base_url}/donations/{view.id}",
+    )
+
+
+@get(
+    "/donations/{donation_id:str}",
+    name="donation-receipt",
+    tags=["pages"],
+    summary="A donation's receipt: waits for the confirmation, then shows the ledger entry",
+)
+async def receipt_page(donation_id: FromPath[str]) -> Template:
+    view = await donations.get_donation(donation_id)
+    entry = await _ledger_entry(view)
+    return Template(
+        "donations/receipt.html",
+        context={
+            "donation": view,
+            "entry": entry,
+            "entry_url": _entry_url(view.project_slug, entry["seq"]) if entry else None,
+            "waiting": view.status is DonationStatus.PENDING,
+        },
+    )
+
+
+async def donation_sections(project: queries.ProjectDetail) -> dict[str, Any]:
+    """The project page's donate form (empty) and donor wall (PROJECT_SECTION_LOADERS)."""
+    return {
+        "donate_form": {"values": {"amount_choice": str(PRESET_AMOUNTS_FEN[1])}, "errors": {}},
+        "donate_presets": [Money(fen) for fen in PRESET_AMOUNTS_FEN],
+        "donate_limits": {
+            "max": Money(get_settings().max_donation_fen),
+            "name": MAX_DISPLAY_NAME_LENGTH,
+            "message": MAX_MESSAGE_LENGTH,
+        },
+        "donor_wall": await donations.recent_donations(project.summary.slug),
+        "anonymous_name": ANONYMOUS_NAME,
+    }
+
+
+ROUTES: list[Any] = [get_donation_api, receipt_page]

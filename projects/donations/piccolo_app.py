@@ -1,0 +1,15 @@
+"""Piccolo app for donations (docs/adr/0005): its own tables and migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from linju.projects.donations.tables import Donation, DonationRefund
+
+APP_CONFIG = AppConfig(
+    app_name="donations",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[Donation, DonationRefund],
+    migration_dependencies=["linju.projects.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,210 @@
+"""Pure rules of a donation: its amount, its words, its states. No database, no web.
+
+Amounts typed by people are yuan text ("88.5"), parsed with Decimal into whole fen, never float.
+The state machine is the one place that decides what a provider's report does to a donation,
+so events arriving duplicated or in any order end in the same state.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from linju.projects.errors import N_, ValidationErrors
+
+MIN_DONATION_FEN = 100  # ¥1.00
+MAX_DISPLAY_NAME_LENGTH = 40
+MAX_MESSAGE_LENGTH = 200
+MAX_EMAIL_LENGTH = 254
+MAX_REASON_LENGTH = 200
+ANONYMOUS_NAME = "匿名"  # what the public sees, in the ledger's memo too, whatever the locale
+DONATION_CURRENCY = "CNY"
+PRESET_AMOUNTS_FEN = (1000, 5000, 10000, 50000)
+EMAIL_PATTERN = re.compile(
+    r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+YUAN_PATTERN = re.compile(r"^\d{1,9}(?:\.\d{1,2})?$")
+
+
+class DonationStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"  # wholly refunded; a partial refund keeps `succeeded`
+
+
+class ProviderOutcome(StrEnum):
+    """What a provider can report about a donation's payment."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+def new_donation_id() -> str:
+    """An unguessable public id: 22 URL-safe characters hold 132 random bits."""
+    return "don_" + secrets.token_urlsafe(16)[:22]
+
+
+def new_refund_id() -> str:
+    return "rfd_" + secrets.token_urlsafe(16)[:22]
+
+
+def parse_yuan(text: str) -> int | None:
+    """Yuan as typed ("88", "88.5", "88.50", "¥88.5") to whole fen; None when it is not a sum.
+
+    Decimal, never float: "0.1" + "0.2" yuan is exactly 30 fen.
+    """
+    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    if not YUAN_PATTERN.match(cleaned):
+        return None
+    try:
+        fen = Decimal(cleaned) * 100
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        return None
+    return int(fen)
+
+
+@dataclass(frozen=True, slots=True)
+class DonationInput:
+    """What a donor submits, already typed: the amount in fen, the words as given."""
+
+    amount_fen: int
+    currency: str
+    display_name: str
+    anonymous: bool
+    message: str
+    email: str
+
+
+def amount_problem(amount_fen: object, currency: str, max_fen: int) -> str | None:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        return N_("The amount must be a whole number of fen")
+    if currency != DONATION_CURRENCY:
+        return N_("Donations are in CNY only")
+    if amount_fen < MIN_DONATION_FEN:
+        return N_("The smallest donation is ¥1.00")
+    if amount_fen > max_fen:
+        return N_("This is more than the largest donation the platform accepts")
+    return None
+
+
+def donation_problems(data: DonationInput, max_fen: int) -> dict[str, str]:
+    """Field -> message id for everything wrong with a donation, all at once; empty when fine."""
+    problems: dict[str, str] = {}
+    amount = amount_problem(data.amount_fen, data.currency, max_fen)
+    if amount:
+        problems["amount"] = amount
+    if len(data.display_name) > MAX_DISPLAY_NAME_LENGTH:
+        problems["display_name"] = N_("A display name can be at most 40 characters")
+    if len(data.message) > MAX_MESSAGE_LENGTH:
+        problems["message"] = N_("A message can be at most 200 characters")
+    if data.email and (len(data.email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(data.email)):
+        problems["email"] = N_("This e-mail address does not look right")
+    for field, text in (("display_name", data.display_name), ("message", data.message)):
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) and field not in problems:
+            problems[field] = N_("Control characters are not allowed")
+    return problems
+
+
+def public_name(display_name: str, anonymous: bool) -> str:
+    """What the donor wall and the ledger's memo show."""
+    return ANONYMOUS_NAME if anonymous or not display_name.strip() else display_name.strip()
+
+
+def next_status(current: DonationStatus, outcome: ProviderOutcome) -> DonationStatus | None:
+    """The status a provider's report moves a donation to; None when it changes nothing.
+
+    Money received wins: a confirmation applies even after a failure or expiry was reported
+    (events can arrive in any order), and nothing but a refund moves a succeeded donation.
+    """
+    if outcome is ProviderOutcome.SUCCEEDED:
+        if current in (DonationStatus.PENDING, DonationStatus.FAILED, DonationStatus.EXPIRED):
+            return DonationStatus.SUCCEEDED
+        return None
+    if current is DonationStatus.PENDING:
+        return DonationStatus(outcome.value)
+    return None
+
+
+def refundable_fen(amount_fen: int, refunded_fen: int) -> int:
+    return max(0, amount_fen - refunded_fen)
+
+
+def status_after_refunds(amount_fen: int, refunded_fen: int) -> DonationStatus:
+    return DonationStatus.REFUNDED if refunded_fen >= amount_fen else DonationStatus.SUCCEEDED
+
+
+FORM_FIELDS = ("amount_choice", "custom_amount", "display_name", "anonymous", "message", "email")
+
+
+def donation_from_form(fields: Mapping[str, str]) -> tuple[DonationInput, dict[str, str]]:
+    """A donate form's fields, typed; the amount problems found while reading them.
+
+    A preset is one of PRESET_AMOUNTS_FEN; a custom amount is yuan text, and wins whenever
+    it is filled in, so a donor who types 88.5 is never charged the preset left selected.
+    """
+    problems: dict[str, str] = {}
+    choice = fields.get("amount_choice", "").strip()
+    custom = fields.get("custom_amount", "").strip()
+    amount_fen = 0
+    if custom or choice == "custom":
+        parsed = parse_yuan(custom)
+        if parsed is None:
+            problems["amount"] = N_("Enter an amount in yuan, like 88 or 88.50")
+        else:
+            amount_fen = parsed
+    elif choice.isdigit() and int(choice) in PRESET_AMOUNTS_FEN:
+        amount_fen = int(choice)
+    else:
+        problems["amount"] = N_("Choose an amount or enter one")
+    data = DonationInput(
+        amount_fen=amount_fen,
+        currency=DONATION_CURRENCY,
+        display_name=fields.get("display_name", "").strip(),
+        anonymous=fields.get("anonymous", "") in ("on", "1", "true", "yes"),
+        message=fields.get("message", "").strip(),
+        email=fields.get("email", "").strip(),
+    )
+    return data, problems
+
+
+def donation_from_json(payload: Any) -> DonationInput:
+    """The Donate API's body (contract.md), typed; ValidationErrors for any malformed field."""
+    problems: dict[str, str] = {}
+    if not isinstance(payload, dict):
+        raise ValidationErrors({"body": N_("The body must be a JSON object")})
+    amount = payload.get("amount")
+    amount_fen: Any = None
+    currency: Any = None
+    if isinstance(amount, dict):
+        amount_fen, currency = amount.get("amount"), amount.get("currency")
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
+        problems["amount"] = N_("The amount must be a whole number of fen")
+    elif not isinstance(currency, str) or currency != DONATION_CURRENCY:
+        problems["amount"] = N_("Donations are in CNY only")
+    texts: dict[str, str] = {}
+    for field in ("display_name", "message", "email"):
+        value = payload.get(field)
+        if value is not None and not isinstance(value, str):
+            problems[field] = N_("This field must be text or null")
+        texts[field] = value if isinstance(value, str) else ""
+    anonymous = payload.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        problems["anonymous"] = N_("This field must be true or false")
+    if problems:
+        raise ValidationErrors(problems)
+    return DonationInput(
+        amount_fen=amount_fen,
+        currency=currency,
+        display_name=texts["display_name"].strip(),
+        anonymous=bool(anonymous),
+        message=texts["message"].strip(),
+        email=texts["email"].strip(),
+    )

@@ -1,0 +1,55 @@
+"""Donation tables: what a resident gave (or tried to give) and what went back to them.
+
+Money is BigInt fen beside a currency code. A donation's `public_id` is the only id shown
+outside (links, the ledger's `ref`, the API); it is unguessable, so a receipt link is private.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.table import Table
+
+from linju.projects.tables import Project
+
+
+class Donation(Table, tablename="donation"):
+    id = Serial(primary_key=True)
+    public_id = Varchar(length=40, unique=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    amount_fen = BigInt()
+    currency = Varchar(length=3, default="CNY")
+    display_name = Varchar(length=40, default="")
+    anonymous = Boolean(default=False)
+    message = Varchar(length=200, default="")
+    email = Varchar(length=254, null=True, default=None)  # never shown publicly
+    status = Varchar(length=16, default="pending", index=True)
+    gateway = Varchar(length=32)
+    provider_ref = Varchar(length=255, default="")  # the provider's checkout reference
+    checkout_url = Varchar(length=2000, default="")
+    fee_fen = BigInt(default=0)  # the processor's fee once reported
+    refunded_fen = BigInt(default=0)  # confirmed refunds posted to the ledger
+    ledger_seq = BigInt(null=True, default=None)  # the `donation` entry once confirmed
+    created_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class DonationRefund(Table, tablename="donation_refund"):
+    """A refund asked for by the platform or reported by the provider.
+
+    `provider_ref` names the provider's refund; it keys the ledger entry, so the refund the
+    platform asked for and the provider's later report of it post once. A refund confirmed
+    before its donation (events in any order) waits here until the donation is confirmed.
+    """
+
+    id = Serial(primary_key=True)
+    public_id = Varchar(length=40, unique=True)
+    donation = ForeignKey(references=Donation, on_delete=OnDelete.restrict, null=False, index=True)
+    amount_fen = BigInt()
+    reason = Varchar(length=200, default="")
+    actor = Varchar(length=100, default="")
+    status = Varchar(length=16, default="requested")  # requested, confirmed, posted, failed
+    provider_ref = Varchar(length=255, null=True, default=None, unique=True)
+    ledger_seq = BigInt(null=True, default=None)
+    created_at = Timestamptz()
+    confirmed_at = Timestamptz(null=True, default=None)

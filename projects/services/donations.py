@@ -1,0 +1,486 @@
+"""Use cases of a donation: create it pending, and apply what the payment provider reports.
+
+Only a provider's confirmation posts money: the donation's state change and its ledger entries
+(`donation`, then `fee` and any already confirmed refunds) happen in ONE write transaction, with
+`ledger.append` joining it, so a crash leaves nothing half-done and a redelivered report posts
+nothing twice (the ledger's idempotency keys `donation:<id>`, `fee:<id>`, `refund:<ref>`).
+
+Every function that changes a donation first locks its row (PostgreSQL) or holds the database's
+write lock (SQLite), so reports about one donation are applied one after the other. The
+payment adapter (`linju.payments.services`) calls these; nothing here knows a provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from linju.platform.db import is_postgres, write_transaction
+from linju.projects import ledger
+from linju.projects.clock import utc_now
+from linju.projects.donations.rules import (
+    DonationInput,
+    DonationStatus,
+    ProviderOutcome,
+    donation_problems,
+    new_donation_id,
+    new_refund_id,
+    next_status,
+    public_name,
+    refundable_fen,
+    status_after_refunds,
+)
+from linju.projects.donations.tables import Donation, DonationRefund
+from linju.projects.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.projects.ledger_format import EntryKind, fund_account
+from linju.projects.money import Money
+from linju.projects.rules import ProjectStatus, takes_donations
+from linju.projects.tables import LedgerHead, Project
+
+RECENT_DONATIONS_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class DonationView:
+    id: str
+    project_slug: str
+    project_title: str
+    amount: Money
+    status: DonationStatus
+    public_name: str
+    message: str
+    gateway: str
+    checkout_url: str
+    fee: Money
+    refunded: Money
+    ledger_seq: int | None
+    created_at: datetime
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What applying a provider's report did: `changed` is False for a no-op (a duplicate)."""
+
+    donation_id: str
+    status: DonationStatus
+    changed: bool
+
+
+_VIEW_COLUMNS = (
+    Donation.public_id,
+    Donation.project.slug.as_alias("project_slug"),
+    Donation.project.title.as_alias("project_title"),
+    Donation.amount_fen,
+    Donation.currency,
+    Donation.status,
+    Donation.display_name,
+    Donation.anonymous,
+    Donation.message,
+    Donation.gateway,
+    Donation.checkout_url,
+    Donation.fee_fen,
+    Donation.refunded_fen,
+    Donation.ledger_seq,
+    Donation.created_at,
+    Donation.confirmed_at,
+)
+
+
+def _view(row: dict[str, Any]) -> DonationView:
+    currency = row["currency"]
+    return DonationView(
+        id=row["public_id"],
+        project_slug=row["project_slug"],
+        project_title=row["project_title"],
+        amount=Money(row["amount_fen"], currency),
+        status=DonationStatus(row["status"]),
+        public_name=public_name(row["display_name"], row["anonymous"]),
+        message=row["message"],
+        gateway=row["gateway"],
+        checkout_url=row["checkout_url"],
+        fee=Money(row["fee_fen"], currency),
+        refunded=Money(row["refunded_fen"], currency),
+        ledger_seq=row["ledger_seq"],
+        created_at=row["created_at"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+async def get_donation(donation_id: str) -> DonationView:
+    row = await Donation.select(*_VIEW_COLUMNS).where(Donation.public_id == donation_id).first()
+    if row is None:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return _view(row)
+
+
+async def recent_donations(
+    project_slug: str, limit: int = RECENT_DONATIONS_LIMIT
+) -> list[DonationView]:
+    """The donor wall: confirmed donations, newest first (partly refunded ones included)."""
+    rows = (
+        await Donation.select(*_VIEW_COLUMNS)
+        .where(
+            (Donation.project.slug == project_slug)
+            & (Donation.status == DonationStatus.SUCCEEDED.value)
+        )
+        .order_by(Donation.confirmed_at, ascending=False)
+        .order_by(Donation.id, ascending=False)
+        .limit(limit)
+    )
+    return [_view(row) for row in rows]
+
+
+async def create_donation(
+    project_slug: str, data: DonationInput, gateway: str, max_fen: int
+) -> DonationView:
+    """A pending donation, if the input is right and the project takes donations now."""
+    problems = donation_problems(data, max_fen)
+    if problems:
+        raise ValidationErrors(problems)
+    async with write_transaction():
+        project = (
+            await Project.select(
+                Project.id, Project.status, Project.currency, Project.accepts_donations_when_funded
+            )
+            .where(Project.slug == project_slug)
+            .first()
+        )
+        if project is None or project["status"] == ProjectStatus.DRAFT.value:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        if not takes_donations(
+            ProjectStatus(project["status"]), project["accepts_donations_when_funded"]
+        ):
+            raise Conflict(N_("This project is not taking donations."))
+        if project["currency"] != data.currency:
+            raise RuleViolation(N_("Donations are in CNY only"))
+        now = utc_now()
+        public_id = new_donation_id()
+        await Donation.insert(
+            Donation(
+                public_id=public_id,
+                project=project["id"],
+                amount_fen=data.amount_fen,
+                currency=data.currency,
+                display_name=data.display_name.strip(),
+                anonymous=data.anonymous or not data.display_name.strip(),
+                message=data.message.strip(),
+                email=data.email.strip() or None,
+                status=DonationStatus.PENDING.value,
+                gateway=gateway,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return await get_donation(public_id)
+
+
+async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str) -> None:
+    async with write_transaction():
+        await Donation.update(
+            {
+                Donation.provider_ref: provider_ref,
+                Donation.checkout_url: checkout_url,
+                Donation.updated_at: utc_now(),
+            }
+        ).where(Donation.public_id == donation_id)
+
+
+async def _locked(donation_id: str) -> dict[str, Any]:
+    """The donation's row, locked until the transaction ends; call inside write_transaction."""
+    query = Donation.select(
+        Donation.id,
+        Donation.public_id,
+        Donation.project.slug.as_alias("project_slug"),
+        Donation.amount_fen,
+        Donation.currency,
+        Donation.status,
+        Donation.display_name,
+        Donation.anonymous,
+        Donation.gateway,
+        Donation.fee_fen,
+        Donation.refunded_fen,
+    ).where(Donation.public_id == donation_id)
+    if is_postgres():
+        query = query.lock_rows("UPDATE", of=(Donation,))
+    row = await query.first()
+    if row is None:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return row
+
+
+async def lock_for_gateway(donation_id: str, gateway: str) -> DonationStatus:
+    """Lock a donation for a provider's report, inside the caller's write transaction.
+
+    A report about a donation that does not exist, or that went through another gateway, is
+    refused as unknown: a sandbox signature can never confirm a Stripe donation.
+    """
+    row = await _locked(donation_id)
+    if row["gateway"] != gateway:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return DonationStatus(row["status"])
+
+
+def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
+    slug, amount, currency = row["project_slug"], row["amount_fen"], row["currency"]
+    return ledger.LedgerEvent(
+        kind=EntryKind.DONATION,
+        memo=public_name(row["display_name"], row["anonymous"]),
+        ref=row["public_id"],
+        postings=(
+            ledger.Posting(fund_account(slug), amount, currency),
+            ledger.Posting("donors:online", -amount, currency),
+        ),
+        idempotency_key=f"donation:{row['public_id']}",
+    )
+
+
+def _fee_event(row: dict[str, Any], fee_fen: int) -> ledger.LedgerEvent:
+    slug, currency = row["project_slug"], row["currency"]
+    return ledger.LedgerEvent(
+        kind=EntryKind.FEE,
+        memo=f"支付手续费 {row['gateway']}",
+        ref=row["public_id"],
+        postings=(
+            ledger.Posting(fund_account(slug), -fee_fen, currency),
+            ledger.Posting(f"fees:{row['gateway']}", fee_fen, currency),
+        ),
+        idempotency_key=f"fee:{row['public_id']}",
+    )
+
+
+def _refund_event(row: dict[str, Any], amount_fen: int, refund_key: str) -> ledger.LedgerEvent:
+    slug, currency = row["project_slug"], row["currency"]
+    return ledger.LedgerEvent(
+        kind=EntryKind.REFUND,
+        memo=f"退款：{public_name(row['display_name'], row['anonymous'])}",
+        ref=row["public_id"],
+        postings=(
+            ledger.Posting(fund_account(slug), -amount_fen, currency),
+            ledger.Posting("donors:online", amount_fen, currency),
+        ),
+        idempotency_key=f"refund:{refund_key}",
+    )
+
+
+async def apply_outcome(
+    donation_id: str, outcome: ProviderOutcome, amount: Money | None = None
+) -> ApplyResult:
+    """Apply a provider's report on the payment: confirmed, failed or expired.
+
+    A confirmation posts the `donation` entry, then the fee and any refunds the provider
+    already confirmed, all in this one transaction.
+    """
+    async with write_transaction():
+        row = await _locked(donation_id)
+        current = DonationStatus(row["status"])
+        if amount is not None and (
+            amount.amount != row["amount_fen"] or amount.currency != row["currency"]
+        ):
+            raise Conflict(N_("The provider reports another amount than the donation's"))
+        target = next_status(current, outcome)
+        if target is None:
+            return ApplyResult(donation_id, current, changed=False)
+        now = utc_now()
+        changes: dict[Any, Any] = {Donation.status: target.value, Donation.updated_at: now}
+        if target is DonationStatus.SUCCEEDED:
+            result = await ledger.append(row["project_slug"], _donation_event(row))
+            changes[Donation.ledger_seq] = result.entry["seq"]
+            changes[Donation.confirmed_at] = now
+            if row["fee_fen"] > 0:
+                await ledger.append(row["project_slug"], _fee_event(row, row["fee_fen"]))
+        await Donation.update(changes).where(Donation.id == row["id"])
+        if target is DonationStatus.SUCCEEDED:
+            target = await _post_confirmed_refunds(row)
+        return ApplyResult(donation_id, target, changed=True)
+
+
+async def record_fee(donation_id: str, fee: Money) -> ApplyResult:
+    """The provider's fee: kept on the donation, posted once the donation is confirmed."""
+    if fee.amount <= 0:
+        raise RuleViolation(N_("A fee must be more than zero"))
+    async with write_transaction():
+        row = await _locked(donation_id)
+        status = DonationStatus(row["status"])
+        if row["fee_fen"] == fee.amount:
+            changed = False
+        elif row["fee_fen"] != 0:
+            raise Conflict(N_("The provider reported another fee for this donation"))
+        else:
+            changed = True
+            await Donation.update(
+                {Donation.fee_fen: fee.amount, Donation.updated_at: utc_now()}
+            ).where(Donation.id == row["id"])
+        if status in (DonationStatus.SUCCEEDED, DonationStatus.REFUNDED):
+            posted = await ledger.append(row["project_slug"], _fee_event(row, fee.amount))
+            changed = changed or posted.created
+        return ApplyResult(donation_id, status, changed=changed)
+
+
+async def record_refund(donation_id: str, provider_ref: str, amount: Money) -> ApplyResult:
+    """A refund the provider confirmed: posted now, or once the donation is confirmed."""
+    if amount.amount <= 0:
+        raise RuleViolation(N_("A refund must be more than zero"))
+    async with write_transaction():
+        row = await _locked(donation_id)
+        existing = (
+            await DonationRefund.select(DonationRefund.id, DonationRefund.status)
+            .where(DonationRefund.provider_ref == provider_ref)
+            .first()
+        )
+        now = utc_now()
+        if existing is None:
+            await DonationRefund.insert(
+                DonationRefund(
+                    public_id=new_refund_id(),
+                    donation=row["id"],
+                    amount_fen=amount.amount,
+                    reason="",
+                    actor="provider",
+                    status="confirmed",
+                    provider_ref=provider_ref,
+                    created_at=now,
+                    confirmed_at=now,
+                )
+            )
+        elif existing["status"] in ("requested", "failed"):
+            await DonationRefund.update(
+                {DonationRefund.status: "confirmed", DonationRefund.confirmed_at: now}
+            ).where(DonationRefund.id == existing["id"])
+        status = DonationStatus(row["status"])
+        before = row["refunded_fen"]
+        if status in (DonationStatus.SUCCEEDED, DonationStatus.REFUNDED):
+            status = await _post_confirmed_refunds(row)
+        after = await Donation.select(Donation.refunded_fen).where(Donation.id == row["id"]).first()
+        changed = existing is None or (after is not None and after["refunded_fen"] != before)
+        return ApplyResult(donation_id, status, changed=changed)
+
+
+async def _post_confirmed_refunds(row: dict[str, Any]) -> DonationStatus:
+    """Post every confirmed, not yet posted refund of a confirmed donation (oldest first)."""
+    pending = (
+        await DonationRefund.select(
+            DonationRefund.id, DonationRefund.amount_fen, DonationRefund.provider_ref
+        )
+        .where((DonationRefund.donation == row["id"]) & (DonationRefund.status == "confirmed"))
+        .order_by(DonationRefund.id)
+    )
+    current = await Donation.select(Donation.refunded_fen).where(Donation.id == row["id"]).first()
+    refunded = current["refunded_fen"] if current else row["refunded_fen"]
+    for refund in pending:
+        if refund["amount_fen"] > refundable_fen(row["amount_fen"], refunded):
+            raise Conflict(N_("A refund cannot exceed what the donation gave"))
+        posted = await ledger.append(
+            row["project_slug"], _refund_event(row, refund["amount_fen"], refund["provider_ref"])
+        )
+        refunded += refund["amount_fen"]
+        await DonationRefund.update(
+            {DonationRefund.status: "posted", DonationRefund.ledger_seq: posted.entry["seq"]}
+        ).where(DonationRefund.id == refund["id"])
+    status = status_after_refunds(row["amount_fen"], refunded)
+    await Donation.update(
+        {
+            Donation.refunded_fen: refunded,
+            Donation.status: status.value,
+            Donation.updated_at: utc_now(),
+        }
+    ).where(Donation.id == row["id"])
+    return status
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    """A refund the platform decided to ask the provider for."""
+
+    refund_id: str
+    donation_id: str
+    provider_ref: str
+    amount: Money
+    reason: str
+
+
+async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: str) -> RefundPlan:
+    """Check a refund against the donation and the fund, and record that it was asked for.
+
+    Refunds asked for but not yet confirmed count against what may still be refunded, so two
+    refunds asked at once cannot together exceed the donation.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(N_("A refund needs a reason"))
+    if len(reason) > 200:
+        raise RuleViolation(N_("A reason can be at most 200 characters"))
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise RuleViolation(N_("A refund must be more than zero"))
+    async with write_transaction():
+        row = await _locked(donation_id)
+        if DonationStatus(row["status"]) is not DonationStatus.SUCCEEDED:
+            raise Conflict(N_("Only a confirmed donation can be refunded"))
+        open_refunds = await DonationRefund.select(DonationRefund.amount_fen).where(
+            (DonationRefund.donation == row["id"])
+            & DonationRefund.status.is_in(["requested", "confirmed"])
+        )
+        asked = sum(r["amount_fen"] for r in open_refunds)
+        if amount_fen > refundable_fen(row["amount_fen"], row["refunded_fen"] + asked):
+            raise RuleViolation(N_("A refund cannot exceed what the donation gave"))
+        head = await _fund_balance(row["project_slug"])
+        if amount_fen > head:
+            raise Conflict(N_("The fund does not hold enough for this refund"))
+        provider = (
+            await Donation.select(Donation.provider_ref).where(Donation.id == row["id"]).first()
+        )
+        refund_id = new_refund_id()
+        await DonationRefund.insert(
+            DonationRefund(
+                public_id=refund_id,
+                donation=row["id"],
+                amount_fen=amount_fen,
+                reason=reason,
+                actor=actor[:100],
+                status="requested",
+                created_at=utc_now(),
+            )
+        )
+    return RefundPlan(
+        refund_id=refund_id,
+        donation_id=donation_id,
+        provider_ref=provider["provider_ref"] if provider else "",
+        amount=Money(amount_fen, row["currency"]),
+        reason=reason,
+    )
+
+
+async def attach_refund_ref(refund_id: str, provider_ref: str) -> None:
+    """Name the provider's refund for the refund we asked for (before its confirmation)."""
+    async with write_transaction():
+        reported = (
+            await DonationRefund.select(DonationRefund.id)
+            .where(DonationRefund.provider_ref == provider_ref)
+            .first()
+        )
+        if reported is not None:
+            # The provider's webhook was faster and recorded this refund already.
+            await DonationRefund.update({DonationRefund.status: "superseded"}).where(
+                (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+            )
+            return
+        await DonationRefund.update({DonationRefund.provider_ref: provider_ref}).where(
+            (DonationRefund.public_id == refund_id) & (DonationRefund.provider_ref.is_null())
+        )
+
+
+async def refund_failed(refund_id: str) -> None:
+    async with write_transaction():
+        await DonationRefund.update({DonationRefund.status: "failed"}).where(
+            (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+        )
+
+
+async def _fund_balance(project_slug: str) -> int:
+    head = (
+        await LedgerHead.select(LedgerHead.balance_fen)
+        .where(LedgerHead.project.slug == project_slug)
+        .first()
+    )
+    return int(head["balance_fen"]) if head else 0
