@@ -1,0 +1,116 @@
+"""Donating through the sandbox in real headless Chromium on a 375 px phone, without JavaScript.
+
+The live server's LINJU_BASE_URL is its own address, so the sandbox's signed webhook travels
+over real HTTP to /webhooks/sandbox before the donor lands on the receipt.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from linju.projects import queries
+from linju.projects.money import Money, format_money
+from linju.projects.tables import LedgerEntry
+
+from .conftest import PHONE, artifact
+
+pytestmark = pytest.mark.browser
+SLUG = "tongqu-leyuan"
+
+
+@pytest.fixture
+async def demo(db: str) -> None:
+    from linju.projects.services.demo import load_demo
+
+    assert await load_demo()
+
+
+async def _donate(page: Page, base: str, amount: str, name: str, message: str) -> None:
+    await page.goto(f"{base}/p/{SLUG}#donate")
+    await page.get_by_label("其他金额（元）").fill(amount)
+    await page.get_by_label("在捐款墙上显示的名字").fill(name)
+    await page.get_by_label("留言（可选，公开显示）").fill(message)
+    await page.get_by_test_id("donate-submit").click()
+    await page.wait_for_url(re.compile(r".*/sandbox/checkout/sbx_.*"))
+
+
+async def _no_sideways_scroll(page: Page) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.usefixtures("demo")
+async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
+    live_server: str, browser: Browser
+) -> None:
+    before = (await queries.get_project(SLUG)).summary
+    entries_before = await LedgerEntry.count().where(LedgerEntry.project.slug == SLUG)
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+
+    await page.goto(f"{live_server}/p/{SLUG}")
+    await _no_sideways_scroll(page)
+    await page.screenshot(path=str(artifact("donate-form-375.png")), full_page=True)
+    await _donate(page, live_server, "88.5", "小李", "<b>加油</b>")
+    assert await page.get_by_test_id("sandbox-amount").inner_text() == "¥88.50"
+    assert "童趣乐园" in await page.get_by_test_id("sandbox-project").inner_text()
+    await _no_sideways_scroll(page)
+    await page.screenshot(path=str(artifact("sandbox-checkout-375.png")), full_page=True)
+
+    await page.get_by_role("button", name="支付成功").click()
+    await page.wait_for_url(re.compile(r".*/donations/don_.*"))
+    receipt = page.get_by_test_id("receipt")
+    assert await receipt.get_attribute("data-status") == "succeeded"
+    assert await page.get_by_test_id("receipt-amount").inner_text() == "¥88.50"
+    digest = await page.get_by_test_id("receipt-hash").inner_text()
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    seq = int((await page.get_by_test_id("receipt-seq").inner_text()).lstrip("#"))
+    assert seq == entries_before + 1
+    link = await page.get_by_test_id("receipt-entry-link").get_attribute("href")
+    assert link == f"/api/v1/projects/{SLUG}/ledger/{seq}"
+    await _no_sideways_scroll(page)
+    await page.screenshot(path=str(artifact("receipt-375.png")), full_page=True)
+
+    await page.goto(f"{live_server}/p/{SLUG}")
+    raised = await page.get_by_test_id("raised").inner_text()
+    assert raised == format_money(before.raised + Money(8850), "zh_CN")
+    donors = await page.get_by_test_id("donations-count").inner_text()
+    assert int(donors) == before.donations_count + 1
+    head = await page.get_by_test_id("ledger-head").inner_text()
+    assert head != "0" * 64
+    wall = page.get_by_test_id("donor-wall")
+    first = wall.locator("li").first
+    assert "小李" in await first.inner_text()
+    assert "<b>加油</b>" in await first.inner_text()  # shown as text, not markup
+    assert await wall.locator("b").count() == 0
+    await page.screenshot(path=str(artifact("donor-wall-375.png")), full_page=True)
+
+    after = (await queries.get_project(SLUG)).summary
+    fee = (8850 * 6 + 500) // 1000
+    assert after.balance == before.balance + Money(8850 - fee)
+    assert await LedgerEntry.count().where(LedgerEntry.project.slug == SLUG) == entries_before + 2
+    await context.close()
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(("button", "status"), [("支付失败", "failed"), ("放弃支付", "expired")])
+async def test_failed_and_abandoned_payments_post_nothing(
+    live_server: str, browser: Browser, button: str, status: str
+) -> None:
+    before = (await queries.get_project(SLUG)).summary
+    head_before = (await queries.get_project(SLUG)).ledger_head
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await _donate(page, live_server, "50", "小王", "")
+    await page.get_by_role("button", name=button).click()
+    await page.wait_for_url(re.compile(r".*/donations/don_.*"))
+    assert await page.get_by_test_id("receipt").get_attribute("data-status") == status
+    assert await page.get_by_test_id(f"receipt-{status}").is_visible()
+    await page.screenshot(path=str(artifact(f"receipt-{status}-375.png")), full_page=True)
+    after = await queries.get_project(SLUG)
+    assert after.ledger_head == head_before
+    assert after.summary.raised == before.raised
+    assert after.summary.donations_count == before.donations_count
+    await context.close()
