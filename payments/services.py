@@ -11,7 +11,7 @@ first find it processed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from linju.payments.gateway import (
@@ -128,7 +128,13 @@ async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> lis
     return results
 
 
-async def refund_donation(donation_id: str, amount_fen: int, reason: str, actor: str) -> str:
+async def refund_donation(
+    donation_id: str,
+    amount_fen: int,
+    reason: str,
+    actor: str,
+    audit: Callable[[donations.RefundPlan], Awaitable[None]] | None = None,
+) -> str:
     """Refund (part of) a confirmed donation through its gateway; returns the refund's id.
 
     The request to the provider carries the idempotency key `refund:<refund id>`, so a retried
@@ -137,7 +143,10 @@ async def refund_donation(donation_id: str, amount_fen: int, reason: str, actor:
     """
     donation = await donations.get_donation(donation_id)
     gateway = gateway_named(donation.gateway)
-    plan = await donations.request_refund(donation_id, amount_fen, reason, actor)
+    async with write_transaction():  # the request and its audit record: both or neither
+        plan = await donations.request_refund(donation_id, amount_fen, reason, actor)
+        if audit is not None:
+            await audit(plan)
     try:
         result = await gateway.refund(
             RefundRequest(

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import stripe
 
@@ -117,7 +117,7 @@ class StripeGateway:
             params["customer_email"] = request.customer_email
         try:
             session = await self.client.v1.checkout.sessions.create_async(
-                params=params, options={"idempotency_key": request.idempotency_key}
+                params=cast(Any, params), options={"idempotency_key": request.idempotency_key}
             )
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe refused the checkout: {exc}") from exc
@@ -172,7 +172,7 @@ class StripeGateway:
         }
         try:
             while True:
-                page = _plain(await self.client.v1.events.list_async(params=params))
+                page = _plain(await self.client.v1.events.list_async(params=cast(Any, params)))
                 batch = page.get("data") or []
                 found.extend(batch)
                 if not page.get("has_more") or not batch:

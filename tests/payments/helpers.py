@@ -7,7 +7,12 @@ import re
 from typing import Any
 
 from linju.payments import signatures
-from linju.payments.sandbox import SIGNATURE_HEADER, get_session, session_payload
+from linju.payments.sandbox import (
+    SIGNATURE_HEADER,
+    SandboxOutcome,
+    finish_session,
+    session_payload,
+)
 from linju.projects.donations.tables import Donation
 from linju.projects.tables import LedgerEntry, LedgerHead
 
@@ -57,9 +62,11 @@ def signed(
 async def sandbox_event(checkout_url: str, status: str) -> dict[str, Any]:
     """The event the sandbox sends once its session ends with `status` (paid/failed/abandoned)."""
     session_id = checkout_url.rsplit("/", 1)[1]
-    session = await get_session(session_id)
+    outcome = {"paid": "succeed", "failed": "fail", "abandoned": "abandon"}[status]
+    session = await finish_session(session_id, SandboxOutcome(outcome))  # the donor's choice
     assert session is not None
-    return session_payload({**session, "status": status})
+    assert session["status"] == status
+    return session_payload(session)
 
 
 def csrf_token(html: str) -> str:

@@ -19,6 +19,7 @@ from linju.platform.settings import get_settings
 from linju.projects.donations.tables import Donation
 from tests.fakes.stripe_server import FakeStripe, running_fake_stripe
 
+from .conftest import app_client
 from .helpers import balance, donation_row, entries
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -46,10 +47,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 @pytest.fixture
 async def stripe_client(fake_stripe: FakeStripe, db: str) -> AsyncIterator[httpx.AsyncClient]:
-    from linju.platform.app import create_app
-
-    transport = httpx.ASGITransport(app=create_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as c:
+    async with app_client() as c:
         yield c
 
 

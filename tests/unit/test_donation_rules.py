@@ -117,6 +117,7 @@ def test_the_api_body_is_typed_strictly() -> None:
     )
     assert data.amount_fen == 5000
     assert data.anonymous is True
+    bad: object
     for bad in (
         [],
         {"amount": {"amount": 50.0, "currency": "CNY"}},

@@ -1,0 +1,148 @@
+"""Refund routes for a platform admin or the project's community secretary (ADR 0006 guards).
+
+The guard runs before the handler, so a refused request changes nothing; the refund request
+and its audit record are written in one transaction (`services.refund_donation`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
+
+from linju.payments import services
+from linju.payments.gateway import GatewayError
+from linju.platform.accounts.audit import record_audit
+from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
+from linju.platform.errors import problem_response
+from linju.platform.i18n import gettext
+from linju.projects.donations.rules import MAX_REASON_LENGTH, parse_yuan, refundable_fen
+from linju.projects.errors import N_, DomainError, NotFound, RuleViolation, ValidationErrors
+from linju.projects.money import Money
+from linju.projects.services import donations
+from linju.projects.services.donations import DonationView, RefundPlan
+
+GUARDS = [require_secretary_or_admin_of_project]
+
+
+async def _donation_of_project(slug: str, donation_id: str) -> DonationView:
+    view = await donations.get_donation(donation_id)
+    if view.project_slug != slug:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return view
+
+
+async def _refund(request: Request[Any, Any, Any], donation_id: str, fen: int, reason: str) -> str:
+    user = logged_in_user(request)
+
+    async def audit(plan: RefundPlan) -> None:
+        await record_audit(
+            user.actor,
+            "donation.refund",
+            "donation",
+            donation_id,
+            after={"refund": plan.refund_id, "amount_fen": plan.amount.amount, "reason": reason},
+        )
+
+    return await services.refund_donation(donation_id, fen, reason, user.actor.label, audit)
+
+
+def _refund_page(
+    view: DonationView, values: dict[str, str], error: str | None, status: int
+) -> Template:
+    return Template(
+        "payments/refund.html",
+        context={
+            "donation": view,
+            "refundable": Money(refundable_fen(view.amount.amount, view.refunded.amount)),
+            "values": values,
+            "error": error,
+            "max_reason": MAX_REASON_LENGTH,
+        },
+        status_code=status,
+    )
+
+
+@get(
+    "/p/{slug:str}/donations/{donation_id:str}/refund",
+    guards=GUARDS,
+    tags=["refunds"],
+    summary="The refund form for one donation (admin or the community's secretary)",
+)
+async def refund_form(slug: FromPath[str], donation_id: FromPath[str]) -> Template:
+    view = await _donation_of_project(slug, donation_id)
+    return _refund_page(view, {}, None, 200)
+
+
+@post(
+    "/p/{slug:str}/donations/{donation_id:str}/refund",
+    guards=GUARDS,
+    tags=["refunds"],
+    summary="Refund (part of) a donation through its gateway",
+    status_code=HTTP_303_SEE_OTHER,
+)
+async def refund_submit(
+    request: Request[Any, Any, Any],
+    slug: FromPath[str],
+    donation_id: FromPath[str],
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect | Template:
+    view = await _donation_of_project(slug, donation_id)
+    values = {"amount": data.get("amount", ""), "reason": data.get("reason", "")}
+    fen = parse_yuan(values["amount"])
+    if fen is None or fen <= 0:
+        return _refund_page(view, values, gettext("Enter an amount in yuan, like 88 or 88.50"), 422)
+    try:
+        await _refund(request, donation_id, fen, values["reason"])
+    except DomainError as exc:
+        return _refund_page(view, values, gettext(exc.message, **exc.params), exc.status)
+    except GatewayError:
+        message = gettext("The payment service cannot be reached; please try again")
+        return _refund_page(view, values, message, 503)
+    return Redirect(f"/donations/{donation_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post(
+    "/api/v1/projects/{slug:str}/donations/{donation_id:str}/refunds",
+    guards=GUARDS,
+    tags=["refunds"],
+    summary="Refund (part of) a donation: {amount: {amount, currency}, reason}",
+    status_code=HTTP_201_CREATED,
+)
+async def refund_api(
+    request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
+) -> Response[Any]:
+    await _donation_of_project(slug, donation_id)
+    try:
+        payload = json.loads(await request.body())
+        amount = payload["amount"]
+        fen, currency, reason = amount["amount"], amount["currency"], payload["reason"]
+    except (ValueError, KeyError, TypeError):
+        raise ValidationErrors({"body": N_("Send {amount: {amount, currency}, reason}")}) from None
+    if isinstance(fen, bool) or not isinstance(fen, int) or not isinstance(reason, str):
+        raise ValidationErrors({"amount": N_("The amount must be a whole number of fen")})
+    if currency != "CNY":
+        raise RuleViolation(N_("Donations are in CNY only"))
+    try:
+        refund_id = await _refund(request, donation_id, fen, reason)
+    except GatewayError:
+        return problem_response(request, 503, "The payment service cannot be reached")
+    view = await donations.get_donation(donation_id)
+    return Response(
+        {
+            "id": refund_id,
+            "donation": donation_id,
+            "amount": Money(fen).to_json(),
+            "donation_status": view.status.value,
+            "refunded": view.refunded.to_json(),
+        },
+        status_code=HTTP_201_CREATED,
+    )
+
+
+ROUTES: list[Any] = [refund_form, refund_submit, refund_api]
