@@ -3,9 +3,9 @@
 `begin_donation` creates the pending donation and its checkout; `apply_events` turns what a
 gateway reports (from a webhook or from reconciliation, the same code path) into the domain's
 calls; `refund_donation` asks the provider and records its answer. Each reported event is
-applied in ONE write transaction with its record in ProcessedEvent: the donation's row is
-locked first, so concurrent deliveries of one event queue behind each other and all but the
-first find it processed.
+applied in ONE write transaction with its record in ProcessedEvent (inserted first, so a
+concurrent delivery of the same event waits on the unique key and then finds it processed),
+and the domain locks the donation's row before changing it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from piccolo.querystring import QueryString
 
 from linju.payments.gateway import (
     CheckoutRequest,
@@ -23,7 +25,7 @@ from linju.payments.gateway import (
 )
 from linju.payments.registry import configured_gateway, gateway_named
 from linju.payments.tables import ProcessedEvent
-from linju.platform.db import write_transaction
+from linju.platform.db import get_engine, write_transaction
 from linju.platform.settings import get_settings
 from linju.projects.clock import utc_now
 from linju.projects.donations.rules import DonationInput, ProviderOutcome
@@ -78,45 +80,62 @@ class Applied:
     outcome: str  # "applied", "no-op" or "duplicate"
 
 
+async def _first_delivery(gateway_name: str, event: PaymentEvent) -> bool:
+    """Record the event as processed; False when it already was (one statement, both engines).
+
+    On PostgreSQL a concurrent transaction inserting the same event id makes this one wait on
+    the unique index until it commits (then: a duplicate) or rolls back (then: ours), so
+    concurrent deliveries of one event are applied once, and a crash rolls the record back
+    with everything else.
+    """
+    engine = get_engine()
+    placeholder = "{}"
+    rows = await engine.run_querystring(
+        QueryString(
+            "INSERT INTO payment_processed_event "
+            "(gateway, event_id, kind, donation_id, outcome, processed_at) "
+            f"VALUES ({', '.join([placeholder] * 6)}) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING id",
+            gateway_name,
+            event.event_id,
+            event.kind.value,
+            event.donation_id,
+            "applied",
+            utc_now(),
+        )
+    )
+    return bool(rows)
+
+
 async def apply_event(gateway_name: str, event: PaymentEvent) -> Applied:
     """Apply one reported event exactly once (see the module docstring)."""
     async with write_transaction():
-        await donations.lock_for_gateway(event.donation_id, gateway_name)
-        seen = (
-            await ProcessedEvent.select(ProcessedEvent.id)
-            .where(ProcessedEvent.event_id == event.event_id)
-            .first()
-        )
-        if seen is not None:
+        if not await _first_delivery(gateway_name, event):
             return Applied(event.event_id, event.donation_id, "duplicate")
         if event.kind in OUTCOMES:
             result = await donations.apply_outcome(
-                event.donation_id, OUTCOMES[event.kind], event.amount
+                event.donation_id, OUTCOMES[event.kind], event.amount, gateway_name
             )
         elif event.kind is PaymentEventKind.FEE:
-            result = await donations.record_fee(event.donation_id, event.amount)
+            result = await donations.record_fee(event.donation_id, event.amount, gateway_name)
         else:
             result = await donations.record_refund(
-                event.donation_id, event.refund_ref or event.event_id, event.amount
+                event.donation_id, event.refund_ref or event.event_id, event.amount, gateway_name
             )
-        outcome = "applied" if result.changed else "no-op"
-        await ProcessedEvent.insert(
-            ProcessedEvent(
-                gateway=gateway_name,
-                event_id=event.event_id,
-                kind=event.kind.value,
-                donation_id=event.donation_id,
-                outcome=outcome,
-                processed_at=utc_now(),
+        if not result.changed:
+            await ProcessedEvent.update({ProcessedEvent.outcome: "no-op"}).where(
+                ProcessedEvent.event_id == event.event_id
             )
-        )
-    return Applied(event.event_id, event.donation_id, outcome)
+    return Applied(event.event_id, event.donation_id, "applied" if result.changed else "no-op")
 
 
 async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> list[Applied]:
+    """Apply what one callback reports, in one transaction: all of it, or none of it."""
     results = []
-    for event in events:
-        applied = await apply_event(gateway_name, event)
+    async with write_transaction():
+        for event in events:
+            results.append(await apply_event(gateway_name, event))
+    for event, applied in zip(events, results, strict=True):
         logger.info(
             "payment event %s (%s) for %s: %s",
             event.event_id,
@@ -124,7 +143,6 @@ async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> lis
             event.donation_id,
             applied.outcome,
         )
-        results.append(applied)
     return results
 
 

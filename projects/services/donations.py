@@ -187,8 +187,12 @@ async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str
         ).where(Donation.public_id == donation_id)
 
 
-async def _locked(donation_id: str) -> dict[str, Any]:
-    """The donation's row, locked until the transaction ends; call inside write_transaction."""
+async def _locked(donation_id: str, gateway: str | None = None) -> dict[str, Any]:
+    """The donation's row, locked until the transaction ends; call inside write_transaction.
+
+    With `gateway`, a donation that went through another gateway is unknown: a sandbox
+    signature can never confirm a Stripe donation.
+    """
     query = Donation.select(
         Donation.id,
         Donation.public_id,
@@ -205,21 +209,9 @@ async def _locked(donation_id: str) -> dict[str, Any]:
     if is_postgres():
         query = query.lock_rows("UPDATE", of=(Donation,))
     row = await query.first()
-    if row is None:
+    if row is None or (gateway is not None and row["gateway"] != gateway):
         raise NotFound(N_("No donation %(id)s"), id=donation_id)
     return row
-
-
-async def lock_for_gateway(donation_id: str, gateway: str) -> DonationStatus:
-    """Lock a donation for a provider's report, inside the caller's write transaction.
-
-    A report about a donation that does not exist, or that went through another gateway, is
-    refused as unknown: a sandbox signature can never confirm a Stripe donation.
-    """
-    row = await _locked(donation_id)
-    if row["gateway"] != gateway:
-        raise NotFound(N_("No donation %(id)s"), id=donation_id)
-    return DonationStatus(row["status"])
 
 
 def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
@@ -265,7 +257,10 @@ def _refund_event(row: dict[str, Any], amount_fen: int, refund_key: str) -> ledg
 
 
 async def apply_outcome(
-    donation_id: str, outcome: ProviderOutcome, amount: Money | None = None
+    donation_id: str,
+    outcome: ProviderOutcome,
+    amount: Money | None = None,
+    gateway: str | None = None,
 ) -> ApplyResult:
     """Apply a provider's report on the payment: confirmed, failed or expired.
 
@@ -273,7 +268,7 @@ async def apply_outcome(
     already confirmed, all in this one transaction.
     """
     async with write_transaction():
-        row = await _locked(donation_id)
+        row = await _locked(donation_id, gateway)
         current = DonationStatus(row["status"])
         if amount is not None and (
             amount.amount != row["amount_fen"] or amount.currency != row["currency"]
@@ -291,17 +286,17 @@ async def apply_outcome(
             if row["fee_fen"] > 0:
                 await ledger.append(row["project_slug"], _fee_event(row, row["fee_fen"]))
         await Donation.update(changes).where(Donation.id == row["id"])
-        if target is DonationStatus.SUCCEEDED:
+        if target is DonationStatus.SUCCEEDED and await _has_confirmed_refunds(row["id"]):
             target = await _post_confirmed_refunds(row)
         return ApplyResult(donation_id, target, changed=True)
 
 
-async def record_fee(donation_id: str, fee: Money) -> ApplyResult:
+async def record_fee(donation_id: str, fee: Money, gateway: str | None = None) -> ApplyResult:
     """The provider's fee: kept on the donation, posted once the donation is confirmed."""
     if fee.amount <= 0:
         raise RuleViolation(N_("A fee must be more than zero"))
     async with write_transaction():
-        row = await _locked(donation_id)
+        row = await _locked(donation_id, gateway)
         status = DonationStatus(row["status"])
         if row["fee_fen"] == fee.amount:
             changed = False
@@ -318,12 +313,14 @@ async def record_fee(donation_id: str, fee: Money) -> ApplyResult:
         return ApplyResult(donation_id, status, changed=changed)
 
 
-async def record_refund(donation_id: str, provider_ref: str, amount: Money) -> ApplyResult:
+async def record_refund(
+    donation_id: str, provider_ref: str, amount: Money, gateway: str | None = None
+) -> ApplyResult:
     """A refund the provider confirmed: posted now, or once the donation is confirmed."""
     if amount.amount <= 0:
         raise RuleViolation(N_("A refund must be more than zero"))
     async with write_transaction():
-        row = await _locked(donation_id)
+        row = await _locked(donation_id, gateway)
         existing = (
             await DonationRefund.select(DonationRefund.id, DonationRefund.status)
             .where(DonationRefund.provider_ref == provider_ref)
@@ -355,6 +352,14 @@ async def record_refund(donation_id: str, provider_ref: str, amount: Money) -> A
         after = await Donation.select(Donation.refunded_fen).where(Donation.id == row["id"]).first()
         changed = existing is None or (after is not None and after["refunded_fen"] != before)
         return ApplyResult(donation_id, status, changed=changed)
+
+
+async def _has_confirmed_refunds(donation_pk: int) -> bool:
+    return bool(
+        await DonationRefund.exists().where(
+            (DonationRefund.donation == donation_pk) & (DonationRefund.status == "confirmed")
+        )
+    )
 
 
 async def _post_confirmed_refunds(row: dict[str, Any]) -> DonationStatus:

@@ -279,8 +279,9 @@ async def test_every_order_of_events_ends_in_the_same_state(
 
 
 def _crash_trigger_sql(create: bool) -> list[str]:
-    """A database fault inside the confirming transaction, after the ledger append: the
-    ProcessedEvent insert (the transaction's last write) fails as a killed process would."""
+    """A fault inside the confirming transaction AFTER the ledger append, as a killed process:
+    the donation's own status update (which follows the `donation` entry's append in
+    `apply_outcome`) fails, so the whole transaction must roll back."""
     engine = engine_finder()
     assert engine is not None
     if engine.engine_type == "postgres":
@@ -288,13 +289,14 @@ def _crash_trigger_sql(create: bool) -> list[str]:
             return [
                 "CREATE OR REPLACE FUNCTION linju_test_crash() RETURNS trigger LANGUAGE plpgsql "
                 "AS $$ BEGIN RAISE EXCEPTION 'simulated crash before commit'; END; $$",
-                "CREATE TRIGGER linju_test_crash BEFORE INSERT ON payment_processed_event "
-                "FOR EACH ROW EXECUTE FUNCTION linju_test_crash()",
+                "CREATE TRIGGER linju_test_crash BEFORE UPDATE ON donation FOR EACH ROW "
+                "WHEN (NEW.status = 'succeeded') EXECUTE FUNCTION linju_test_crash()",
             ]
-        return ["DROP TRIGGER linju_test_crash ON payment_processed_event"]
+        return ["DROP TRIGGER linju_test_crash ON donation"]
     if create:
         return [
-            "CREATE TRIGGER linju_test_crash BEFORE INSERT ON payment_processed_event "
+            "CREATE TRIGGER linju_test_crash BEFORE UPDATE ON donation "
+            "WHEN NEW.status = 'succeeded' "
             "BEGIN SELECT RAISE(ABORT, 'simulated crash before commit'); END"
         ]
     return ["DROP TRIGGER linju_test_crash"]
