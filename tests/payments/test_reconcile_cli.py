@@ -1,0 +1,65 @@
+"""`linju payments reconcile` and `linju payments refund`, run as the real command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from linju.payments.sandbox import SandboxOutcome, finish_session
+
+from .helpers import donation_row, entries
+
+pytestmark = pytest.mark.usefixtures("demo")
+SLUG = "tongqu-leyuan"
+LINJU = str(Path(sys.executable).parent / "linju")
+
+
+def _linju(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LINJU, *args], capture_output=True, text=True, check=False, timeout=120)
+
+
+async def test_reconcile_applies_a_missed_webhook_once_and_refund_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    created = (
+        await client.post(
+            f"/api/v1/projects/{SLUG}/donations",
+            json={"amount": {"amount": 2_000, "currency": "CNY"}, "anonymous": True},
+        )
+    ).json()
+    # The donor paid, but the sandbox's webhook never arrived (the platform was down).
+    await finish_session(created["checkout_url"].rsplit("/", 1)[1], SandboxOutcome.SUCCEED)
+    assert (await donation_row(created["id"]))["status"] == "pending"
+
+    first = _linju("payments", "reconcile", "--since", "2020-01-01")
+    assert first.returncode == 0, first.stderr
+    assert "2 applied" in first.stdout  # the payment and its fee
+    row = await donation_row(created["id"])
+    assert row["status"] == "succeeded"
+    mine = [e for e in await entries(SLUG) if e["public_ref"] == created["id"]]
+    assert [e["kind"] for e in mine] == ["donation", "fee"]
+    assert mine[0]["memo"] == "匿名"
+
+    again = _linju("payments", "reconcile")
+    assert again.returncode == 0, again.stderr
+    assert "0 applied" in again.stdout
+    assert len([e for e in await entries(SLUG) if e["public_ref"] == created["id"]]) == 2
+
+    refunded = _linju("payments", "refund", created["id"], "--amount", "5", "--reason", "重复捐款")
+    assert refunded.returncode == 0, refunded.stderr
+    assert (await donation_row(created["id"]))["refunded_fen"] == 500
+    too_much = _linju("payments", "refund", created["id"], "--amount", "16", "--reason", "再退")
+    assert too_much.returncode == 2
+    assert len(too_much.stderr.strip().splitlines()) == 1
+    assert (await donation_row(created["id"]))["refunded_fen"] == 500
+
+
+def test_a_bad_since_is_exit_2_with_one_line() -> None:
+    result = _linju("payments", "reconcile", "--since", "last tuesday")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("linju: --since")
+    assert len(result.stderr.strip().splitlines()) == 1
