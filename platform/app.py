@@ -22,6 +22,7 @@ from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
+from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
 from linju.projects.donations import controllers as donation_controllers
 
@@ -33,6 +34,7 @@ def route_handlers() -> list[Any]:
         *platform_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *project_ledger.ROUTES,
         *donation_controllers.ROUTES,
         *payment_controllers.ROUTES,
         *payment_webhooks.ROUTES,

@@ -87,6 +87,15 @@ def demo() -> None:
     click.echo("demo: loaded" if loaded else "demo: the database is not empty; nothing changed")
 
 
+def _add_area_commands() -> None:
+    from linju.projects.cli import ledger
+
+    cli.add_command(ledger)
+
+
+_add_area_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn every expected failure into one line and the contract's exit code."""
     from linju.projects.errors import DomainError

@@ -146,18 +146,29 @@ def advance(state: ChainState, entry: Mapping[str, Any]) -> None:
         state.donations_count += 1
 
 
+def check_next(state: ChainState, entry: Any, line: int | None = None) -> Fault | None:
+    """Check one entry against what is established so far and fold it in if it is sound.
+
+    For callers that read entries in pages (the database check) rather than from one iterable.
+    """
+    problem = _entry_problem(entry, state)
+    if problem is not None:
+        seq = entry.get("seq") if isinstance(entry, dict) else None
+        return Fault(problem, seq=seq if _is_int(seq) else None, line=line)
+    advance(state, entry)
+    return None
+
+
 def verify_entries(
     entries: Iterable[tuple[int | None, Any]], project: str | None = None
 ) -> VerifyResult:
     """Verify `(line, entry)` pairs in order; line is None when entries do not come from a file."""
     result = VerifyResult(state=ChainState(project=project))
     for line, entry in entries:
-        problem = _entry_problem(entry, result.state)
-        if problem is not None:
-            seq = entry.get("seq") if isinstance(entry, dict) else None
-            result.fault = Fault(problem, seq=seq if _is_int(seq) else None, line=line)
+        fault = check_next(result.state, entry, line)
+        if fault is not None:
+            result.fault = fault
             return result
-        advance(result.state, entry)
     return result
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from linju.projects.clock import local_today
+from linju.projects.ledger import LedgerEvent, Posting, append
+from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
 from linju.projects.services.communities import create_community
 from linju.projects.services.projects import ProjectDraft, change_status, create_project, publish
@@ -55,6 +57,14 @@ async def load_demo() -> bool:
         )
     )
     await publish("tongqu-leyuan")
+    playground = "tongqu-leyuan"
+    await demo_online_donation(playground, "d01", "王阿姨", 50_000)
+    await demo_online_donation(playground, "d02", "匿名", 20_000)
+    await demo_online_donation(playground, "d03", "李老师一家", 100_000)
+    await demo_matching(playground, "m01", "qu-fulian", "区妇联配捐", 100_000)
+    await demo_online_donation(playground, "d04", "匿名", 8_800)
+    await demo_offline_donation(playground, "o01", "2号楼居民（现金，居委会代收）", 30_000)
+    await demo_online_donation(playground, "d05", "小明和妈妈", 5_000)
 
     await create_community(
         "hepingli", "和平里社区", "青山区", "和平里社区，老街坊多，爱读书的孩子也多。"
@@ -82,6 +92,9 @@ async def load_demo() -> bool:
         )
     )
     await publish("yuelanshi")
+    await demo_online_donation("yuelanshi", "d06", "陈爷爷", 20_000)
+    await demo_online_donation("yuelanshi", "d07", "匿名", 10_000)
+    await demo_offline_donation("yuelanshi", "o02", "读书会（现金，居委会代收）", 15_000)
 
     await create_community("cuiweiyuan", "翠微苑社区", "青山区", "翠微苑社区，楼顶平台宽敞向阳。")
     await create_project(
@@ -107,6 +120,101 @@ async def load_demo() -> bool:
         )
     )
     await publish("wuding-huayuan")
-    for status in (ProjectStatus.FUNDED, ProjectStatus.IN_PROGRESS, ProjectStatus.COMPLETED):
-        await change_status("wuding-huayuan", status)
+    garden = "wuding-huayuan"
+    await demo_online_donation(garden, "d08", "孙阿姨", 200_000)
+    await demo_online_donation(garden, "d09", "匿名", 150_000)
+    await demo_online_donation(garden, "d10", "5号楼302", 120_000)
+    await demo_matching(garden, "m02", "qu-fulian", "区妇联配捐", 200_000)
+    await demo_offline_donation(garden, "o03", "楼栋义卖（现金，居委会代收）", 140_000)
+    for status in (ProjectStatus.FUNDED, ProjectStatus.IN_PROGRESS):
+        await change_status(garden, status)
+    await demo_expenditure(garden, "e01", "青山防水工程队", "防水层修补", 300_000)
+    await demo_expenditure(garden, "e02", "绿源园艺店", "种植箱与土壤", 350_000)
+    await demo_expenditure(garden, "e03", "翠微家具厂", "休息座椅", 150_000)
+    await change_status(garden, ProjectStatus.COMPLETED)
     return True
+
+
+# One helper per kind of ledger entry, so real donations and expenditures can replace them one
+# by one. Refs are public ids made up for the demo; idempotency keys name the business event.
+DEMO_GATEWAY = "sandbox"
+
+
+def _fee_of(amount_fen: int) -> int:
+    """The sandbox's processor fee: 0.6 %, rounded half up, at least 1 fen."""
+    return max(1, (amount_fen * 6 + 500) // 1000)
+
+
+async def demo_online_donation(slug: str, key: str, display_name: str, amount_fen: int) -> None:
+    """A confirmed online donation and the processor's fee on it."""
+    fund = fund_account(slug)
+    ref = f"don_demo{key}"
+    await append(
+        slug,
+        LedgerEvent(
+            kind=EntryKind.DONATION,
+            memo=display_name,
+            ref=ref,
+            postings=(Posting(fund, amount_fen), Posting("donors:online", -amount_fen)),
+            idempotency_key=f"donation:demo{key}",
+        ),
+    )
+    fee = _fee_of(amount_fen)
+    await append(
+        slug,
+        LedgerEvent(
+            kind=EntryKind.FEE,
+            memo=f"支付手续费（{display_name}的捐款）",
+            ref=ref,
+            postings=(Posting(fund, -fee), Posting(f"fees:{DEMO_GATEWAY}", fee)),
+            idempotency_key=f"fee:demo{key}",
+        ),
+    )
+
+
+async def demo_offline_donation(slug: str, key: str, memo: str, amount_fen: int) -> None:
+    """Cash handed to the residents' committee and recorded by the secretary."""
+    await append(
+        slug,
+        LedgerEvent(
+            kind=EntryKind.OFFLINE_DONATION,
+            memo=memo,
+            ref=f"don_demo{key}",
+            postings=(
+                Posting(fund_account(slug), amount_fen),
+                Posting("donors:offline", -amount_fen),
+            ),
+            idempotency_key=f"donation:demo{key}",
+        ),
+    )
+
+
+async def demo_matching(slug: str, key: str, sponsor: str, memo: str, amount_fen: int) -> None:
+    """A sponsor's matching contribution (the district women's federation in the demo)."""
+    await append(
+        slug,
+        LedgerEvent(
+            kind=EntryKind.MATCHING,
+            memo=memo,
+            ref=f"mat_demo{key}",
+            postings=(
+                Posting(fund_account(slug), amount_fen),
+                Posting(f"sponsor:{sponsor}", -amount_fen),
+            ),
+            idempotency_key=f"matching:demo{key}",
+        ),
+    )
+
+
+async def demo_expenditure(slug: str, key: str, payee: str, purpose: str, amount_fen: int) -> None:
+    """An approved expenditure paid to its payee."""
+    await append(
+        slug,
+        LedgerEvent(
+            kind=EntryKind.EXPENDITURE,
+            memo=f"{payee}：{purpose}",
+            ref=f"exp_demo{key}",
+            postings=(Posting(fund_account(slug), -amount_fen), Posting("payees", amount_fen)),
+            idempotency_key=f"expenditure:demo{key}",
+        ),
+    )
