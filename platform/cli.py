@@ -91,6 +91,9 @@ def _add_area_commands() -> None:
     from linju.projects.cli import ledger
 
     cli.add_command(ledger)
+    from linju.payments.cli import payments
+
+    cli.add_command(payments)
 
 
 _add_area_commands()

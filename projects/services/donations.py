@@ -214,46 +214,42 @@ async def _locked(donation_id: str, gateway: str | None = None) -> dict[str, Any
     return row
 
 
-def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
-    slug, amount, currency = row["project_slug"], row["amount_fen"], row["currency"]
+def _fund_event(
+    row: dict[str, Any], kind: EntryKind, memo: str, into_fund: int, counterpart: str, key: str
+) -> ledger.LedgerEvent:
+    """An entry of this donation: `into_fund` fen into the project's fund, from `counterpart`.
+
+    The donation's public id is the entry's `ref`, whatever the kind (ledger.md).
+    """
+    currency = row["currency"]
     return ledger.LedgerEvent(
-        kind=EntryKind.DONATION,
-        memo=public_name(row["display_name"], row["anonymous"]),
+        kind=kind,
+        memo=memo,
         ref=row["public_id"],
         postings=(
-            ledger.Posting(fund_account(slug), amount, currency),
-            ledger.Posting("donors:online", -amount, currency),
+            ledger.Posting(fund_account(row["project_slug"]), into_fund, currency),
+            ledger.Posting(counterpart, -into_fund, currency),
         ),
-        idempotency_key=f"donation:{row['public_id']}",
+        idempotency_key=key,
     )
+
+
+def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
+    name = public_name(row["display_name"], row["anonymous"])
+    key = f"donation:{row['public_id']}"
+    return _fund_event(row, EntryKind.DONATION, name, row["amount_fen"], "donors:online", key)
 
 
 def _fee_event(row: dict[str, Any], fee_fen: int) -> ledger.LedgerEvent:
-    slug, currency = row["project_slug"], row["currency"]
-    return ledger.LedgerEvent(
-        kind=EntryKind.FEE,
-        memo=f"支付手续费 {row['gateway']}",
-        ref=row["public_id"],
-        postings=(
-            ledger.Posting(fund_account(slug), -fee_fen, currency),
-            ledger.Posting(f"fees:{row['gateway']}", fee_fen, currency),
-        ),
-        idempotency_key=f"fee:{row['public_id']}",
-    )
+    memo = f"支付手续费（{public_name(row['display_name'], row['anonymous'])}的捐款）"
+    fees = f"fees:{row['gateway']}"
+    return _fund_event(row, EntryKind.FEE, memo, -fee_fen, fees, f"fee:{row['public_id']}")
 
 
 def _refund_event(row: dict[str, Any], amount_fen: int, refund_key: str) -> ledger.LedgerEvent:
-    slug, currency = row["project_slug"], row["currency"]
-    return ledger.LedgerEvent(
-        kind=EntryKind.REFUND,
-        memo=f"退款：{public_name(row['display_name'], row['anonymous'])}",
-        ref=row["public_id"],
-        postings=(
-            ledger.Posting(fund_account(slug), -amount_fen, currency),
-            ledger.Posting("donors:online", amount_fen, currency),
-        ),
-        idempotency_key=f"refund:{refund_key}",
-    )
+    memo = f"退款：{public_name(row['display_name'], row['anonymous'])}"
+    key = f"refund:{refund_key}"
+    return _fund_event(row, EntryKind.REFUND, memo, -amount_fen, "donors:online", key)
 
 
 async def apply_outcome(
