@@ -6,6 +6,7 @@ over real HTTP to /webhooks/sandbox before the donor lands on the receipt.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -72,6 +73,13 @@ async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
     assert link == f"/api/v1/projects/{SLUG}/ledger/{seq}"
     await _no_sideways_scroll(page)
     await page.screenshot(path=str(artifact("receipt-375.png")), full_page=True)
+    donation_id = page.url.rsplit("/", 1)[1]
+    published = await page.request.get(f"{live_server}{link}")
+    assert published.status == 200
+    entry = json.loads(await published.text())
+    assert (entry["seq"], entry["kind"], entry["hash"]) == (seq, "donation", digest)
+    assert entry["ref"] == donation_id
+    assert entry["memo"] == "小李"
 
     await page.goto(f"{live_server}/p/{SLUG}")
     raised = await page.get_by_test_id("raised").inner_text()
