@@ -69,6 +69,19 @@ def _refund_page(
 
 
 @get(
+    "/p/{slug:str}/donations",
+    guards=GUARDS,
+    tags=["refunds"],
+    summary="A project's donations, newest first, with refund links (admin or secretary)",
+)
+async def donation_list(slug: FromPath[str]) -> Template:
+    return Template(
+        "payments/donations.html",
+        context={"slug": slug, "donations": await donations.project_donations(slug)},
+    )
+
+
+@get(
     "/p/{slug:str}/donations/{donation_id:str}/refund",
     guards=GUARDS,
     tags=["refunds"],
@@ -145,4 +158,4 @@ async def refund_api(
     )
 
 
-ROUTES: list[Any] = [refund_form, refund_submit, refund_api]
+ROUTES: list[Any] = [donation_list, refund_form, refund_submit, refund_api]

@@ -132,6 +132,17 @@ async def recent_donations(
     return [_view(row) for row in rows]
 
 
+async def project_donations(project_slug: str, limit: int = 200) -> list[DonationView]:
+    """Every donation of a project, newest first, whatever its status (for its stewards)."""
+    rows = (
+        await Donation.select(*_VIEW_COLUMNS)
+        .where(Donation.project.slug == project_slug)
+        .order_by(Donation.id, ascending=False)
+        .limit(limit)
+    )
+    return [_view(row) for row in rows]
+
+
 async def create_donation(
     project_slug: str, data: DonationInput, gateway: str, max_fen: int
 ) -> DonationView:

@@ -118,3 +118,13 @@ async def test_only_an_admin_or_the_projects_secretary_may_refund(client: Client
     assert (await client.post(api, json=body)).status_code == 403
     assert await _refund_entries(donation_id) == []
     assert (await donation_row(donation_id))["refunded_fen"] == 0
+
+
+async def test_the_secretary_sees_the_projects_donations_with_refund_links(client: Client) -> None:
+    donation_id = await _confirmed_donation(client)
+    secretary = await make_account("sec2@example.cn", "secretary", community="lvjingyuan")
+    await log_in(client, secretary)
+    page = await client.get(f"/p/{SLUG}/donations")
+    assert page.status_code == 200
+    assert f"/p/{SLUG}/donations/{donation_id}/refund" in page.text
+    assert "老周" in page.text
