@@ -12,7 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 GENESIS_HASH = "0" * 64
 ENTRY_MEMBERS = frozenset(
@@ -51,7 +54,9 @@ def fund_account(project_slug: str) -> str:
     return f"fund:{project_slug}"
 
 
+@lru_cache(maxsize=4096)
 def is_known_account(account: str) -> bool:
+    """Cached: a ledger names the same few accounts over and over."""
     return any(pattern.match(account) for pattern in ACCOUNT_PATTERNS)
 
 
@@ -63,11 +68,22 @@ def format_at(moment: datetime) -> str:
 
 
 def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
-    """The bytes an entry's hash covers: the entry without `hash`, exactly as ledger.md says."""
+    """The bytes an entry's hash covers: the entry without `hash`, exactly as ledger.md says.
+
+    ledger.md defines them with Python's `json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`. orjson with sorted keys writes the same bytes for every value an
+    entry can hold (checked for every code point in tests/unit/test_ledger_canonical.py)
+    about five times faster, which is what lets a resident verify a million entries in
+    seconds. Whatever orjson refuses (integers beyond 64 bits, lone surrogates, odd keys) goes
+    through the definition itself, which decides.
+    """
     without_hash = {key: value for key, value in entry.items() if key != "hash"}
-    return json.dumps(
-        without_hash, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    try:
+        return orjson.dumps(without_hash, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(
+            without_hash, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
