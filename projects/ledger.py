@@ -189,6 +189,8 @@ async def load_entry(entry_id: int, project_slug: str) -> dict[str, Any]:
 
 async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
     """Append one business event to a project's ledger, exactly once (see module docstring)."""
+    if is_postgres():
+        return await _append_postgres(project_slug, event)
     project = await Project.select(Project.currency).where(Project.slug == project_slug).first()
     if project is None:
         raise NotFound(N_("No project %(slug)s"), slug=project_slug)
@@ -258,6 +260,118 @@ async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
             ]
         )
         await _move_head(head, entry, balance, raised, spent, event.kind in DONATION_KINDS)
+    return AppendResult(entry, created=True)
+
+
+# PostgreSQL: the same steps in two statements inside the transaction instead of six, on the
+# transaction's own connection with prepared statements. Lock the head (and read the
+# project's currency) in one; insert the entry, its postings and move the head in the other,
+# where `ON CONFLICT (idempotency_key) DO NOTHING` turns a concurrent or repeated key into "no
+# row", after which the existing entry is looked up exactly as on SQLite. Measured in
+# bench/ledger.py: this is what brings an append within half the cost of a plain INSERT+COMMIT.
+_LOCK_HEAD_SQL = """
+SELECT h.id, h.project, h.seq, h.hash, h.balance_fen, p.currency
+FROM ledger_head h JOIN project p ON p.id = h.project
+WHERE p.slug = $1
+FOR UPDATE OF h
+"""
+_APPEND_SQL = """
+WITH e AS (
+    INSERT INTO ledger_entry
+        (project, seq, at, kind, memo, public_ref, prev, hash, idempotency_key, content_digest)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+), p AS (
+    INSERT INTO ledger_posting (entry, position, account, amount, currency)
+    SELECT e.id, x.position, x.account, x.amount, x.currency
+    FROM e, unnest($11::integer[], $12::text[], $13::bigint[], $14::text[])
+        AS x(position, account, amount, currency)
+), h AS (
+    UPDATE ledger_head SET
+        seq = $2, hash = $8, balance_fen = balance_fen + $15, raised_fen = raised_fen + $16,
+        spent_fen = spent_fen + $17, donations_count = donations_count + $18
+    WHERE id = $19 AND EXISTS (SELECT 1 FROM e)
+)
+SELECT id FROM e
+"""
+
+
+async def _existing_entry(
+    project_slug: str, project_id: int, event: LedgerEvent, digest: str
+) -> AppendResult | None:
+    """The entry this event's key already made, or None; a different event under it is a 409."""
+    existing = (
+        await LedgerEntry.select(LedgerEntry.id, LedgerEntry.project, LedgerEntry.content_digest)
+        .where(LedgerEntry.idempotency_key == event.idempotency_key)
+        .first()
+    )
+    if existing is None:
+        return None
+    if existing["project"] != project_id or existing["content_digest"] != digest:
+        raise IdempotencyConflict(
+            N_("This idempotency key was already used for a different ledger event")
+        )
+    return AppendResult(await load_entry(existing["id"], project_slug), created=False)
+
+
+async def _append_postgres(project_slug: str, event: LedgerEvent) -> AppendResult:
+    digest = _content_digest(event, project_slug)
+    async with write_transaction() as transaction:
+        connection = transaction.connection
+        head = await connection.fetchrow(_LOCK_HEAD_SQL, project_slug)
+        if head is None:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        validate_event(event, project_slug, head["currency"])
+        postings = [
+            {"account": p.account, "amount": p.amount, "currency": p.currency}
+            for p in event.postings
+        ]
+        balance, raised, spent = figures_delta(postings, project_slug)
+        if head["balance_fen"] + balance < 0:
+            repeated = await _existing_entry(project_slug, head["project"], event, digest)
+            if repeated is not None:
+                return repeated
+            raise Overdraft(
+                N_("The fund holds %(balance)s fen; this entry would take it below zero"),
+                balance=head["balance_fen"],
+            )
+        entry = public_entry(
+            project=project_slug,
+            seq=head["seq"] + 1,
+            at=format_at(utc_now()),
+            kind=event.kind.value,
+            memo=event.memo,
+            ref=event.ref,
+            postings=postings,
+            prev=head["hash"],
+        )
+        inserted = await connection.fetchval(
+            _APPEND_SQL,
+            head["project"],
+            entry["seq"],
+            entry["at"],
+            entry["kind"],
+            entry["memo"],
+            entry["ref"],
+            entry["prev"],
+            entry["hash"],
+            event.idempotency_key,
+            digest,
+            list(range(len(postings))),
+            [p["account"] for p in postings],
+            [p["amount"] for p in postings],
+            [p["currency"] for p in postings],
+            balance,
+            raised,
+            spent,
+            1 if event.kind in DONATION_KINDS else 0,
+            head["id"],
+        )
+        if inserted is None:
+            repeated = await _existing_entry(project_slug, head["project"], event, digest)
+            assert repeated is not None  # the conflict was on this key
+            return repeated
     return AppendResult(entry, created=True)
 
 
