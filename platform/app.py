@@ -12,9 +12,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from linju.payments import controllers as payment_controllers
-from linju.payments import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
+from linju.platform.accounts import controllers as accounts_controllers
+from linju.platform.accounts.guards import session_middleware
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
@@ -22,9 +22,7 @@ from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
-from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
-from linju.projects.donations import controllers as donation_controllers
 
 
 def route_handlers() -> list[Any]:
@@ -32,12 +30,9 @@ def route_handlers() -> list[Any]:
     static_dir = str(package_dir("linju.platform") / "static")
     return [
         *platform_controllers.ROUTES,
+        *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
-        *project_ledger.ROUTES,
-        *donation_controllers.ROUTES,
-        *payment_controllers.ROUTES,
-        *payment_webhooks.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 
@@ -71,7 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
+        middleware=[session_middleware],
         csrf_config=csrf_config(settings),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(

@@ -88,12 +88,9 @@ def demo() -> None:
 
 
 def _add_area_commands() -> None:
-    from linju.projects.cli import ledger
+    from linju.platform.accounts.cli import users
 
-    cli.add_command(ledger)
-    from linju.payments.cli import payments
-
-    cli.add_command(payments)
+    cli.add_command(users)
 
 
 _add_area_commands()

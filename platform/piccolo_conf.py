@@ -12,9 +12,8 @@ DB = engine_from_url(get_settings().database_url)
 
 APP_REGISTRY = AppRegistry(
     apps=[
+        "linju.platform.accounts.piccolo_app",
         "linju.projects.piccolo_app",
-        "linju.projects.donations.piccolo_app",
         "linju.projects.spending.piccolo_app",
-        "linju.payments.piccolo_app",
     ]
 )

@@ -38,6 +38,8 @@ class Settings:
     var_dir: Path
     max_donation_fen: int
     secure_cookies: bool
+    smtp_url: str | None = None  # smtp:// or smtps://user:password@host:port; None: console
+    mail_from: str = "linju@localhost"
 
     @property
     def is_postgres(self) -> bool:
@@ -115,6 +117,25 @@ def _boolean(name: str, value: str) -> bool:
     raise SettingsError(f"{name}: must be true or false, got {value!r}")
 
 
+def _smtp_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError("LINJU_SMTP_URL: must be smtp://host:port or smtps://user:pass@host")
+    try:
+        parts.port  # noqa: B018 - parsing the port validates it
+    except ValueError as exc:
+        raise SettingsError("LINJU_SMTP_URL: the port is not a number") from exc
+    return value
+
+
+def _mail_from(value: str) -> str:
+    if "@" not in value or any(ch in value for ch in "\r\n"):
+        raise SettingsError(f"LINJU_MAIL_FROM: must be an e-mail address, got {value!r}")
+    return value
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError naming the first bad one."""
     env = _read_environment(env_file or Path(".env"))
@@ -167,6 +188,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
             "LINJU_SECURE_COOKIES",
             env.get("LINJU_SECURE_COOKIES", str(base_url.startswith("https"))),
         ),
+        smtp_url=_smtp_url(env.get("LINJU_SMTP_URL")),
+        mail_from=_mail_from(env.get("LINJU_MAIL_FROM", "linju@localhost")),
     )
 
 

@@ -1,0 +1,136 @@
+"""Who may call a route: the session middleware and the guards (plain functions).
+
+`session_middleware` puts the logged-in `CurrentUser` (or None) in `scope["user"]` for every
+request, so a handler reads `request.user` and a template `request.user`. Guards check the role
+AND the object in the path: a secretary of 绿景苑 gets 403 on another community's project.
+
+- anonymous on a guarded route → `LoginRequired`: a redirect to /login for pages, a 401 problem
+  document under /api;
+- logged in without the role for this object → 403 (PermissionDeniedException);
+- an object that does not exist → 404.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from linju.platform.accounts.services import CurrentUser
+from linju.platform.accounts.sessions import SESSION_COOKIE, user_for_token
+from linju.projects.errors import NotFound
+from linju.projects.tables import Community, Project
+
+Connection = ASGIConnection[Any, Any, Any, Any]
+
+
+class LoginRequired(NotAuthorizedException):
+    """Nobody is logged in; pages redirect to the login form, the API answers 401."""
+
+
+def session_token(scope: Scope) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            cookies: SimpleCookie = SimpleCookie()
+            try:
+                cookies.load(value.decode("latin-1"))
+            except Exception:
+                return None
+            if SESSION_COOKIE in cookies:
+                return cookies[SESSION_COOKIE].value
+    return None
+
+
+def session_middleware(app: ASGIApp) -> ASGIApp:
+    """Load the session's user into `scope["user"]` (None when nobody is logged in)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and not scope.get("path", "").startswith("/static/"):
+            scope["user"] = await user_for_token(session_token(scope))
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def current_user(connection: Connection) -> CurrentUser | None:
+    """The logged-in user, or None; set by `session_middleware`."""
+    user = connection.scope.get("user")
+    return user if isinstance(user, CurrentUser) else None
+
+
+def logged_in_user(connection: Connection) -> CurrentUser:
+    """The logged-in user of a route guarded by `require_login` (or a stricter guard)."""
+    user = current_user(connection)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+async def project_ids(slug: str) -> tuple[int, int]:
+    """(project id, community id) of the project named by a path, or 404."""
+    row = await Project.select(Project.id, Project.community).where(Project.slug == slug).first()
+    if row is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    return int(row["id"]), int(row["community"])
+
+
+async def require_login(connection: Connection, _: BaseRouteHandler) -> None:
+    logged_in_user(connection)
+
+
+async def require_admin(connection: Connection, _: BaseRouteHandler) -> None:
+    if not logged_in_user(connection).is_admin:
+        raise PermissionDeniedException()
+
+
+async def require_secretary_of_project(connection: Connection, _: BaseRouteHandler) -> None:
+    """The project in the path (`{slug}`) belongs to one of the user's communities."""
+    user = logged_in_user(connection)
+    _project, community = await project_ids(connection.path_params["slug"])
+    if not user.is_secretary_of(community):
+        raise PermissionDeniedException()
+
+
+async def require_secretary_or_admin_of_project(
+    connection: Connection, _: BaseRouteHandler
+) -> None:
+    """A platform admin, or the secretary of the community of the project in the path."""
+    user = logged_in_user(connection)
+    _project, community = await project_ids(connection.path_params["slug"])
+    if not (user.is_admin or user.is_secretary_of(community)):
+        raise PermissionDeniedException()
+
+
+async def require_committee_member_of_project(connection: Connection, _: BaseRouteHandler) -> None:
+    """The user holds a seat on the committee of the project in the path (`{slug}`)."""
+    user = logged_in_user(connection)
+    project, _community = await project_ids(connection.path_params["slug"])
+    if not user.is_committee_member_of(project):
+        raise PermissionDeniedException()
+
+
+async def require_steward_of_project(connection: Connection, _: BaseRouteHandler) -> None:
+    """The project's secretary or one of its committee members (both see unconfirmed records)."""
+    user = logged_in_user(connection)
+    project, community = await project_ids(connection.path_params["slug"])
+    if not (user.is_secretary_of(community) or user.is_committee_member_of(project)):
+        raise PermissionDeniedException()
+
+
+async def require_secretary_of_community(connection: Connection, _: BaseRouteHandler) -> None:
+    """The community in the path (`{community}`, a slug) is one of the user's."""
+    user = logged_in_user(connection)
+    row = (
+        await Community.select(Community.id)
+        .where(Community.slug == connection.path_params["community"])
+        .first()
+    )
+    if row is None:
+        raise NotFound("No community %(slug)s", slug=connection.path_params["community"])
+    if not user.is_secretary_of(int(row["id"])):
+        raise PermissionDeniedException()

@@ -1,0 +1,213 @@
+"""Logging in with throttling, changing a password, and single-use password links.
+
+Throttling lives in the database so every worker counts the same failures: after
+`MAX_FAILURES_PER_ACCOUNT` failed attempts for one e-mail (since its last success) or
+`MAX_FAILURES_PER_ADDRESS` from one network address within `THROTTLE_WINDOW`, logins are refused
+with 429 until the window passes. Password links (reset and invitation) are random, stored as
+their SHA-256, expire, and are spent by their first use.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from linju.platform.accounts.audit import Actor, record_audit
+from linju.platform.accounts.mailer import Mail, get_mailer
+from linju.platform.accounts.passwords import hash_password, password_problem, verify_password
+from linju.platform.accounts.services import normalise_email
+from linju.platform.accounts.sessions import end_all_sessions, token_digest
+from linju.platform.accounts.tables import Account, LoginAttempt, PasswordToken
+from linju.platform.db import is_postgres, write_transaction
+from linju.platform.i18n import translate_in
+from linju.platform.settings import get_settings
+from linju.projects.clock import utc_now
+from linju.projects.errors import N_, DomainError, RuleViolation, ValidationErrors
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+RESET_LIFETIME = timedelta(hours=2)
+INVITE_LIFETIME = timedelta(days=7)
+
+
+class LoginThrottled(DomainError):
+    status = 429
+    title = "Too many requests"
+
+
+class BadCredentials(RuleViolation):
+    pass
+
+
+async def _failures(email: str, address: str) -> tuple[int, int]:
+    since = utc_now() - THROTTLE_WINDOW
+    last_success = (
+        await LoginAttempt.select(LoginAttempt.at)
+        .where((LoginAttempt.email == email) & (LoginAttempt.succeeded == True))  # noqa: E712
+        .order_by(LoginAttempt.at, ascending=False)
+        .first()
+    )
+    account_since = max(since, last_success["at"]) if last_success else since
+    by_account = await LoginAttempt.count().where(
+        (LoginAttempt.email == email)
+        & (LoginAttempt.succeeded == False)  # noqa: E712
+        & (LoginAttempt.at > account_since)
+    )
+    by_address = await LoginAttempt.count().where(
+        (LoginAttempt.address == address)
+        & (LoginAttempt.succeeded == False)  # noqa: E712
+        & (LoginAttempt.at > since)
+    )
+    return by_account, by_address
+
+
+async def authenticate(email: str, password: str, address: str) -> int:
+    """The account id for a correct e-mail and password; raises BadCredentials or LoginThrottled.
+
+    The same message answers an unknown e-mail and a wrong password, so the form does not tell
+    who has an account.
+    """
+    email = normalise_email(email)[:254]
+    address = address[:64]
+    by_account, by_address = await _failures(email, address)
+    if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+        raise LoginThrottled(N_("Too many failed logins; try again in 15 minutes"))
+    account = (
+        await Account.select(Account.id, Account.password_hash, Account.is_active)
+        .where(Account.email == email)
+        .first()
+    )
+    ok = await verify_password(account["password_hash"] if account else None, password)
+    ok = ok and account is not None and bool(account["is_active"])
+    async with write_transaction():
+        await LoginAttempt.delete().where(LoginAttempt.at < utc_now() - timedelta(days=1))
+        await LoginAttempt.insert(
+            LoginAttempt(email=email, address=address, succeeded=ok, at=utc_now())
+        )
+    if not ok or account is None:
+        raise BadCredentials(N_("The e-mail or the password is wrong"))
+    return int(account["id"])
+
+
+async def change_password(actor: Actor, account_id: int, current: str, new: str) -> None:
+    account = await Account.select(Account.password_hash).where(Account.id == account_id).first()
+    problems: dict[str, str] = {}
+    if account is None or not await verify_password(account["password_hash"], current):
+        problems["current"] = N_("The current password is wrong")
+    problem = password_problem(new)
+    if problem:
+        problems["new"] = problem
+    if problems:
+        raise ValidationErrors(problems)
+    new_hash = await hash_password(new)
+    async with write_transaction():
+        await Account.update(
+            {Account.password_hash: new_hash, Account.password_changed_at: utc_now()}
+        ).where(Account.id == account_id)
+        await end_all_sessions(account_id)
+        await record_audit(actor, "account.password.change", "account", account_id)
+
+
+async def issue_password_token(account_id: int, purpose: str) -> str:
+    """A single-use link token; call inside the transaction that makes the account or reset."""
+    token = secrets.token_urlsafe(32)
+    lifetime = INVITE_LIFETIME if purpose == "invite" else RESET_LIFETIME
+    now = utc_now()
+    await PasswordToken.insert(
+        PasswordToken(
+            token_hash=token_digest(token),
+            account=account_id,
+            purpose=purpose,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+def password_link(token: str) -> str:
+    return f"{get_settings().base_url}/password/reset/{token}"
+
+
+async def send_password_mail(email: str, token: str, purpose: str, locale: str) -> None:
+    link = password_link(token)
+    if purpose == "invite":
+        subject = translate_in(locale, "You are invited to Linju")
+        body = translate_in(
+            locale,
+            "An account was made for you on Linju. Choose your password here "
+            "(the link works once, for 7 days): %(link)s",
+            link=link,
+        )
+    else:
+        subject = translate_in(locale, "Reset your Linju password")
+        body = translate_in(
+            locale,
+            "Someone asked to reset the password of this account. If it was you, choose a "
+            "new password here (the link works once, for 2 hours): %(link)s",
+            link=link,
+        )
+    await get_mailer().send(Mail(to=email, subject=subject, body=body))
+
+
+async def request_password_reset(email: str, locale: str) -> None:
+    """Mail a reset link when the account exists; say nothing either way (no account probing)."""
+    email = normalise_email(email)[:254]
+    async with write_transaction():
+        account = (
+            await Account.select(Account.id)
+            .where((Account.email == email) & (Account.is_active == True))  # noqa: E712
+            .first()
+        )
+        if account is None:
+            return
+        token = await issue_password_token(int(account["id"]), "reset")
+    await send_password_mail(email, token, "reset", locale)
+
+
+async def token_is_valid(token: str) -> bool:
+    row = (
+        await PasswordToken.select(PasswordToken.id)
+        .where(
+            (PasswordToken.token_hash == token_digest(token))
+            & PasswordToken.used_at.is_null()
+            & (PasswordToken.expires_at > utc_now())
+        )
+        .first()
+    )
+    return row is not None
+
+
+async def reset_password(token: str, new: str) -> int:
+    """Spend the link and set the password; returns the account id. Every session ends."""
+    problem = password_problem(new)
+    if problem:
+        raise ValidationErrors({"new": problem})
+    new_hash = await hash_password(new)
+    async with write_transaction():
+        query = PasswordToken.select(PasswordToken.id, PasswordToken.account).where(
+            (PasswordToken.token_hash == token_digest(token))
+            & PasswordToken.used_at.is_null()
+            & (PasswordToken.expires_at > utc_now())
+        )
+        if is_postgres():
+            query = query.lock_rows("UPDATE")
+        row = await query.first()
+        if row is None:
+            raise RuleViolation(N_("This link has expired or was already used"))
+        account_id = int(row["account"])
+        await PasswordToken.update({PasswordToken.used_at: utc_now()}).where(
+            PasswordToken.id == row["id"]
+        )
+        await Account.update(
+            {Account.password_hash: new_hash, Account.password_changed_at: utc_now()}
+        ).where(Account.id == account_id)
+        await end_all_sessions(account_id)
+        await record_audit(
+            Actor(id=account_id, label=f"account:{account_id}"),
+            "account.password.reset",
+            "account",
+            account_id,
+        )
+    return account_id

@@ -1,0 +1,258 @@
+"""Use cases of accounts and roles: create an account, grant a role, invite someone.
+
+Every use case runs in one write transaction and records itself in the audit log in the same
+transaction. E-mail addresses are compared lower-cased: `Wang@X.cn` and `wang@x.cn` are one
+account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from linju.platform.accounts.audit import Actor, record_audit
+from linju.platform.accounts.passwords import hash_password, password_problem
+from linju.platform.accounts.tables import Account, SecretaryRole
+from linju.platform.db import write_transaction
+from linju.projects.clock import utc_now
+from linju.projects.errors import N_, Conflict, NotFound, ValidationErrors
+from linju.projects.tables import CommitteeMember, Community, Project
+
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
+MAX_NAME_LENGTH = 100
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    COMMITTEE = "committee"
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The logged-in person and every role they hold, loaded once per request."""
+
+    id: int
+    email: str
+    display_name: str
+    is_admin: bool
+    secretary_of: frozenset[int]  # community ids
+    committee_of: frozenset[int]  # project ids
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.id, label=self.email)
+
+    def is_secretary_of(self, community_id: int) -> bool:
+        return community_id in self.secretary_of
+
+    def is_committee_member_of(self, project_id: int) -> bool:
+        return project_id in self.committee_of
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def account_problems(email: str, display_name: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not EMAIL_PATTERN.match(normalise_email(email)):
+        problems["email"] = N_("Enter a valid e-mail address")
+    if not display_name.strip():
+        problems["name"] = N_("Enter a name")
+    elif len(display_name.strip()) > MAX_NAME_LENGTH:
+        problems["name"] = N_("A name can have at most 100 characters")
+    return problems
+
+
+async def load_user(account_id: int) -> CurrentUser | None:
+    """The account with its roles, or None when it does not exist or is deactivated."""
+    row = (
+        await Account.select(
+            Account.id, Account.email, Account.display_name, Account.is_admin, Account.is_active
+        )
+        .where(Account.id == account_id)
+        .first()
+    )
+    if row is None or not row["is_active"]:
+        return None
+    communities = await SecretaryRole.select(SecretaryRole.community).where(
+        SecretaryRole.account == account_id
+    )
+    seats = await CommitteeMember.select(CommitteeMember.project).where(
+        CommitteeMember.account_id == account_id
+    )
+    return CurrentUser(
+        id=int(row["id"]),
+        email=row["email"],
+        display_name=row["display_name"],
+        is_admin=bool(row["is_admin"]),
+        secretary_of=frozenset(int(r["community"]) for r in communities),
+        committee_of=frozenset(int(r["project"]) for r in seats),
+    )
+
+
+async def _community_id(slug: str) -> int:
+    row = await Community.select(Community.id).where(Community.slug == slug).first()
+    if row is None:
+        raise NotFound("No community %(slug)s", slug=slug)
+    return int(row["id"])
+
+
+async def _project_id(slug: str) -> int:
+    row = await Project.select(Project.id).where(Project.slug == slug).first()
+    if row is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    return int(row["id"])
+
+
+async def _grant_secretary(actor: Actor, account_id: int, community_slug: str) -> None:
+    community_id = await _community_id(community_slug)
+    if await SecretaryRole.exists().where(
+        (SecretaryRole.account == account_id) & (SecretaryRole.community == community_id)
+    ):
+        return
+    await SecretaryRole.insert(
+        SecretaryRole(account=account_id, community=community_id, created_at=utc_now())
+    )
+    await record_audit(
+        actor, "role.secretary.grant", "account", account_id, after={"community": community_slug}
+    )
+
+
+async def _grant_committee(actor: Actor, account_id: int, name: str, project_slug: str) -> None:
+    """Link the account to its seat on the project's committee.
+
+    The seat whose name is the account's display name and that no account holds yet is linked;
+    when there is none, the person joins the committee as a member (the committee is public, so
+    the audit log records the new seat).
+    """
+    project_id = await _project_id(project_slug)
+    if await CommitteeMember.exists().where(
+        (CommitteeMember.project == project_id) & (CommitteeMember.account_id == account_id)
+    ):
+        return
+    seat = (
+        await CommitteeMember.select(CommitteeMember.id)
+        .where(
+            (CommitteeMember.project == project_id)
+            & (CommitteeMember.name == name.strip())
+            & CommitteeMember.account_id.is_null()
+        )
+        .first()
+    )
+    if seat is not None:
+        await CommitteeMember.update({CommitteeMember.account_id: account_id}).where(
+            CommitteeMember.id == seat["id"]
+        )
+        seat_id = int(seat["id"])
+    else:
+        count = await CommitteeMember.count().where(CommitteeMember.project == project_id)
+        rows = await CommitteeMember.insert(
+            CommitteeMember(
+                project=project_id,
+                name=name.strip(),
+                role="member",
+                background="",
+                account_id=account_id,
+                position=count,
+            )
+        )
+        seat_id = int(rows[0]["id"])
+    await record_audit(
+        actor,
+        "role.committee.grant",
+        "account",
+        account_id,
+        after={"project": project_slug, "seat": seat_id},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    email: str
+    display_name: str
+    role: Role
+    community_slug: str | None = None
+    project_slug: str | None = None
+    password: str | None = None  # None: the person sets it through an invitation link
+
+
+def _new_account_problems(new: NewAccount) -> dict[str, str]:
+    problems = account_problems(new.email, new.display_name)
+    if new.role is Role.SECRETARY and not new.community_slug:
+        problems["community"] = N_("A secretary needs a community")
+    if new.role is Role.COMMITTEE and not new.project_slug:
+        problems["project"] = N_("A committee member needs a project")
+    if new.password is not None:
+        problem = password_problem(new.password)
+        if problem:
+            problems["password"] = problem
+    return problems
+
+
+async def create_account(actor: Actor, new: NewAccount) -> int:
+    """Create an account with one role; an existing e-mail gets the role added instead.
+
+    Adding a role to an existing account never changes its password or name.
+    """
+    problems = _new_account_problems(new)
+    if problems:
+        raise ValidationErrors(problems)
+    email = normalise_email(new.email)
+    password_hash = await hash_password(new.password) if new.password is not None else ""
+    async with write_transaction():
+        existing = await Account.select(Account.id).where(Account.email == email).first()
+        if existing is not None:
+            account_id = int(existing["id"])
+            if new.role is Role.ADMIN:
+                raise Conflict("An account with the e-mail %(email)s already exists", email=email)
+        else:
+            rows = await Account.insert(
+                Account(
+                    email=email,
+                    display_name=new.display_name.strip(),
+                    password_hash=password_hash,
+                    is_admin=new.role is Role.ADMIN,
+                    is_active=True,
+                    created_at=utc_now(),
+                    password_changed_at=utc_now() if password_hash else None,
+                )
+            )
+            account_id = int(rows[0]["id"])
+            await record_audit(
+                actor,
+                "account.create",
+                "account",
+                account_id,
+                after={
+                    "email": email,
+                    "display_name": new.display_name.strip(),
+                    "is_admin": new.role is Role.ADMIN,
+                },
+            )
+        if new.role is Role.SECRETARY and new.community_slug:
+            await _grant_secretary(actor, account_id, new.community_slug)
+        if new.role is Role.COMMITTEE and new.project_slug:
+            await _grant_committee(actor, account_id, new.display_name, new.project_slug)
+    return account_id
+
+
+async def list_accounts() -> list[dict[str, object]]:
+    """Accounts with their roles, for the admin pages."""
+    accounts = await Account.select(
+        Account.id, Account.email, Account.display_name, Account.is_admin, Account.is_active
+    ).order_by(Account.id)
+    roles = await SecretaryRole.select(SecretaryRole.account, SecretaryRole.community.name)
+    seats = await CommitteeMember.select(
+        CommitteeMember.account_id, CommitteeMember.project.title
+    ).where(CommitteeMember.account_id.is_not_null())
+    for account in accounts:
+        account["communities"] = [
+            r["community.name"] for r in roles if r["account"] == account["id"]
+        ]
+        account["projects"] = [
+            s["project.title"] for s in seats if s["account_id"] == account["id"]
+        ]
+    return list(accounts)

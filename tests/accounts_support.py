@@ -1,0 +1,88 @@
+"""Helpers for tests that need people with roles (docs/adr/0006-accounts.md, "In tests").
+
+`make_account` creates an account with one role straight through the service; `log_in` sets a
+fresh session cookie on a test client without going through the login form (fast: no argon2
+verify); `log_in_with_form` goes through the real form, CSRF token included; `csrf_token` reads
+a page's token for a form post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.accounts.services import NewAccount, Role, create_account
+from linju.platform.accounts.sessions import SESSION_COOKIE, start_session
+
+T = TypeVar("T")
+PASSWORD = "correct horse battery"
+_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def in_app(client: Any, factory: Callable[[], Awaitable[T]]) -> T:
+    """Run `factory()` on the app's event loop (where its pool lives); any loop when no client."""
+    if client is None:
+
+        async def direct() -> T:
+            return await factory()
+
+        return await direct()
+
+    async def call() -> T:
+        return await factory()
+
+    portal = client.blocking_portal
+    result: T = await asyncio.to_thread(portal.call, call)
+    return result
+
+
+async def make_account(
+    email: str,
+    role: str = "admin",
+    *,
+    name: str | None = None,
+    community: str | None = None,
+    project: str | None = None,
+    password: str = PASSWORD,
+    client: Any = None,
+) -> int:
+    new = NewAccount(
+        email=email,
+        display_name=name or email.split("@")[0],
+        role=Role(role),
+        community_slug=community,
+        project_slug=project,
+        password=password,
+    )
+    return await in_app(client, lambda: create_account(COMMAND_LINE, new))
+
+
+async def log_in(client: Any, account_id: int) -> str:
+    """Give the client a session for the account; returns the session id."""
+    token = await in_app(client, lambda: start_session(account_id))
+    client.cookies.set(SESSION_COOKIE, token)
+    return token
+
+
+def log_out(client: Any) -> None:
+    client.cookies.delete(SESSION_COOKIE)
+
+
+def csrf_token(html: str) -> str:
+    match = _TOKEN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+async def post_form(client: Any, page_path: str, action: str, data: dict[str, str]) -> Any:
+    """GET a page for its CSRF token, then POST the form to `action` with it."""
+    page = await client.get(page_path)
+    token = csrf_token(page.text)
+    return await client.post(action, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+async def log_in_with_form(client: Any, email: str, password: str = PASSWORD) -> Any:
+    return await post_form(client, "/login", "/login", {"email": email, "password": password})
