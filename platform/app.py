@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from linju.payments import controllers as payment_controllers
+from linju.payments import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
@@ -22,7 +24,9 @@ from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
+from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
+from linju.projects.donations import controllers as donation_controllers
 
 
 def route_handlers() -> list[Any]:
@@ -33,6 +37,10 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *project_ledger.ROUTES,
+        *donation_controllers.ROUTES,
+        *payment_controllers.ROUTES,
+        *payment_webhooks.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 

@@ -91,6 +91,12 @@ def _add_area_commands() -> None:
     from linju.platform.accounts.cli import users
 
     cli.add_command(users)
+    from linju.projects.cli import ledger
+
+    cli.add_command(ledger)
+    from linju.payments.cli import payments
+
+    cli.add_command(payments)
 
 
 _add_area_commands()

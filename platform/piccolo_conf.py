@@ -14,6 +14,8 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "linju.platform.accounts.piccolo_app",
         "linju.projects.piccolo_app",
+        "linju.projects.donations.piccolo_app",
         "linju.projects.spending.piccolo_app",
+        "linju.payments.piccolo_app",
     ]
 )

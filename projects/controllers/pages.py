@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from linju.projects import queries
 from linju.projects.clock import local_today
+from linju.projects.donations.controllers import donation_sections
 from linju.projects.rules import ProjectStatus, days_left, takes_donations
 from linju.projects.spending.views import project_section as spending_section
 
@@ -28,7 +29,7 @@ STATUS_ORDER = (
 # Each feature area that shows a section on the project page adds one loader here: it gets the
 # project and returns the extra context its partial template (templates/projects/_*.html) needs.
 SectionLoader = Callable[[queries.ProjectDetail], Awaitable[dict[str, Any]]]
-PROJECT_SECTION_LOADERS: list[SectionLoader] = [spending_section]
+PROJECT_SECTION_LOADERS: list[SectionLoader] = [donation_sections, spending_section]
 
 
 def _by_status(projects: list[queries.ProjectSummary]) -> OrderedDict[str, list[Any]]:
