@@ -26,6 +26,7 @@ from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
 from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
+from linju.projects.controllers import secretary as secretary_controllers
 from linju.projects.donations import controllers as donation_controllers
 
 
@@ -37,6 +38,7 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *secretary_controllers.ROUTES,
         *project_ledger.ROUTES,
         *donation_controllers.ROUTES,
         *payment_controllers.ROUTES,

@@ -21,6 +21,7 @@ from linju.platform import i18n
 from linju.platform.resources import package_dir
 from linju.projects.clock import COMMUNITY_TIMEZONE
 from linju.projects.money import Money, format_money
+from linju.projects.services.markdown import render_markdown
 
 
 def templates_dir() -> str:
@@ -87,6 +88,7 @@ def build_environment() -> Environment:
     env.filters.update(
         money=_money, date=_date, datetime=_datetime, paragraphs=_paragraphs, short_hash=_short_hash
     )
+    env.filters.update(markdown=render_markdown)  # a project's story (sanitised by nh3)
     env.globals.update(
         current_locale=i18n.current_locale.get,
         language_tags=i18n.LANGUAGE_TAGS,

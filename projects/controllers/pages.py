@@ -14,6 +14,7 @@ from linju.projects import queries
 from linju.projects.clock import local_today
 from linju.projects.donations.controllers import donation_sections
 from linju.projects.rules import ProjectStatus, days_left, takes_donations
+from linju.projects.services.dashboard import project_section as stewardship_section
 from linju.projects.spending.views import project_section as spending_section
 
 # The order a community's list shows its projects in: what needs money first.
@@ -29,7 +30,11 @@ STATUS_ORDER = (
 # Each feature area that shows a section on the project page adds one loader here: it gets the
 # project and returns the extra context its partial template (templates/projects/_*.html) needs.
 SectionLoader = Callable[[queries.ProjectDetail], Awaitable[dict[str, Any]]]
-PROJECT_SECTION_LOADERS: list[SectionLoader] = [donation_sections, spending_section]
+PROJECT_SECTION_LOADERS: list[SectionLoader] = [
+    donation_sections,
+    spending_section,
+    stewardship_section,
+]
 
 
 def _by_status(projects: list[queries.ProjectSummary]) -> OrderedDict[str, list[Any]]:

@@ -197,3 +197,62 @@ async def _check_publishable(project_id: int) -> None:
 async def publish(slug: str) -> None:
     """Start raising money: only with a complete committee and a budget that adds up."""
     await change_status(slug, ProjectStatus.FUNDRAISING)
+
+
+async def update_draft(slug: str, draft: ProjectDraft) -> None:
+    """Replace a draft's text, goal, deadline, budget and committee in one transaction.
+
+    Only a draft can be edited this way: once a project raises money its promises are public.
+    Committee seats keep the account linked to them when the same name stays on the committee.
+    """
+    problems = _draft_problems(draft)
+    if problems:
+        raise ValidationErrors(problems)
+    async with write_transaction():
+        project_id, current = await _locked_status(slug)
+        if current is not ProjectStatus.DRAFT:
+            raise Conflict(N_("Only a draft can be edited"))
+        await Project.update(
+            {
+                Project.title: draft.title.strip(),
+                Project.summary: draft.summary.strip(),
+                Project.story: draft.story,
+                Project.goal_fen: draft.goal_fen,
+                Project.deadline: draft.deadline,
+                **({Project.cover_image: draft.cover_image} if draft.cover_image else {}),
+            }
+        ).where(Project.id == project_id)
+        await BudgetLine.delete().where(BudgetLine.project == project_id)
+        if draft.budget:
+            await BudgetLine.insert(
+                *[
+                    BudgetLine(
+                        project=project_id,
+                        title=line.title.strip(),
+                        amount_fen=line.amount_fen,
+                        position=index,
+                    )
+                    for index, line in enumerate(draft.budget)
+                ]
+            )
+        linked = {
+            row["name"]: row["account_id"]
+            for row in await CommitteeMember.select(
+                CommitteeMember.name, CommitteeMember.account_id
+            ).where(CommitteeMember.project == project_id)
+        }
+        await CommitteeMember.delete().where(CommitteeMember.project == project_id)
+        if draft.committee:
+            await CommitteeMember.insert(
+                *[
+                    CommitteeMember(
+                        project=project_id,
+                        name=seat.name.strip(),
+                        role=seat.role.value,
+                        background=seat.background.strip(),
+                        account_id=linked.get(seat.name.strip()),
+                        position=index,
+                    )
+                    for index, seat in enumerate(draft.committee)
+                ]
+            )

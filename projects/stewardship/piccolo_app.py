@@ -1,0 +1,21 @@
+"""Piccolo app for the secretary's work: its tables and its migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from linju.projects.stewardship.tables import (
+    InKindContribution,
+    MatchDraw,
+    MatchingPledge,
+    OfflineDonation,
+    ProjectUpdate,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="stewardship",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[OfflineDonation, MatchingPledge, MatchDraw, ProjectUpdate, InKindContribution],
+    migration_dependencies=["linju.projects.piccolo_app"],
+    commands=[],
+)

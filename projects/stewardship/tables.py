@@ -1,0 +1,99 @@
+"""Tables of the secretary's work: columns only (rules in projects/services/*).
+
+None of these rows is money on the ledger by itself: an offline donation posts an
+`offline_donation` entry only once a second person (a committee member) confirms it, and a
+matching draw is recorded here beside the `matching` entry it posted, so the pledge's cap can be
+enforced under a row lock and a refund can find the match to reverse.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from linju.projects.tables import Project
+
+
+class OfflineDonation(Table, tablename="offline_donation"):
+    id = Serial(primary_key=True)
+    public_id = Varchar(length=32, unique=True)  # random; the ledger entry's ref
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    amount_fen = BigInt()
+    currency = Varchar(length=3, default="CNY")
+    donor_name = Varchar(length=100, default="")
+    anonymous = Boolean(default=False)
+    received_on = Date()
+    method = Varchar(length=16, default="cash")  # "cash" or "transfer"
+    evidence_path = Varchar(length=255, default="")
+    evidence_sha256 = Varchar(length=64, default="")
+    recorded_by = BigInt()  # account id of the secretary
+    recorded_at = Timestamptz()
+    confirmed_by = BigInt(null=True, default=None)  # account id of a committee member
+    confirmed_at = Timestamptz(null=True, default=None)
+    ledger_seq = BigInt(null=True, default=None)
+
+
+class MatchingPledge(Table, tablename="matching_pledge"):
+    """A sponsor gives `ratio_num/ratio_den` of each donation in the window, up to the cap."""
+
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    sponsor_slug = Varchar(length=64)
+    sponsor_name = Varchar(length=100)
+    ratio_num = Integer()
+    ratio_den = Integer()
+    cap_fen = BigInt()
+    drawn_fen = BigInt(default=0)  # kept with each draw and reversal, under the row's lock
+    currency = Varchar(length=3, default="CNY")
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    created_at = Timestamptz()
+
+
+class MatchDraw(Table, tablename="match_draw"):
+    """One donation's match: drawn once (unique donation_ref), reversed at most once."""
+
+    id = Serial(primary_key=True)
+    pledge = ForeignKey(
+        references=MatchingPledge, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    donation_ref = Varchar(length=100, unique=True)
+    amount_fen = BigInt()
+    ledger_seq = BigInt()
+    drawn_at = Timestamptz()
+    reversed_at = Timestamptz(null=True, default=None)
+
+
+class ProjectUpdate(Table, tablename="project_update"):
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    body = Text()
+    photos = Text(default="[]")  # JSON list of stored photo paths
+    author_id = BigInt()
+    posted_at = Timestamptz(index=True)
+
+
+class InKindContribution(Table, tablename="in_kind_contribution"):
+    """Labour, goods or space given to a project: shown on its page, never money on the ledger."""
+
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    kind = Varchar(length=8)  # "labour", "goods" or "space"
+    contributor = Varchar(length=100)
+    description = Varchar(length=300)
+    labour_hours = Integer(default=0)
+    estimated_value_fen = BigInt(default=0)
+    location = Varchar(length=200, default="")
+    recorded_by = BigInt()
+    recorded_at = Timestamptz()

@@ -1,0 +1,205 @@
+"""The secretary's workflow over HTTP: drafting, publishing, offline donations, matching."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from linju.platform.accounts.tables import AuditRecord
+from linju.projects.clock import local_today
+from linju.projects.stewardship.tables import OfflineDonation
+from linju.projects.tables import LedgerEntry, Project
+from tests.accounts_support import csrf_token, in_app, log_in, log_out
+from tests.stewardship_support import People, make_people, png_bytes
+
+Client = Any
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+@pytest.fixture
+async def people(client: Client) -> People:
+    return await make_people(client)
+
+
+async def post_multipart(
+    client: Client,
+    page: str,
+    action: str,
+    data: dict[str, str],
+    files: dict[str, Any] | None = None,
+) -> Any:
+    token = csrf_token((await client.get(page)).text)
+    return await client.post(
+        action,
+        data={**data, "_csrf_token": token},
+        files=files or {"_none": ("", b"", "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+def good_draft(**changes: str) -> dict[str, str]:
+    form = {
+        "slug": "reading-corner",
+        "title": "楼道读书角",
+        "summary": "给孩子们一个读书的地方",
+        "story": "## 为什么\n\n**孩子们**需要一个安静的角落。",
+        "goal": "3000",
+        "deadline": (local_today() + timedelta(days=30)).isoformat(),
+        "budget": "书架 | 1000\n图书 | 2000",
+        "committee": "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生",
+        "chair": "王阿姨",
+    }
+    form.update(changes)
+    return form
+
+
+async def count(client: Client, table: Any) -> int:
+    return int(await in_app(client, lambda: table.count().run()))
+
+
+async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
+    client: Client, people: People
+) -> None:
+    await log_in(client, people.secretary)
+    page = "/secretary/c/lvjingyuan/new"
+    incomplete = good_draft(committee="", chair="")
+    created = await post_multipart(client, page, page, incomplete)
+    assert created.status_code == 303, created.text
+    assert created.headers["location"] == "/p/reading-corner/manage"
+    refused = await post_multipart(
+        client, "/p/reading-corner/manage", "/p/reading-corner/manage/publish", {}
+    )
+    assert refused.status_code == 422
+    assert "监督委员会至少需要三名成员" in refused.text
+    edited = await post_multipart(
+        client, "/p/reading-corner/manage", "/p/reading-corner/manage/draft", good_draft()
+    )
+    assert edited.status_code == 303, edited.text
+    published = await post_multipart(
+        client, "/p/reading-corner/manage", "/p/reading-corner/manage/publish", {}
+    )
+    assert published.status_code == 303
+    project = await in_app(
+        client,
+        lambda: (
+            Project.select(Project.status).where(Project.slug == "reading-corner").first().run()
+        ),
+    )
+    assert project["status"] == "fundraising"
+    actions = await in_app(client, lambda: AuditRecord.select(AuditRecord.action).run())
+    assert {"project.create", "project.edit", "project.publish"} <= {a["action"] for a in actions}
+    public = await client.get("/p/reading-corner")
+    assert "<strong>孩子们</strong>" in public.text  # Markdown rendered
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"budget": "书架 | 1000\n图书 | 1000"}, "预算明细"),
+        ({"committee": "王阿姨 | 退休教师\n李师傅 | 木工"}, "至少需要三名成员"),
+        ({"deadline": "2020-01-01"}, "截止日期"),
+        ({"title": "长" * 20000}, "200"),
+        ({"goal": "十万"}, "目标金额"),
+    ],
+)
+async def test_bad_drafts_come_back_in_chinese_and_save_nothing(
+    client: Client, people: People, changes: dict[str, str], message: str
+) -> None:
+    await log_in(client, people.secretary)
+    before = await count(client, Project)
+    page = "/secretary/c/lvjingyuan/new"
+    answer = await post_multipart(client, page, page, good_draft(**changes))
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert await count(client, Project) == before
+
+
+async def test_script_in_any_field_is_shown_back_escaped(client: Client, people: People) -> None:
+    await log_in(client, people.secretary)
+    script = "<script>alert(1)</script>"
+    form = {key: value + script for key, value in good_draft(goal="abc").items()}
+    page = "/secretary/c/lvjingyuan/new"
+    answer = await post_multipart(client, page, page, form)
+    assert answer.status_code == 422
+    assert script not in answer.text
+    assert "&lt;script&gt;" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [(b"%PDF-1.4 not an image", "不是 JPEG"), (b"x" * (8 * 1024 * 1024 + 1), "8 MB")],
+)
+async def test_a_cover_that_is_not_an_acceptable_photo_is_refused(
+    client: Client, people: People, payload: bytes, message: str
+) -> None:
+    await log_in(client, people.secretary)
+    page = "/secretary/c/lvjingyuan/new"
+    answer = await post_multipart(
+        client, page, page, good_draft(), files={"cover": ("cover.jpg", payload, "image/jpeg")}
+    )
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert await count(client, Project) == 3
+
+
+async def record_cash(client: Client, amount: str = "200") -> Any:
+    return await post_multipart(
+        client,
+        "/p/tongqu-leyuan/manage",
+        "/p/tongqu-leyuan/manage/offline",
+        {
+            "amount": amount,
+            "donor_name": "陈大爷",
+            "received_on": local_today().isoformat(),
+            "method": "cash",
+        },
+        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
+    )
+
+
+async def test_offline_donation_counts_only_after_another_committee_member_confirms(
+    client: Client, people: People
+) -> None:
+    await log_in(client, people.secretary)
+    entries_before = await count(client, LedgerEntry)
+    recorded = await record_cash(client)
+    assert recorded.status_code == 303, recorded.text
+    row = await in_app(client, lambda: OfflineDonation.select().first().run())
+    assert row["confirmed_at"] is None
+    assert len(row["evidence_sha256"]) == 64
+    assert await count(client, LedgerEntry) == entries_before  # counted nowhere yet
+    photo = await client.get(row["evidence_path"])
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    # The secretary is not on the committee: refused, nothing posted.
+    refused = await client.post(
+        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
+        data={"_csrf_token": csrf_token((await client.get("/p/tongqu-leyuan/manage")).text)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    log_out(client)
+    await log_in(client, people.member)
+    listing = await client.get("/p/tongqu-leyuan/offline")
+    assert "陈大爷" in listing.text
+    confirmed = await client.post(
+        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
+        data={"_csrf_token": csrf_token(listing.text)},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
+    entry = await in_app(
+        client,
+        lambda: LedgerEntry.select().order_by(LedgerEntry.id, ascending=False).first().run(),
+    )
+    assert entry["kind"] == "offline_donation"
+    assert entry["idempotency_key"] == f"offline_donation:{row['public_id']}"
+    again = await client.post(
+        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
+        data={"_csrf_token": csrf_token(listing.text)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409
+    assert await count(client, LedgerEntry) == entries_before + 1
