@@ -339,12 +339,16 @@ def _check_range(path: Path, where: _Range) -> _RangeReport:
         first = parse_line_strictly(first_raw, 1)
     except MalformedLine:
         first = None
-    if not isinstance(first, dict) or not _is_int(first.get("seq")):
+    if (
+        not isinstance(first, dict)
+        or not _is_int(first.get("seq"))
+        or not isinstance(first.get("project"), str)
+        or not isinstance(first.get("prev"), str)
+    ):
         return _RangeReport(False, 0, (None, None, None), ChainState(), 0)
-    opening = (first.get("project"), first["seq"] - 1, first.get("prev"))
-    state = ChainState(
-        project=opening[0], seq=opening[1], hash=opening[2], balance=_FLOATING_BALANCE
-    )
+    project, prev = str(first["project"]), str(first["prev"])
+    opening = (project, first["seq"] - 1, prev)
+    state = ChainState(project=project, seq=first["seq"] - 1, hash=prev, balance=_FLOATING_BALANCE)
     result, lines, lowest = _verify_range(path, where, 1, state)
     state.balance -= _FLOATING_BALANCE
     return _RangeReport(result.ok, lines, opening, state, lowest - _FLOATING_BALANCE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import asyncpg
@@ -144,7 +145,7 @@ async def _tamper_with_memo(slug: str, seq: int, memo: str) -> None:
             await connection.close()
         return
     path = url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("DROP TRIGGER ledger_entry_no_update")
         connection.execute(
             sql.replace("$1", "?").replace("$2", "?").replace("$3", "?"), (memo, seq, slug)
@@ -161,4 +162,32 @@ async def test_verify_reports_a_tampered_database_entry(db: str) -> None:
     assert result.stdout.strip() == (
         f"{slug}: BROKEN at seq 3: "
         "hash does not match the entry's canonical bytes (the entry was altered)"
+    )
+
+
+async def test_verify_reports_a_head_row_that_disagrees_with_its_entries(db: str) -> None:
+    slug = await new_project("ledger-cli-head")
+    for index in range(3):
+        await donate(slug, 1_000, f"h{index}")
+    url = os.environ["DATABASE_URL"]
+    sql = (
+        "UPDATE ledger_head SET raised_fen = raised_fen + 1 WHERE project = "
+        f"(SELECT id FROM project WHERE slug = '{slug}')"
+    )
+    if url.startswith("postgresql"):
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+    else:
+        with (
+            closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as sqlite_connection,
+            sqlite_connection,
+        ):
+            sqlite_connection.execute(sql)
+    result = run_linju("ledger", "verify", slug)
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        f"{slug}: BROKEN at seq 3: head row: raised_fen is 3001, the entries give 3000"
     )

@@ -101,7 +101,7 @@ async def test_one_idempotency_key_sent_20_times_at_once_appends_once() -> None:
     results = await asyncio.gather(*tasks)
     assert sum(result.created for result in results) == 1
     assert all(result.entry == results[0].entry for result in results)
-    assert await LedgerEntry.count().where(LedgerEntry.project.slug == slug) == 1  # type: ignore[union-attr]
+    assert await LedgerEntry.count().where(LedgerEntry.project.slug == slug) == 1
     result = await verify_project(slug)
     assert result.ok, result.fault
     assert (result.state.seq, result.state.balance, result.state.donations_count) == (1, 8_800, 1)
