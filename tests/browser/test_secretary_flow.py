@@ -1,0 +1,107 @@
+"""A secretary's day on a 375 px phone in real headless Chromium, without JavaScript: log in,
+draft, publish, post an update, record a cash donation that a committee member confirms, and
+print the poster."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from linju.projects.clock import local_today
+from linju.projects.services.demo import load_demo
+from linju.projects.stewardship.tables import OfflineDonation
+from linju.projects.tables import LedgerEntry
+from tests.accounts_support import PASSWORD, make_account
+from tests.stewardship_support import png_bytes
+
+from .conftest import PHONE, artifact
+
+pytestmark = pytest.mark.browser
+SLUG = "reading-corner"
+
+
+async def log_in(page: Page, base: str, email: str) -> None:
+    await page.goto(f"{base}/login")
+    await page.fill("#f-email", email)
+    await page.fill("#f-password", PASSWORD)
+    await page.click("form.form button[type=submit]")
+    await page.wait_for_load_state()
+
+
+async def test_draft_publish_update_cash_confirmation_and_poster(
+    db: str, live_server: str, browser: Browser
+) -> None:
+    await load_demo()
+    await make_account("sec@example.cn", "secretary", community="lvjingyuan")
+    base = live_server
+    secretary = await (
+        await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    ).new_page()
+    await log_in(secretary, base, "sec@example.cn")
+
+    await secretary.goto(f"{base}/secretary/c/lvjingyuan/new")
+    await secretary.fill("#f-slug", SLUG)
+    await secretary.fill("#f-title", "楼道读书角")
+    await secretary.fill("#f-summary", "给孩子们一个读书的地方")
+    await secretary.fill("#f-story", "**孩子们**需要一个安静的角落。")
+    await secretary.fill("#f-goal", "3000")
+    await secretary.fill("#f-deadline", (local_today() + timedelta(days=30)).isoformat())
+    await secretary.fill("#f-budget", "书架 | 1000\n图书 | 2000")
+    await secretary.fill("#f-committee", "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生")
+    await secretary.fill("#f-chair", "王阿姨")
+    await secretary.set_input_files(
+        "#f-cover",
+        files=[{"name": "cover.png", "mimeType": "image/png", "buffer": png_bytes(900, 600)}],
+    )
+    await secretary.click("form.form button[type=submit]")
+    assert secretary.url.endswith(f"/p/{SLUG}/manage")
+    await secretary.screenshot(path=str(artifact("secretary-draft.png")), full_page=True)
+
+    await secretary.click("form[action$='/manage/publish'] button")
+    assert secretary.url.endswith(f"/p/{SLUG}")
+    assert "<strong>孩子们</strong>" in await secretary.content()
+
+    await secretary.goto(f"{base}/p/{SLUG}/manage")
+    await secretary.fill("#f-update_body", "书架已经装好了，欢迎来看看。")
+    await secretary.set_input_files(
+        "#f-photos", files=[{"name": "shelf.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    await secretary.click("form[action$='/manage/updates'] button")
+    assert "书架已经装好了" in await secretary.get_by_test_id("update").first.inner_text()
+
+    await secretary.goto(f"{base}/p/{SLUG}/manage")
+    await secretary.fill("#f-offline_amount", "200")
+    await secretary.fill("#f-offline_donor_name", "陈大爷")
+    await secretary.fill("#f-offline_received_on", local_today().isoformat())
+    await secretary.set_input_files(
+        "#f-evidence",
+        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": png_bytes()}],
+    )
+    await secretary.click("form[action$='/manage/offline'] button")
+    recorded = await OfflineDonation.select().first()
+    assert recorded is not None
+    assert recorded["confirmed_at"] is None
+
+    await make_account("wang@example.cn", "committee", name="王阿姨", project=SLUG)
+    member = await (await browser.new_context(viewport=PHONE, java_script_enabled=False)).new_page()
+    await log_in(member, base, "wang@example.cn")
+    await member.goto(f"{base}/p/{SLUG}/offline")
+    assert "陈大爷" in await member.content()
+    await member.click(f"#o-{recorded['public_id']} button")
+    assert "已确认" in await member.get_by_test_id("offline-row").first.inner_text()
+    entry = (
+        await LedgerEntry.select().where(LedgerEntry.public_ref == recorded["public_id"]).first()
+    )
+    assert entry is not None
+    assert entry["kind"] == "offline_donation"
+    await member.screenshot(path=str(artifact("committee-confirmed.png")), full_page=True)
+
+    await secretary.goto(f"{base}/p/{SLUG}/poster")
+    assert await secretary.get_by_test_id("poster-title").inner_text() == "楼道读书角"
+    assert await secretary.locator("[data-testid=poster-qr] svg").count() == 1
+    head = await secretary.get_by_test_id("poster-head").inner_text()
+    assert head.startswith(f"#{entry['seq']} · ")
+    await secretary.emulate_media(media="print")
+    await secretary.screenshot(path=str(artifact("poster.png")), full_page=True)
