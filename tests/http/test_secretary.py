@@ -203,3 +203,84 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     )
     assert again.status_code == 409
     assert await count(client, LedgerEntry) == entries_before + 1
+
+
+async def test_the_project_page_shows_updates_newest_first_matching_and_in_kind_help(
+    client: Client, people: People
+) -> None:
+    await log_in(client, people.secretary)
+    page = "/p/tongqu-leyuan/manage"
+    for body in ("第一条进展", "第二条进展"):
+        posted = await post_multipart(
+            client, page, "/p/tongqu-leyuan/manage/updates", {"body": body}
+        )
+        assert posted.status_code == 303, posted.text
+    token = csrf_token((await client.get(page)).text)
+    pledge = await client.post(
+        "/p/tongqu-leyuan/manage/pledges",
+        data={
+            "_csrf_token": token,
+            "sponsor_name": "区妇联",
+            "sponsor_slug": "fulian-test",
+            "ratio": "1:1",
+            "cap": "5000",
+            "starts_on": local_today().isoformat(),
+            "ends_on": (local_today() + timedelta(days=30)).isoformat(),
+        },
+        follow_redirects=False,
+    )
+    assert pledge.status_code == 303, pledge.text
+    for hours in ("40", "40"):
+        labour = await client.post(
+            "/p/tongqu-leyuan/manage/in-kind",
+            data={"_csrf_token": token, "kind": "labour", "contributor": "3号楼居民",
+                  "description": "平整场地", "labour_hours": hours},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert labour.status_code == 303, labour.text
+    public = await client.get("/p/tongqu-leyuan")
+    text = public.text
+    assert text.index("第二条进展") < text.index("第一条进展")
+    assert "居民投工投劳 10 天" in text
+    assert "区妇联" in text
+    assert "尚余 ¥5,000.00" in text
+
+
+async def test_a_pledge_with_a_bad_window_comes_back_with_the_reason(
+    client: Client, people: People
+) -> None:
+    await log_in(client, people.secretary)
+    token = csrf_token((await client.get("/p/tongqu-leyuan/manage")).text)
+    answer = await client.post(
+        "/p/tongqu-leyuan/manage/pledges",
+        data={"_csrf_token": token, "sponsor_name": "区妇联", "sponsor_slug": "fulian",
+              "ratio": "1:1", "cap": "5000", "starts_on": "2030-01-10", "ends_on": "2030-01-01"},
+    )  # fmt: skip
+    assert answer.status_code == 422
+    assert "配捐期的结束日期必须晚于开始日期" in answer.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/secretary/c/lvjingyuan/new",
+        "/p/tongqu-leyuan/manage/draft",
+        "/p/tongqu-leyuan/manage/publish",
+        "/p/tongqu-leyuan/manage/updates",
+        "/p/tongqu-leyuan/manage/offline",
+        "/p/tongqu-leyuan/manage/pledges",
+        "/p/tongqu-leyuan/manage/in-kind",
+        "/p/tongqu-leyuan/offline/x/confirmation",
+        "/admin/invitations",
+        "/account/password",
+        "/password/reset/some-token",
+    ],
+)
+async def test_every_form_post_without_a_csrf_token_is_refused(
+    client: Client, people: People, path: str
+) -> None:
+    await log_in(client, people.secretary)
+    before = await count(client, AuditRecord)
+    answer = await client.post(path, data={"body": "x"}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert await count(client, AuditRecord) == before

@@ -1,0 +1,55 @@
+"""Pure pieces of the secretary's work: amounts in yuan, the disclosure duty, photos, Markdown."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from linju.projects.services.drafting import format_yuan, parse_yuan
+from linju.projects.services.markdown import render_markdown
+from linju.projects.services.photos import photo_problem
+from linju.projects.services.updates import disclosure_overdue
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("12000", 1_200_000), ("12,000.5", 1_200_050), ("¥0.01", 1), (" 3000.00 ", 300_000)],
+)
+def test_yuan_are_read_exactly(text: str, fen: int) -> None:
+    assert parse_yuan(text) == fen
+    assert parse_yuan(format_yuan(fen)) == fen
+
+
+@pytest.mark.parametrize("text", ["", "十万", "1.234", "-5", "1e3", "0x10", "1 000"])
+def test_what_is_not_an_amount_is_refused(text: str) -> None:
+    assert parse_yuan(text) is None
+
+
+def test_a_project_in_progress_three_months_without_news_is_overdue() -> None:
+    started = NOW - timedelta(days=91)
+    assert disclosure_overdue("in_progress", started, None, NOW)
+    assert not disclosure_overdue("in_progress", started, NOW - timedelta(days=10), NOW)
+    assert not disclosure_overdue("in_progress", NOW - timedelta(days=30), None, NOW)
+    assert not disclosure_overdue("fundraising", started, None, NOW)
+
+
+def test_photos_are_checked_by_content() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, format="PNG")
+    assert photo_problem(out.getvalue()) is None
+    assert photo_problem(b"%PDF-1.7 ...") is not None
+    assert photo_problem(b"GIF89a" + b"\0" * 100) is not None
+    assert photo_problem(b"") is not None
+
+
+def test_markdown_is_rendered_and_sanitised() -> None:
+    html = str(render_markdown("**好** <script>x()</script> [a](javascript:x()) <img src=x>"))
+    assert "<strong>好</strong>" in html
+    assert "<script>" not in html
+    assert "href=\"javascript" not in html
+    assert "<img" not in html
