@@ -111,12 +111,14 @@ async def create_draft(request: AnyRequest, community: FromPath[str], data: Mult
     user = guards.logged_in_user(request)
     values = _texts(data)
     cover: list[photos.StoredPhoto] = []
+    gallery: list[photos.StoredPhoto] = []
     try:
         cover = await _store_photos(data, "cover")
+        gallery = await _store_photos(data, "gallery")
         draft = drafting.parse_draft_form(values, community, cover[0].url if cover else "")
-        await drafting.create_draft(user.actor, draft)
+        await drafting.create_draft(user.actor, draft, gallery)
     except DomainError as exc:
-        for photo in cover:
+        for photo in cover + gallery:
             photos.discard_photo(photo.url)
         return _draft_page(
             422, action=f"/secretary/c/{community}/new", new=True,
@@ -158,13 +160,15 @@ async def edit_draft(request: AnyRequest, slug: FromPath[str], data: Multipart) 
     user = guards.logged_in_user(request)
     values = _texts(data)
     cover: list[photos.StoredPhoto] = []
+    gallery: list[photos.StoredPhoto] = []
     try:
         cover = await _store_photos(data, "cover")
+        gallery = await _store_photos(data, "gallery")
         community = (await dashboard.workbench(slug))["project"]["community.slug"]
         draft = drafting.parse_draft_form(values, community, cover[0].url if cover else "")
-        await drafting.edit_draft(user.actor, slug, draft)
+        await drafting.edit_draft(user.actor, slug, draft, gallery)
     except DomainError as exc:
-        for photo in cover:
+        for photo in cover + gallery:
             photos.discard_photo(photo.url)
         return await _workbench(slug, 422, errors=form_errors(exc), values=values)
     return Redirect(path=f"/p/{slug}/manage", status_code=303)

@@ -21,8 +21,16 @@ from linju.projects.services.updates import (
     last_update_at,
     project_updates,
 )
-from linju.projects.stewardship.tables import OfflineDonation, ProjectUpdate
+from linju.projects.stewardship.tables import OfflineDonation, ProjectPhoto, ProjectUpdate
 from linju.projects.tables import Community, Project
+
+
+async def gallery_of(project_id: int) -> list[dict[str, Any]]:
+    return list(
+        await ProjectPhoto.select(ProjectPhoto.url)
+        .where(ProjectPhoto.project == project_id)
+        .order_by(ProjectPhoto.position)
+    )
 
 
 async def dashboard_rows(community_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -85,6 +93,7 @@ async def workbench(slug: str) -> dict[str, Any]:
         "waiting": [o for o in offline if o["confirmed_at"] is None],
         "pledges": await project_pledges(project["id"]),
         "updates": await project_updates(project["id"]),
+        "gallery": await gallery_of(project["id"]),
         "in_kind": await in_kind_register(project["id"]),
         "overdue": disclosure_overdue(
             project["status"],
@@ -106,6 +115,7 @@ async def project_section(project: ProjectDetail) -> dict[str, Any]:
         return {}
     return {
         "stewardship_updates": await project_updates(row["id"]),
+        "stewardship_gallery": await gallery_of(row["id"]),
         "stewardship_pledges": await project_pledges(row["id"]),
         "stewardship_in_kind": await in_kind_register(row["id"]),
         "stewardship_overdue": disclosure_overdue(

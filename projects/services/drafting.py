@@ -10,24 +10,29 @@ go. Each use case and its audit record share one write transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import write_transaction
+from linju.projects.clock import utc_now
 from linju.projects.errors import N_, ValidationErrors
 from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+from linju.projects.services.photos import StoredPhoto
 from linju.projects.services.projects import (
     ProjectDraft,
     create_project,
     publish,
     update_draft,
 )
+from linju.projects.stewardship.tables import ProjectPhoto
 from linju.projects.tables import BudgetLine, CommitteeMember, Project
 
 YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
 MAX_STORY_LENGTH = 20_000
 MAX_LINES = 50
+MAX_GALLERY_PHOTOS = 12
 
 
 def parse_yuan(text: str) -> int | None:
@@ -101,17 +106,46 @@ def parse_draft_form(
     return draft
 
 
-async def create_draft(actor: Actor, draft: ProjectDraft) -> int:
+async def _add_gallery(project_slug: str, gallery: Sequence[StoredPhoto]) -> None:
+    """Add photos to the project's gallery (inside the caller's transaction)."""
+    if not gallery:
+        return
+    project = await Project.select(Project.id).where(Project.slug == project_slug).first()
+    assert project is not None
+    count = await ProjectPhoto.count().where(ProjectPhoto.project == project["id"])
+    if count + len(gallery) > MAX_GALLERY_PHOTOS:
+        raise ValidationErrors({"gallery": N_("A gallery can have at most 12 photos")})
+    await ProjectPhoto.insert(
+        *[
+            ProjectPhoto(
+                project=project["id"],
+                url=photo.url,
+                sha256=photo.sha256,
+                position=count + index,
+                added_at=utc_now(),
+            )
+            for index, photo in enumerate(gallery)
+        ]
+    )
+
+
+async def create_draft(
+    actor: Actor, draft: ProjectDraft, gallery: Sequence[StoredPhoto] = ()
+) -> int:
     async with write_transaction():
         project_id = await create_project(draft)
+        await _add_gallery(draft.slug, gallery)
         await record_audit(actor, "project.create", "project", draft.slug, after=_summary(draft))
     return project_id
 
 
-async def edit_draft(actor: Actor, slug: str, draft: ProjectDraft) -> None:
+async def edit_draft(
+    actor: Actor, slug: str, draft: ProjectDraft, gallery: Sequence[StoredPhoto] = ()
+) -> None:
     async with write_transaction():
         before = await draft_values(slug)
         await update_draft(slug, draft)
+        await _add_gallery(slug, gallery)
         await record_audit(
             actor, "project.edit", "project", slug, before=before, after=_summary(draft)
         )

@@ -9,13 +9,21 @@ from linju.projects.stewardship.tables import (
     MatchDraw,
     MatchingPledge,
     OfflineDonation,
+    ProjectPhoto,
     ProjectUpdate,
 )
 
 APP_CONFIG = AppConfig(
     app_name="stewardship",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[OfflineDonation, MatchingPledge, MatchDraw, ProjectUpdate, InKindContribution],
+    table_classes=[
+        OfflineDonation,
+        MatchingPledge,
+        MatchDraw,
+        ProjectUpdate,
+        InKindContribution,
+        ProjectPhoto,
+    ],
     migration_dependencies=["linju.projects.piccolo_app"],
     commands=[],
 )

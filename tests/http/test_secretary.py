@@ -73,8 +73,13 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
     )
     assert refused.status_code == 422
     assert "监督委员会至少需要三名成员" in refused.text
+    gallery = [("gallery", (f"g{i}.png", png_bytes(), "image/png")) for i in range(2)]
     edited = await post_multipart(
-        client, "/p/reading-corner/manage", "/p/reading-corner/manage/draft", good_draft()
+        client,
+        "/p/reading-corner/manage",
+        "/p/reading-corner/manage/draft",
+        good_draft(),
+        files=gallery,
     )
     assert edited.status_code == 303, edited.text
     published = await post_multipart(
@@ -92,6 +97,7 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
     assert {"project.create", "project.edit", "project.publish"} <= {a["action"] for a in actions}
     public = await client.get("/p/reading-corner")
     assert "<strong>孩子们</strong>" in public.text  # Markdown rendered
+    assert public.text.count('alt="项目照片"') == 2  # the gallery
 
 
 @pytest.mark.parametrize(
