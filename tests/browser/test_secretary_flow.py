@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, FilePayload, Page
 
 from linju.projects.clock import local_today
 from linju.projects.services.demo import load_demo
@@ -20,6 +20,10 @@ from .conftest import PHONE, artifact
 
 pytestmark = pytest.mark.browser
 SLUG = "reading-corner"
+
+
+def png_file(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "image/png", "buffer": data}
 
 
 async def log_in(page: Page, base: str, email: str) -> None:
@@ -53,7 +57,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     await secretary.fill("#f-chair", "王阿姨")
     await secretary.set_input_files(
         "#f-cover",
-        files=[{"name": "cover.png", "mimeType": "image/png", "buffer": png_bytes(900, 600)}],
+        files=png_file("cover.png", png_bytes(900, 600)),
     )
     await secretary.click("form.form button[type=submit]")
     assert secretary.url.endswith(f"/p/{SLUG}/manage")
@@ -65,9 +69,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
 
     await secretary.goto(f"{base}/p/{SLUG}/manage")
     await secretary.fill("#f-update_body", "书架已经装好了，欢迎来看看。")
-    await secretary.set_input_files(
-        "#f-photos", files=[{"name": "shelf.png", "mimeType": "image/png", "buffer": png_bytes()}]
-    )
+    await secretary.set_input_files("#f-photos", files=png_file("shelf.png", png_bytes()))
     await secretary.click("form[action$='/manage/updates'] button")
     assert "书架已经装好了" in await secretary.get_by_test_id("update").first.inner_text()
 
@@ -77,7 +79,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     await secretary.fill("#f-offline_received_on", local_today().isoformat())
     await secretary.set_input_files(
         "#f-evidence",
-        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": png_bytes()}],
+        files=png_file("receipt.png", png_bytes()),
     )
     await secretary.click("form[action$='/manage/offline'] button")
     recorded = await OfflineDonation.select().first()

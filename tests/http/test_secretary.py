@@ -28,7 +28,7 @@ async def post_multipart(
     page: str,
     action: str,
     data: dict[str, str],
-    files: dict[str, Any] | None = None,
+    files: Any = None,
 ) -> Any:
     token = csrf_token((await client.get(page)).text)
     return await client.post(
@@ -92,6 +92,7 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
             Project.select(Project.status).where(Project.slug == "reading-corner").first().run()
         ),
     )
+    assert project is not None
     assert project["status"] == "fundraising"
     actions = await in_app(client, lambda: AuditRecord.select(AuditRecord.action).run())
     assert {"project.create", "project.edit", "project.publish"} <= {a["action"] for a in actions}
@@ -173,6 +174,7 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     recorded = await record_cash(client)
     assert recorded.status_code == 303, recorded.text
     row = await in_app(client, lambda: OfflineDonation.select().first().run())
+    assert row is not None
     assert row["confirmed_at"] is None
     assert len(row["evidence_sha256"]) == 64
     assert await count(client, LedgerEntry) == entries_before  # counted nowhere yet
@@ -200,6 +202,7 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
         client,
         lambda: LedgerEntry.select().order_by(LedgerEntry.id, ascending=False).first().run(),
     )
+    assert entry is not None
     assert entry["kind"] == "offline_donation"
     assert entry["idempotency_key"] == f"offline_donation:{row['public_id']}"
     again = await client.post(

@@ -72,7 +72,7 @@ async def matching_total() -> int:
     rows = await LedgerPosting.select(LedgerPosting.amount).where(
         LedgerPosting.account == "sponsor:jiedao-shanghui"
     )
-    return -sum(row["amount"] for row in rows)
+    return -int(sum(row["amount"] for row in rows))
 
 
 async def test_a_confirmed_offline_donation_draws_its_match_once() -> None:
