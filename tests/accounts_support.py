@@ -24,7 +24,8 @@ _TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 async def in_app(client: Any, factory: Callable[[], Awaitable[T]]) -> T:
     """Run `factory()` on the app's event loop (where its pool lives); any loop when no client."""
-    if client is None:
+    portal = getattr(client, "blocking_portal", None)
+    if portal is None:  # no client, or one that runs the app on this test's own loop
 
         async def direct() -> T:
             return await factory()
@@ -34,7 +35,6 @@ async def in_app(client: Any, factory: Callable[[], Awaitable[T]]) -> T:
     async def call() -> T:
         return await factory()
 
-    portal = client.blocking_portal
     result: T = await asyncio.to_thread(portal.call, call)
     return result
 
