@@ -24,8 +24,10 @@ from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.controllers import api as project_api
+from linju.projects.controllers import committee as committee_controllers
 from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
+from linju.projects.controllers import spending as spending_controllers
 from linju.projects.controllers import secretary as secretary_controllers
 from linju.projects.donations import controllers as donation_controllers
 
@@ -38,6 +40,8 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *spending_controllers.ROUTES,
+        *committee_controllers.ROUTES,
         *secretary_controllers.ROUTES,
         *project_ledger.ROUTES,
         *donation_controllers.ROUTES,

@@ -1,0 +1,168 @@
+"""The spending pages end to end in process: propose, decide on the committee page, pay,
+and the public project page showing it all — with bad input refused in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from linju.projects.spending.tables import Attachment, Decision, Expenditure
+from linju.projects.tables import LedgerEntry
+from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
+from tests.integration.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
+
+SPENDING = f"/p/{SLUG}/spending"
+
+
+@pytest.fixture
+async def people(client: Any) -> dict[str, int]:
+    """The project and its people, made on the app's loop (where its pool lives)."""
+    await in_app(client, funded_project)
+    return {
+        "secretary": await make_account(
+            "liu@example.cn", "secretary", name="刘书记", community="lvjingyuan", client=client
+        ),
+        "zhang": await make_account(
+            "zhang@example.cn", "committee", name="张建国", project=SLUG, client=client
+        ),
+        "li": await make_account(
+            "li@example.cn", "committee", name="李敏", project=SLUG, client=client
+        ),
+        "wang": await make_account(
+            "wang@example.cn", "committee", name="王师傅", project=SLUG, client=client
+        ),
+    }
+
+
+async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.00") -> Any:
+    page = await client.get(SPENDING)
+    assert page.status_code == 200
+    line = page.text.split('name="budget_line"')[1].split('value="')[1].split('"')[0]
+    return await client.post(
+        f"{SPENDING}/expenditures",
+        data={
+            "_csrf_token": csrf_token(page.text),
+            "budget_line": line,
+            "payee": "青山游乐设备厂",
+            "purpose": "跷跷板两台",
+            "amount": amount,
+            "justification": "",
+        },
+        files={
+            "invoice": ("发票.pdf", invoice, "application/pdf"),
+            "invoice_public": ("发票-公开.png", png_bytes(), "image/png"),
+        },
+        follow_redirects=False,
+    )
+
+
+async def decide(client: Any, public_id: str, decision: str, reason: str) -> Any:
+    # the account page always has a form; a stale committee page may no longer show this one
+    page = await client.get("/account")
+    return await client.post(
+        f"/p/{SLUG}/committee/decisions",
+        data={
+            "_csrf_token": csrf_token(page.text),
+            "subject": "expenditure",
+            "subject_id": public_id,
+            "decision": decision,
+            "reason": reason,
+        },
+        follow_redirects=False,
+    )
+
+
+async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[str, int]) -> None:
+    await log_in(client, people["secretary"])
+    answer = await propose(client)
+    assert answer.status_code == 303, answer.text
+    row = await in_app(client, lambda: Expenditure.select(Expenditure.public_id).first().run())
+    assert row is not None
+    public_id = row["public_id"]
+
+    log_out(client)
+    await log_in(client, people["zhang"])
+    page = await client.get("/committee")
+    for shown in ("¥4,800.00", "跷跷板两台", "可用", "¥12,000.00", "发票"):
+        assert shown in page.text
+    assert (await decide(client, public_id, "approve", "价格合理")).status_code == 303
+    log_out(client)
+    await log_in(client, people["li"])
+    assert (await decide(client, public_id, "approve", "有三家报价")).status_code == 303
+
+    log_out(client)
+    await log_in(client, people["wang"])
+    late = await decide(client, public_id, "reject", "晚了")
+    assert late.status_code == 409
+    assert "该申请已有结论" in late.text or "没有" in late.text
+    assert await in_app(client, lambda: Decision.count().run()) == 2
+
+    log_out(client)
+    await log_in(client, people["secretary"])
+    page = await client.get(SPENDING)
+    paid = await client.post(
+        f"{SPENDING}/expenditures/{public_id}/payment",
+        data={"_csrf_token": csrf_token(page.text), "paid_on": "2026-11-20", "method": "银行转账"},
+        files={"proof": ("回单.png", png_bytes(), "image/png")},
+        follow_redirects=False,
+    )
+    assert paid.status_code == 303, paid.text
+    assert (
+        await in_app(
+            client, lambda: LedgerEntry.count().where(LedgerEntry.kind == "expenditure").run()
+        )
+        == 1
+    )
+
+    log_out(client)
+    public = await client.get(f"/p/{SLUG}")
+    assert public.status_code == 200
+    text = public.text
+    for shown in ("已付款", "张建国", "价格合理", "李敏", "有三家报价", "¥4,800.00"):
+        assert shown in text
+    invoice = await in_app(
+        client,
+        lambda: Attachment.select().where(Attachment.owner_kind == "expenditure").first().run(),
+    )
+    assert invoice is not None
+    assert invoice["sha256"] in text
+    shown = await client.get(f"/p/{SLUG}/files/{invoice['public_id']}")
+    assert shown.status_code == 200
+    assert shown.headers["content-type"].startswith("image/png")
+    assert shown.content != PDF_BYTES
+    original = await client.get(
+        f"/p/{SLUG}/files/{invoice['public_id']}/original", follow_redirects=False
+    )
+    assert original.status_code in (303, 401)
+
+
+async def test_a_file_that_is_not_what_it_claims_is_refused_in_chinese(
+    client: Any, people: dict[str, int]
+) -> None:
+    await log_in(client, people["secretary"])
+    answer = await propose(client, invoice=b"MZ\x90\x00 this is an exe")
+    assert answer.status_code == 422
+    assert "文件不是真正的 PDF、JPEG 或 PNG" in answer.text
+    assert await in_app(client, lambda: Expenditure.count().run()) == 0
+
+
+async def test_an_amount_over_what_is_available_is_refused_in_chinese(
+    client: Any, people: dict[str, int]
+) -> None:
+    await log_in(client, people["secretary"])
+    answer = await propose(client, amount="12000.01")
+    assert answer.status_code == 422
+    assert "金额超过了基金目前可用的余额" in answer.text
+    assert await in_app(client, lambda: Expenditure.count().run()) == 0
+
+
+async def test_only_the_projects_people_reach_its_spending_pages(
+    client: Any, people: dict[str, int]
+) -> None:
+    anonymous = await client.get(SPENDING, follow_redirects=False)
+    assert anonymous.status_code == 303
+    await log_in(client, people["zhang"])
+    assert (await client.get(SPENDING)).status_code == 403
+    empty = await client.get("/committee")
+    assert "没有等待您表决的事项" in empty.text
