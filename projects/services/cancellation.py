@@ -4,10 +4,12 @@ The committee decides by quorum, with a reason; the project is then closed (`can
 same transaction, so it takes no more money. Settling then returns the money, each part through
 the service that owns it, each exactly once whatever the number of retries:
 - online donations: `payments.services.refund_donation` (the gateway refunds; its confirmation
-  posts the `refund` entry once);
+  posts the `refund` entry once) of what the fund received, the donation less the processor's
+  fee, which the processor does not give back — so the fund can return every donor's share and
+  end at zero;
 - matching contributions: reversed on the ledger (`reversal:<project>:<seq>`, once per entry);
-- offline donations (cash, bank transfer): the secretary's stewardship area marks them refunded
-  with proof; until that area exists they are reported as still to return.
+- offline donations (cash, bank transfer): the secretary hands the money back and records it with
+  proof (`refund_offline`), which posts a `refund` entry (`refund:offline:<id>`) once.
 `settle` may be run again at any time (the CLI or the page): it only does what is still undone.
 """
 
@@ -15,17 +17,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from linju.payments.services import refund_donation
 from linju.platform.db import write_transaction
 from linju.projects import ledger
 from linju.projects.donations.tables import Donation
-from linju.projects.errors import N_, Conflict, DomainError, ValidationErrors
-from linju.projects.ledger_format import EntryKind
+from linju.projects.errors import N_, Conflict, DomainError, NotFound, ValidationErrors
+from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.rules import ProjectStatus
 from linju.projects.services.committee import locked_project
+from linju.projects.services.matching import reverse_match
 from linju.projects.services.motions import decide_motion, insert_motion
 from linju.projects.services.projects import change_status
+from linju.projects.spending.attachments import discard_uploads, insert_attachments, store_uploads
+from linju.projects.spending.files import AttachmentUpload
 from linju.projects.spending.rules import (
     Outcome,
     Person,
@@ -33,6 +39,7 @@ from linju.projects.spending.rules import (
     cancellation_problem,
     reason_problem,
 )
+from linju.projects.stewardship.tables import MatchDraw, OfflineDonation
 from linju.projects.tables import LedgerEntry, LedgerHead, Project
 
 logger = logging.getLogger("linju.spending")
@@ -74,26 +81,29 @@ class Settlement:
     refunds_requested: list[str] = field(default_factory=list)
     reversed_seqs: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    offline_to_return: list[str] = field(default_factory=list)  # the secretary refunds with proof
     balance: int = 0
 
 
 async def _reverse_matching(slug: str, result: Settlement) -> None:
-    """Every matching entry not yet reversed is reversed once (the key names the entry)."""
-    rows = await LedgerEntry.select(LedgerEntry.seq).where(
-        (LedgerEntry.project.slug == slug) & (LedgerEntry.kind == EntryKind.MATCHING.value)
+    """Every match drawn for this project and not yet reversed is reversed, once, through the
+    matching service (which also gives the pledge its room back)."""
+    draws = await MatchDraw.select(MatchDraw.donation_ref, MatchDraw.ledger_seq).where(
+        (MatchDraw.pledge._.project._.slug == slug) & MatchDraw.reversed_at.is_null()
     )
-    for row in rows:
-        appended = await ledger.reverse(slug, int(row["seq"]), "项目取消，配捐退回")
-        if appended.created:
-            result.reversed_seqs.append(int(row["seq"]))
+    for draw in draws:
+        if await reverse_match(slug, draw["donation_ref"], "项目取消，配捐退回"):
+            result.reversed_seqs.append(int(draw["ledger_seq"]))
 
 
 async def _refund_online(slug: str, result: Settlement) -> None:
     rows = await Donation.select(
-        Donation.public_id, Donation.amount_fen, Donation.refunded_fen
+        Donation.public_id, Donation.amount_fen, Donation.refunded_fen, Donation.fee_fen
     ).where((Donation.project.slug == slug) & (Donation.status == "succeeded"))
     for row in rows:
-        amount = int(row["amount_fen"]) - int(row["refunded_fen"])
+        # What the fund received: the processor keeps its fee on a refund, so returning the
+        # gross amount would leave the fund short for the last donors to be refunded.
+        amount = int(row["amount_fen"]) - int(row["refunded_fen"]) - int(row["fee_fen"])
         if amount <= 0:
             continue
         try:
@@ -104,6 +114,78 @@ async def _refund_online(slug: str, result: Settlement) -> None:
             result.failures.append(f"{row['public_id']}: {exc}")
             continue
         result.refunds_requested.append(refund_id)
+
+
+def offline_refund_event(row: dict[str, Any], slug: str) -> ledger.LedgerEvent:
+    """The `refund` of a cash or bank-transfer gift: fund −x, donors:offline +x, once."""
+    amount = int(row["amount_fen"])
+    return ledger.LedgerEvent(
+        kind=EntryKind.REFUND,
+        memo="项目取消，线下捐款退还",
+        ref=row["public_id"],
+        postings=(
+            ledger.Posting(fund_account(slug), -amount, row["currency"]),
+            ledger.Posting("donors:offline", amount, row["currency"]),
+        ),
+        idempotency_key=f"refund:offline:{row['public_id']}",
+    )
+
+
+async def offline_to_return(slug: str) -> list[dict[str, Any]]:
+    """Confirmed offline gifts of a cancelled project whose refund is not yet on the ledger."""
+    gifts = await OfflineDonation.select(
+        OfflineDonation.id,
+        OfflineDonation.public_id,
+        OfflineDonation.amount_fen,
+        OfflineDonation.currency,
+        OfflineDonation.donor_name,
+    ).where((OfflineDonation.project.slug == slug) & OfflineDonation.ledger_seq.is_not_null())
+    refunded = {
+        r["idempotency_key"]
+        for r in await LedgerEntry.select(LedgerEntry.idempotency_key).where(
+            LedgerEntry.idempotency_key.is_in(
+                [f"refund:offline:{g['public_id']}" for g in gifts] or ["-"]
+            )
+        )
+    }
+    return [g for g in gifts if f"refund:offline:{g['public_id']}" not in refunded]
+
+
+async def refund_offline(slug: str, public_id: str, proof: AttachmentUpload) -> int:
+    """The secretary hands a cash or transfer gift back and records it with proof; posts the
+    `refund` entry once (and reverses its match). Returns the entry's seq."""
+    stored = store_uploads([proof])
+    try:
+        async with write_transaction():
+            project = await locked_project(slug)
+            if project.status is not ProjectStatus.CANCELLED:
+                raise Conflict(N_("Only a cancelled project's money is returned"))
+            row = (
+                await OfflineDonation.select(
+                    OfflineDonation.id,
+                    OfflineDonation.public_id,
+                    OfflineDonation.amount_fen,
+                    OfflineDonation.currency,
+                    OfflineDonation.ledger_seq,
+                )
+                .where(
+                    (OfflineDonation.public_id == public_id)
+                    & (OfflineDonation.project == project.id)
+                )
+                .first()
+            )
+            if row is None or row["ledger_seq"] is None:
+                raise NotFound(N_("No confirmed offline donation %(id)s"), id=public_id)
+            await reverse_match(slug, public_id, "项目取消，配捐退回")
+            appended = await ledger.append(slug, offline_refund_event(row, slug))
+            if appended.created:
+                await insert_attachments(project.id, "offline_refund", int(row["id"]), stored)
+            else:
+                discard_uploads(stored)
+    except BaseException:
+        discard_uploads(stored)
+        raise
+    return int(appended.entry["seq"])
 
 
 async def settle(slug: str) -> Settlement:
@@ -120,6 +202,7 @@ async def settle(slug: str) -> Settlement:
         .first()
     )
     result.balance = int(head["balance_fen"]) if head else 0
+    result.offline_to_return = [g["public_id"] for g in await offline_to_return(slug)]
     if result.failures:
         logger.warning("cancellation of %s left work undone: %s", slug, result.failures)
     return result

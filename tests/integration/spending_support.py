@@ -62,7 +62,9 @@ async def donate(amount: int, key: str, slug: str = SLUG) -> None:
     )
 
 
-async def funded_project(balance: int = 1_200_000, committee_size: int = 3) -> Funded:
+async def funded_project(
+    balance: int = 1_200_000, committee_size: int = 3, close: bool = True
+) -> Funded:
     shutil.rmtree(uploads_dir(), ignore_errors=True)  # the var folder outlives each test
     await create_community("lvjingyuan", "绿景苑社区", "青山区")
     seats = [
@@ -82,7 +84,8 @@ async def funded_project(balance: int = 1_200_000, committee_size: int = 3) -> F
     await publish(SLUG)
     if balance:
         await donate(balance, "seed")
-    await change_status(SLUG, ProjectStatus.FUNDED)
+    if close:
+        await change_status(SLUG, ProjectStatus.FUNDED)
     lines = await BudgetLine.select(BudgetLine.id).order_by(BudgetLine.position)
     members = await CommitteeMember.select(CommitteeMember.id).order_by(CommitteeMember.position)
     return Funded(SLUG, [r["id"] for r in lines], [r["id"] for r in members])
