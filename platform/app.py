@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from linju.payments import controllers as payment_controllers
+from linju.payments import refunds as payment_refunds
 from linju.payments import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
@@ -47,6 +48,7 @@ def route_handlers() -> list[Any]:
         *donation_controllers.ROUTES,
         *payment_controllers.ROUTES,
         *payment_webhooks.ROUTES,
+        *payment_refunds.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 
