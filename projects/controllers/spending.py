@@ -22,6 +22,7 @@ from linju.platform.accounts.controllers import form_errors
 from linju.projects import queries
 from linju.projects.donations.rules import parse_yuan
 from linju.projects.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.projects.money import Money
 from linju.projects.rules import ProjectStatus
 from linju.projects.services import cancellation, completion, expenditures
 from linju.projects.services.expenditures import Payment, Proposal
@@ -81,6 +82,14 @@ async def _page(slug: str, status: int = 200, **context: Any) -> Template:
             "p": project.summary,
             "spending": await spending_view(slug),
             "today": date.today().isoformat(),
+            "offline_to_return": [
+                {**gift, "amount": Money(int(gift["amount_fen"]), gift["currency"])}
+                for gift in (
+                    await cancellation.offline_to_return(slug)
+                    if project.summary.status is ProjectStatus.CANCELLED
+                    else []
+                )
+            ],
             **context,
         },
         status_code=status,
@@ -234,6 +243,26 @@ async def ask_cancellation(request: AnyRequest, slug: FromPath[str], data: Form)
     return Redirect(path=f"/p/{slug}#spending", status_code=303)
 
 
+@post(
+    "/p/{slug:str}/spending/offline-refunds/{gift:str}",
+    guards=SECRETARY,
+    tags=["spending"],
+    summary="Record that a cancelled project's cash or transfer gift was handed back, with proof",
+    request_max_body_size=MAX_UPLOAD_BODY,
+)
+async def refund_offline(
+    slug: FromPath[str], gift: FromPath[str], data: Multipart
+) -> Response[Any]:
+    try:
+        proof = await read_upload(data, "proof", "proof_public", "publish_original", "label")
+        if proof is None:
+            raise ValidationErrors({"proof": N_("Attach the proof of payment")})
+        await cancellation.refund_offline(slug, gift, proof)
+    except DomainError as exc:
+        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for="cancellation")
+    return Redirect(path=f"/p/{slug}/spending", status_code=303)
+
+
 async def _attachment(slug: str, file_id: str) -> dict[str, Any]:
     row = (
         await Attachment.select(
@@ -294,6 +323,7 @@ ROUTES: list[Any] = [
     close_fundraising,
     file_completion,
     ask_cancellation,
+    refund_offline,
     public_file,
     original_file,
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from linju.projects.spending.tables import Attachment, Decision, Expenditure
+from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
 from linju.projects.tables import LedgerEntry
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
 from tests.integration.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
@@ -166,3 +166,65 @@ async def test_only_the_projects_people_reach_its_spending_pages(
     assert (await client.get(SPENDING)).status_code == 403
     empty = await client.get("/committee")
     assert "没有等待您表决的事项" in empty.text
+
+
+async def test_completion_report_filed_and_signed_off_through_the_pages(
+    client: Any, people: dict[str, int]
+) -> None:
+    await log_in(client, people["secretary"])
+    await propose(client)
+    row = await in_app(client, lambda: Expenditure.select(Expenditure.public_id).first().run())
+    assert row is not None
+    for member in ("zhang", "li"):
+        log_out(client)
+        await log_in(client, people[member])
+        assert (await decide(client, row["public_id"], "approve", "同意")).status_code == 303
+    log_out(client)
+    await log_in(client, people["secretary"])
+    page = await client.get(SPENDING)
+    await client.post(
+        f"{SPENDING}/expenditures/{row['public_id']}/payment",
+        data={"_csrf_token": csrf_token(page.text), "paid_on": "2026-11-20", "method": "转账"},
+        files={"proof": ("回单.png", png_bytes(), "image/png")},
+    )
+    page = await client.get(SPENDING)
+    assert "提交结项报告" in page.text
+    filed = await client.post(
+        f"{SPENDING}/completion",
+        data={
+            "_csrf_token": csrf_token(page.text),
+            "summary": "两台跷跷板已安装在2号楼架空层",
+            "leftover": "transfer",
+        },
+        files={"photos": ("现场.png", png_bytes(), "image/png")},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303, filed.text
+    motion = await in_app(client, lambda: Motion.select(Motion.id).first().run())
+    assert motion is not None
+    for member in ("zhang", "li"):
+        log_out(client)
+        await log_in(client, people[member])
+        awaiting = await client.get("/committee")
+        assert "两台跷跷板已安装" in awaiting.text
+        signed = await client.post(
+            f"/p/{SLUG}/committee/decisions",
+            data={
+                "_csrf_token": csrf_token(awaiting.text),
+                "subject": "completion",
+                "subject_id": str(motion["id"]),
+                "decision": "approve",
+                "reason": "验收合格",
+            },
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+    log_out(client)
+    public = await client.get(f"/p/{SLUG}")
+    assert "结项报告" in public.text
+    assert "已签署通过" in public.text
+    assert "结余资金转入社区公共基金" in public.text
+    transfer = await in_app(
+        client, lambda: LedgerEntry.count().where(LedgerEntry.kind == "transfer").run()
+    )
+    assert transfer == 1
