@@ -58,7 +58,7 @@ async def read_upload(
     redacted = _files(data.get(redacted_field))
     return AttachmentUpload(
         original=Upload(original.filename, await original.read()),
-        label=str(data.get(label) or original.filename)[:200],
+        label=str(data.get(label) or "")[:200],  # the file name may hold personal data
         redacted=Upload(redacted[0].filename, await redacted[0].read()) if redacted else None,
         publish_original=str(data.get(publish_field, "")) == "on",
     )
@@ -213,8 +213,7 @@ async def file_completion(
         choice = values.get("leftover", "")
         leftover = LeftoverChoice(choice) if choice in LEFTOVER_CHOICES else None
         photos = [
-            AttachmentUpload(Upload(f.filename, await f.read()), label=f.filename[:200])
-            for f in _files(data.get("photos"))
+            AttachmentUpload(Upload(f.filename, await f.read())) for f in _files(data.get("photos"))
         ]
         await completion.file_report(
             slug,

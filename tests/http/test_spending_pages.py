@@ -48,6 +48,7 @@ async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.0
             "purpose": "跷跷板两台",
             "amount": amount,
             "justification": "",
+            "label": "发票",
         },
         files={
             "invoice": ("发票.pdf", invoice, "application/pdf"),
