@@ -113,8 +113,9 @@ async def apply_event(gateway_name: str, event: PaymentEvent) -> Applied:
         if not await _first_delivery(gateway_name, event):
             return Applied(event.event_id, event.donation_id, "duplicate")
         if event.kind in OUTCOMES:
+            paid = event.amount if event.kind is PaymentEventKind.SUCCEEDED else None
             result = await donations.apply_outcome(
-                event.donation_id, OUTCOMES[event.kind], event.amount, gateway_name
+                event.donation_id, OUTCOMES[event.kind], paid, gateway_name
             )
         elif event.kind is PaymentEventKind.FEE:
             result = await donations.record_fee(event.donation_id, event.amount, gateway_name)

@@ -215,7 +215,12 @@ class StripeGateway:
         if not isinstance(donation_id, str) or not donation_id:
             raise MalformedCallback("a checkout session without a donation id")
         session_id = str(session.get("id", ""))
-        amount = self._money(session.get("amount_total"), session.get("currency"))
+        if event_type in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+            # No money moved: the amount is informative only, and may be absent.
+            total, currency = session.get("amount_total"), session.get("currency") or "cny"
+            amount = self._money(total if isinstance(total, int) else 0, currency)
+        else:
+            amount = self._money(session.get("amount_total"), session.get("currency"))
         if event_type == "checkout.session.expired":
             return [
                 PaymentEvent(

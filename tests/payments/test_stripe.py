@@ -374,3 +374,15 @@ async def test_reconcile_applies_what_the_webhooks_missed(
     assert again.applied == 0
     assert len(await _of_donation(donation["id"], "donation")) == 1
     assert await Donation.count() == 1
+
+
+async def test_an_expired_session_without_amounts_is_still_understood(
+    stripe_client: Client, fake_stripe: FakeStripe
+) -> None:
+    donation = await _donate(stripe_client)
+    bare = {**fake_stripe.session(_session_id(donation)), "amount_total": None, "currency": None}
+    response = await _deliver(
+        stripe_client, fake_stripe, fake_stripe.event("checkout.session.expired", bare)
+    )
+    assert response.status_code == 200, response.text
+    assert (await donation_row(donation["id"]))["status"] == "expired"
