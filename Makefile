@@ -48,7 +48,8 @@ typecheck: install
 	ln -s "$$PWD/tests" "$$d/tests" && ln -s "$$PWD/bench" "$$d/bench" && \
 	(cd "$$d" && MYPYPATH=. "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/pyproject.toml" \
 		--cache-dir "$(CURDIR)/.mypy_cache" -p linju.platform -p linju.projects -p linju.payments \
-		-p tests $$(ls bench/*.py 2>/dev/null)); \
+		-p tests && MYPYPATH=. "$(CURDIR)/$(BIN)/mypy" --config-file "$(CURDIR)/pyproject.toml" \
+		--cache-dir "$(CURDIR)/.mypy_cache" bench/*.py); \
 	status=$$?; rm -rf "$$d"; exit $$status
 
 test-sqlite: install
