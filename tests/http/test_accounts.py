@@ -212,3 +212,64 @@ async def test_posts_without_a_csrf_token_are_refused(client: Client, path: str)
     await log_in(client, admin)
     answer = await client.post(path, data={"email": "admin@example.cn", "password": PASSWORD})
     assert answer.status_code == 403
+
+
+async def test_logins_are_throttled_per_address_whatever_the_email(client: Client) -> None:
+    from linju.platform.accounts.login import MAX_FAILURES_PER_ADDRESS
+
+    await make_account("a@example.cn", client=client)
+    for index in range(MAX_FAILURES_PER_ADDRESS):
+        answer = await log_in_with_form(client, f"nobody{index}@example.cn", "wrong password")
+        assert answer.status_code == 422
+    refused = await log_in_with_form(client, "a@example.cn")
+    assert refused.status_code == 429
+
+
+async def test_an_expired_session_is_not_a_login(client: Client) -> None:
+    from datetime import timedelta
+
+    from linju.projects.clock import utc_now
+
+    account = await make_account("a@example.cn", client=client)
+    await log_in(client, account)
+    assert (await client.get("/account", follow_redirects=False)).status_code == 200
+    await in_app(
+        client,
+        lambda: Session.update(
+            {Session.expires_at: utc_now() - timedelta(seconds=1)}, force=True
+        ).run(),
+    )
+    assert (await client.get("/account", follow_redirects=False)).status_code == 303
+
+
+async def test_an_invited_secretary_sets_a_password_with_the_mailed_link(client: Client) -> None:
+    admin = await make_account("admin@example.cn", client=client)
+    await log_in(client, admin)
+    await post_form(
+        client,
+        "/admin",
+        "/admin/communities",
+        {"slug": "lvjingyuan", "name": "绿景苑", "district": "南山区"},
+    )
+    mail_dir = get_settings().var_dir / "mail"
+    for old in mail_dir.glob("*.eml"):
+        old.unlink()
+    invited = await post_form(
+        client,
+        "/admin",
+        "/admin/invitations",
+        {
+            "email": "sec@example.cn",
+            "name": "李书记",
+            "role": "secretary",
+            "community": "lvjingyuan",
+        },
+    )
+    assert invited.status_code == 303
+    token = _mailed_link(mail_dir)
+    client.cookies.clear()
+    path = f"/password/reset/{token}"
+    done = await post_form(client, path, path, {"new": "my own secret", "confirm": "my own secret"})
+    assert done.status_code == 303
+    assert (await log_in_with_form(client, "sec@example.cn", "my own secret")).status_code == 303
+    assert (await client.get("/secretary")).status_code == 200
