@@ -107,9 +107,21 @@ def test_database() -> Iterator[str]:
 
 
 async def _empty_postgres() -> None:
+    """Empty every table, after ending any connection an earlier test left behind.
+
+    This run's database is its own (one per run and xdist worker), so no other connection to it
+    is legitimate between tests. One left "idle in transaction" by a failed test would hold its
+    locks and make TRUNCATE wait forever; ending them first, and bounding the lock wait, turns
+    that into a clean start or a clear error instead of a hung run.
+    """
     tables = ", ".join(f'"{name}"' for name in _user_tables())
     connection = await asyncpg.connect(DATABASE_URL)
     try:
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        await connection.execute("SET lock_timeout = '20s'")
         await connection.execute("SET session_replication_role = replica")
         await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
