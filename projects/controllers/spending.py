@@ -26,6 +26,7 @@ from linju.projects.money import Money
 from linju.projects.rules import ProjectStatus
 from linju.projects.services import cancellation, completion, expenditures
 from linju.projects.services.expenditures import Payment, Proposal
+from linju.projects.services.funding import close_when_goal_reached
 from linju.projects.services.projects import change_status
 from linju.projects.spending import files
 from linju.projects.spending.files import AttachmentUpload, Upload
@@ -103,6 +104,7 @@ async def _page(slug: str, status: int = 200, **context: Any) -> Template:
     summary="The secretary's spending page: propose, pay, withdraw",
 )
 async def secretary_page(slug: FromPath[str]) -> Template:
+    await close_when_goal_reached(slug)
     return await _page(slug)
 
 

@@ -22,6 +22,7 @@ from linju.projects.errors import N_, Conflict, NotFound, ValidationErrors
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.rules import ProjectStatus
 from linju.projects.services.committee import LockedProject, locked_project, record_decision
+from linju.projects.services.funding import close_when_goal_reached
 from linju.projects.services.projects import change_status
 from linju.projects.spending import notify
 from linju.projects.spending.attachments import (
@@ -139,6 +140,7 @@ async def _locked_expenditure(project: LockedProject, public_id: str) -> dict[st
 
 async def propose(slug: str, proposal: Proposal, proposer: Person) -> str:
     """Record a proposal for the committee; returns its public id. Files are checked first."""
+    await close_when_goal_reached(slug)
     stored = store_uploads(proposal.attachments)
     try:
         async with write_transaction():

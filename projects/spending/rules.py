@@ -236,3 +236,8 @@ def cancellation_problem(status: ProjectStatus) -> str | None:
     if status not in {ProjectStatus.FUNDRAISING, ProjectStatus.FUNDED, ProjectStatus.DRAFT}:
         return N_("This project can no longer be cancelled")
     return None
+
+
+def goal_reached(status: ProjectStatus, raised: int, goal: int) -> bool:
+    """A fundraising project whose donations reached the goal is funded."""
+    return status is ProjectStatus.FUNDRAISING and goal > 0 and raised >= goal

@@ -18,6 +18,7 @@ from tests.integration.spending_support import (
     SECRETARY,
     SLUG,
     Funded,
+    donate,
     funded_project,
     invoice,
     png_bytes,
@@ -277,8 +278,18 @@ async def test_an_unapproved_expenditure_cannot_be_paid(funded: Funded) -> None:
 
 
 async def test_no_proposal_while_fundraising(db: str) -> None:
-    funded = await funded_project()
-    await Project.update({Project.status: "fundraising"}).where(Project.slug == SLUG)
+    funded = await funded_project(balance=500_000, close=False)
     with pytest.raises(ValidationErrors) as refused:
         await spending.propose(SLUG, see_saws(funded), SECRETARY)
     assert "project" in refused.value.problems
+
+
+async def test_a_project_that_reached_its_goal_is_funded_when_spending_starts(db: str) -> None:
+    funded = await funded_project(balance=1_199_999, close=False)
+    with pytest.raises(ValidationErrors):
+        await spending.propose(SLUG, see_saws(funded), SECRETARY)
+    assert await project_status() == "fundraising"
+    await donate(1, "last-fen")
+    public_id = await spending.propose(SLUG, see_saws(funded), SECRETARY)
+    assert await project_status() == "funded"
+    assert await status_of(public_id) == "proposed"

@@ -17,6 +17,7 @@ from linju.projects.spending.rules import (
     can_move,
     cancellation_problem,
     completion_problems,
+    goal_reached,
     proposal_problems,
     quorum,
     same_person,
@@ -220,3 +221,10 @@ def test_cancellation_only_before_the_work_starts() -> None:
     assert cancellation_problem(ProjectStatus.FUNDED) is None
     assert cancellation_problem(ProjectStatus.IN_PROGRESS) is not None
     assert cancellation_problem(ProjectStatus.COMPLETED) is not None
+
+
+def test_the_goal_reached_ends_fundraising() -> None:
+    assert goal_reached(ProjectStatus.FUNDRAISING, 1_200_000, 1_200_000)
+    assert goal_reached(ProjectStatus.FUNDRAISING, 1_200_001, 1_200_000)
+    assert not goal_reached(ProjectStatus.FUNDRAISING, 1_199_999, 1_200_000)
+    assert not goal_reached(ProjectStatus.FUNDED, 1_300_000, 1_200_000)
