@@ -36,6 +36,7 @@ from linju.projects.errors import N_, Conflict, NotFound, RuleViolation, Validat
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.money import Money
 from linju.projects.rules import ProjectStatus, takes_donations
+from linju.projects.services.matching import draw_matches, reverse_match
 from linju.projects.tables import LedgerHead, Project
 
 RECENT_DONATIONS_LIMIT = 20
@@ -292,6 +293,7 @@ async def apply_outcome(
             changes[Donation.confirmed_at] = now
             if row["fee_fen"] > 0:
                 await ledger.append(row["project_slug"], _fee_event(row, row["fee_fen"]))
+            await draw_matches(row["project_slug"], row["public_id"], row["amount_fen"], now)
         await Donation.update(changes).where(Donation.id == row["id"])
         if target is DonationStatus.SUCCEEDED and await _has_confirmed_refunds(row["id"]):
             target = await _post_confirmed_refunds(row)
@@ -387,6 +389,7 @@ async def _post_confirmed_refunds(row: dict[str, Any]) -> DonationStatus:
             row["project_slug"], _refund_event(row, refund["amount_fen"], refund["provider_ref"])
         )
         refunded += refund["amount_fen"]
+        await reverse_match(row["project_slug"], row["public_id"], "捐款退款，配捐随之退回")
         await DonationRefund.update(
             {DonationRefund.status: "posted", DonationRefund.ledger_seq: posted.entry["seq"]}
         ).where(DonationRefund.id == refund["id"])

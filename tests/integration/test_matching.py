@@ -156,3 +156,27 @@ async def test_fifty_concurrent_confirmations_near_the_cap_never_exceed_it() -> 
     assert row is not None
     assert row["drawn_fen"] == cap
     assert await MatchDraw.count() == 20
+
+
+async def test_an_online_donation_draws_its_match_and_its_refund_reverses_it() -> None:
+    from linju.projects.donations.rules import DonationInput, ProviderOutcome
+    from linju.projects.money import Money
+    from linju.projects.services.donations import apply_outcome, create_donation, record_refund
+
+    await load_demo()
+    await pledge(cap_fen=50_000)
+    donation = await create_donation(
+        SLUG,
+        DonationInput(
+            amount_fen=10_000, currency="CNY", display_name="王阿姨", anonymous=False,
+            message="", email="",
+        ),
+        "sandbox",
+        5_000_000,
+    )  # fmt: skip
+    await apply_outcome(donation.id, ProviderOutcome.SUCCEEDED)
+    assert await matching_total() == 10_000
+    await apply_outcome(donation.id, ProviderOutcome.SUCCEEDED)  # a redelivered report
+    assert await matching_total() == 10_000
+    await record_refund(donation.id, "re_test_1", Money(10_000, "CNY"))
+    assert await matching_total() == 0
