@@ -8,6 +8,7 @@ with the problems in the visitor's language (422). Every route is guarded by rol
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ from linju.projects.services import (
     poster,
     updates,
 )
-from linju.projects.services.projects import PublicationRefused
+from linju.projects.services.projects import ProjectDraft, PublicationRefused
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -69,6 +70,26 @@ async def _store_photos(data: dict[str, Any], name: str) -> list[photos.StoredPh
 
 def _texts(data: dict[str, Any]) -> dict[str, str]:
     return {key: _text(data, key) for key in data if not _files(data, key)}
+
+
+async def _save_draft(
+    data: dict[str, Any],
+    community: str,
+    save: Callable[[ProjectDraft, list[photos.StoredPhoto]], Awaitable[None]],
+) -> tuple[ProjectDraft | None, dict[str, str]]:
+    """Store the photos, read the form and save; on any problem keep no photo, return errors."""
+    cover: list[photos.StoredPhoto] = []
+    gallery: list[photos.StoredPhoto] = []
+    try:
+        cover = await _store_photos(data, "cover")
+        gallery = await _store_photos(data, "gallery")
+        draft = drafting.parse_draft_form(_texts(data), community, cover[0].url if cover else "")
+        await save(draft, gallery)
+    except DomainError as exc:
+        for photo in cover + gallery:
+            photos.discard_photo(photo.url)
+        return None, form_errors(exc)
+    return draft, {}
 
 
 # Dashboard and new drafts -------------------------------------------------------------------
@@ -109,20 +130,15 @@ async def new_draft_form(community: FromPath[str]) -> Template:
 )
 async def create_draft(request: AnyRequest, community: FromPath[str], data: Multipart) -> Any:
     user = guards.logged_in_user(request)
-    values = _texts(data)
-    cover: list[photos.StoredPhoto] = []
-    gallery: list[photos.StoredPhoto] = []
-    try:
-        cover = await _store_photos(data, "cover")
-        gallery = await _store_photos(data, "gallery")
-        draft = drafting.parse_draft_form(values, community, cover[0].url if cover else "")
+
+    async def save(draft: ProjectDraft, gallery: list[photos.StoredPhoto]) -> None:
         await drafting.create_draft(user.actor, draft, gallery)
-    except DomainError as exc:
-        for photo in cover + gallery:
-            photos.discard_photo(photo.url)
+
+    draft, errors = await _save_draft(data, community, save)
+    if errors or draft is None:
         return _draft_page(
             422, action=f"/secretary/c/{community}/new", new=True,
-            errors=form_errors(exc), values=values,
+            errors=errors, values=_texts(data),
         )  # fmt: skip
     return Redirect(path=f"/p/{draft.slug}/manage", status_code=303)
 
@@ -158,19 +174,14 @@ async def workbench(slug: FromPath[str]) -> Template:
 )
 async def edit_draft(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Any:
     user = guards.logged_in_user(request)
-    values = _texts(data)
-    cover: list[photos.StoredPhoto] = []
-    gallery: list[photos.StoredPhoto] = []
-    try:
-        cover = await _store_photos(data, "cover")
-        gallery = await _store_photos(data, "gallery")
-        community = (await dashboard.workbench(slug))["project"]["community.slug"]
-        draft = drafting.parse_draft_form(values, community, cover[0].url if cover else "")
+    community = (await dashboard.workbench(slug))["project"]["community.slug"]
+
+    async def save(draft: ProjectDraft, gallery: list[photos.StoredPhoto]) -> None:
         await drafting.edit_draft(user.actor, slug, draft, gallery)
-    except DomainError as exc:
-        for photo in cover + gallery:
-            photos.discard_photo(photo.url)
-        return await _workbench(slug, 422, errors=form_errors(exc), values=values)
+
+    _draft, errors = await _save_draft(data, community, save)
+    if errors:
+        return await _workbench(slug, 422, errors=errors, values=_texts(data))
     return Redirect(path=f"/p/{slug}/manage", status_code=303)
 
 
