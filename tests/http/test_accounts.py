@@ -273,3 +273,10 @@ async def test_an_invited_secretary_sets_a_password_with_the_mailed_link(client:
     assert done.status_code == 303
     assert (await log_in_with_form(client, "sec@example.cn", "my own secret")).status_code == 303
     assert (await client.get("/secretary")).status_code == 200
+
+
+async def test_every_page_links_to_the_login_or_the_account(client: Client) -> None:
+    assert 'href="/login"' in (await client.get("/")).text
+    account = await make_account("a@example.cn", client=client)
+    await log_in(client, account)
+    assert 'href="/account"' in (await client.get("/")).text
