@@ -280,3 +280,21 @@ async def test_every_page_links_to_the_login_or_the_account(client: Client) -> N
     account = await make_account("a@example.cn", client=client)
     await log_in(client, account)
     assert 'href="/account"' in (await client.get("/")).text
+
+
+async def test_the_session_cookie_is_secure_behind_https(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_account("a@example.cn", client=client)
+    monkeypatch.setenv("LINJU_SECURE_COOKIES", "true")
+    get_settings.cache_clear()
+    try:
+        answer = await log_in_with_form(client, "a@example.cn")
+    finally:
+        monkeypatch.delenv("LINJU_SECURE_COOKIES")
+        get_settings.cache_clear()
+    session_cookie = next(
+        value for key, value in answer.headers.multi_items()
+        if key == "set-cookie" and value.startswith(f"{SESSION_COOKIE}=")
+    )  # fmt: skip
+    assert "Secure" in session_cookie
