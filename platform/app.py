@@ -28,8 +28,8 @@ from linju.projects.controllers import api as project_api
 from linju.projects.controllers import committee as committee_controllers
 from linju.projects.controllers import ledger as project_ledger
 from linju.projects.controllers import pages as project_pages
-from linju.projects.controllers import spending as spending_controllers
 from linju.projects.controllers import secretary as secretary_controllers
+from linju.projects.controllers import spending as spending_controllers
 from linju.projects.donations import controllers as donation_controllers
 
 
@@ -41,14 +41,14 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *secretary_controllers.ROUTES,
         *spending_controllers.ROUTES,
         *committee_controllers.ROUTES,
-        *secretary_controllers.ROUTES,
-        *project_ledger.ROUTES,
         *donation_controllers.ROUTES,
         *payment_controllers.ROUTES,
         *payment_webhooks.ROUTES,
         *payment_refunds.ROUTES,
+        *project_ledger.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 
