@@ -36,6 +36,7 @@ from linju.projects.errors import N_, Conflict, NotFound, RuleViolation, Validat
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.money import Money
 from linju.projects.rules import ProjectStatus, takes_donations
+from linju.projects.services.funding import close_when_goal_reached
 from linju.projects.services.matching import draw_matches, reverse_match
 from linju.projects.tables import LedgerHead, Project
 
@@ -294,6 +295,9 @@ async def apply_outcome(
             if row["fee_fen"] > 0:
                 await ledger.append(row["project_slug"], _fee_event(row, row["fee_fen"]))
             await draw_matches(row["project_slug"], row["public_id"], row["amount_fen"], now)
+            # The status follows the money: reaching the goal ends fundraising in this same
+            # transaction, not when somebody next opens a page.
+            await close_when_goal_reached(row["project_slug"])
         await Donation.update(changes).where(Donation.id == row["id"])
         if target is DonationStatus.SUCCEEDED and await _has_confirmed_refunds(row["id"]):
             target = await _post_confirmed_refunds(row)

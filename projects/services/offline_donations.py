@@ -22,6 +22,7 @@ from linju.projects.errors import N_, Conflict, NotFound, RuleViolation, Validat
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.money import Money
 from linju.projects.rules import ProjectStatus, takes_donations
+from linju.projects.services.funding import close_when_goal_reached
 from linju.projects.services.matching import draw_matches
 from linju.projects.stewardship.tables import OfflineDonation
 from linju.projects.tables import Project
@@ -156,6 +157,7 @@ async def confirm_offline_donation(actor: Actor, project_slug: str, public_id: s
             }
         ).where(OfflineDonation.id == row["id"])
         await draw_matches(project_slug, public_id, row["amount_fen"], now)
+        await close_when_goal_reached(project_slug)
         await record_audit(
             actor,
             "offline_donation.confirm",
