@@ -104,7 +104,7 @@ _add_area_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn every expected failure into one line and the contract's exit code."""
-    from linju.projects.errors import DomainError
+    from linju.projects.errors import DomainError, ValidationErrors
 
     try:
         cli.main(args=argv, prog_name="linju", standalone_mode=False)
@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         fail(exc.format_message().replace("\n", " "))
     except SettingsError as exc:
         fail(str(exc))
+    except ValidationErrors as exc:
+        fail(f"{exc}: " + "; ".join(f"{field}: {msg}" for field, msg in exc.problems.items()))
     except (CommandError, DomainError) as exc:
         fail(str(exc))
     sys.exit(0)

@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from linju.platform.accounts import guards
 from linju.platform.accounts.controllers import form_errors
 from linju.projects import queries
+from linju.projects.clock import local_today
 from linju.projects.donations.rules import parse_yuan
 from linju.projects.errors import N_, DomainError, NotFound, ValidationErrors
 from linju.projects.money import Money
@@ -82,7 +83,7 @@ async def _page(slug: str, status: int = 200, **context: Any) -> Template:
             "project": project,
             "p": project.summary,
             "spending": await spending_view(slug),
-            "today": date.today().isoformat(),
+            "today": local_today().isoformat(),
             "offline_to_return": [
                 {**gift, "amount": Money(int(gift["amount_fen"]), gift["currency"])}
                 for gift in (

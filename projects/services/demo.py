@@ -6,15 +6,34 @@ hold a state the platform itself could not reach.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
-from linju.projects.clock import local_today
-from linju.projects.ledger import LedgerEvent, Posting, append
-from linju.projects.ledger_format import EntryKind, fund_account
-from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
+from PIL import Image, ImageDraw
+
+from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.db import write_transaction
+from linju.platform.settings import get_settings
+from linju.projects.clock import local_today, utc_now
+from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
+from linju.projects.donations.rules import DonationInput, ProviderOutcome
+from linju.projects.money import Money
+from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.services.communities import create_community
-from linju.projects.services.projects import ProjectDraft, change_status, create_project, publish
-from linju.projects.tables import Community
+from linju.projects.services.completion import decide_report, file_report
+from linju.projects.services.donations import apply_outcome, create_donation, record_fee
+from linju.projects.services.expenditures import Payment, Proposal, decide, propose, record_payment
+from linju.projects.services.matching import PledgePlan, create_pledge
+from linju.projects.services.offline_donations import (
+    OfflineGift,
+    confirm_offline_donation,
+    record_offline_donation,
+)
+from linju.projects.services.photos import store_photo
+from linju.projects.services.projects import ProjectDraft, create_project, publish
+from linju.projects.spending.files import AttachmentUpload, Upload
+from linju.projects.spending.rules import LeftoverChoice, Person
+from linju.projects.tables import BudgetLine, CommitteeMember, Community, Project
 
 PLAYGROUND_STORY = (
     "小区的儿童游乐设施已经老旧。在居民议事会上，大家提出想要一个儿童乐园，"
@@ -26,9 +45,19 @@ PLAYGROUND_STORY = (
 
 
 async def load_demo() -> bool:
-    """Load the demo into an empty database; return False (and change nothing) otherwise."""
-    if await Community.exists():
-        return False
+    """Load the demo into an empty database; return False (and change nothing) otherwise.
+
+    One transaction holds it all (the services' own transactions join it), so a demo that fails
+    halfway leaves the database as empty as it found it.
+    """
+    async with write_transaction():
+        if await Community.exists():
+            return False
+        await _load_demo()
+    return True
+
+
+async def _load_demo() -> None:
     today = local_today()
 
     await create_community(
@@ -58,13 +87,13 @@ async def load_demo() -> bool:
     )
     await publish("tongqu-leyuan")
     playground = "tongqu-leyuan"
-    await demo_online_donation(playground, "d01", "王阿姨", 50_000)
-    await demo_online_donation(playground, "d02", "匿名", 20_000)
-    await demo_online_donation(playground, "d03", "李老师一家", 100_000)
-    await demo_matching(playground, "m01", "qu-fulian", "区妇联配捐", 100_000)
-    await demo_online_donation(playground, "d04", "匿名", 8_800)
-    await demo_offline_donation(playground, "o01", "2号楼居民（现金，居委会代收）", 30_000)
-    await demo_online_donation(playground, "d05", "小明和妈妈", 5_000)
+    await demo_matching_pledge(playground, cap_fen=100_000)
+    await demo_online_donation(playground, "王阿姨", 50_000, "给孩子们一个安全的乐园！")
+    await demo_online_donation(playground, ANONYMOUS, 20_000)
+    await demo_online_donation(playground, "李老师一家", 100_000, "支持社区共建")
+    await demo_online_donation(playground, ANONYMOUS, 8_800)
+    await demo_offline_donation(playground, "2号楼居民（现金，居委会代收）", 30_000)
+    await demo_online_donation(playground, "小明和妈妈", 5_000, "我想要跷跷板！")
 
     await create_community(
         "hepingli", "和平里社区", "青山区", "和平里社区，老街坊多，爱读书的孩子也多。"
@@ -92,9 +121,9 @@ async def load_demo() -> bool:
         )
     )
     await publish("yuelanshi")
-    await demo_online_donation("yuelanshi", "d06", "陈爷爷", 20_000)
-    await demo_online_donation("yuelanshi", "d07", "匿名", 10_000)
-    await demo_offline_donation("yuelanshi", "o02", "读书会（现金，居委会代收）", 15_000)
+    await demo_online_donation("yuelanshi", "陈爷爷", 20_000, "多读书，读好书")
+    await demo_online_donation("yuelanshi", ANONYMOUS, 10_000)
+    await demo_offline_donation("yuelanshi", "读书会（现金，居委会代收）", 15_000)
 
     await create_community("cuiweiyuan", "翠微苑社区", "青山区", "翠微苑社区，楼顶平台宽敞向阳。")
     await create_project(
@@ -121,22 +150,23 @@ async def load_demo() -> bool:
     )
     await publish("wuding-huayuan")
     garden = "wuding-huayuan"
-    await demo_online_donation(garden, "d08", "孙阿姨", 200_000)
-    await demo_online_donation(garden, "d09", "匿名", 150_000)
-    await demo_online_donation(garden, "d10", "5号楼302", 120_000)
-    await demo_matching(garden, "m02", "qu-fulian", "区妇联配捐", 200_000)
-    await demo_offline_donation(garden, "o03", "楼栋义卖（现金，居委会代收）", 140_000)
-    for status in (ProjectStatus.FUNDED, ProjectStatus.IN_PROGRESS):
-        await change_status(garden, status)
-    await demo_expenditure(garden, "e01", "青山防水工程队", "防水层修补", 300_000)
-    await demo_expenditure(garden, "e02", "绿源园艺店", "种植箱与土壤", 350_000)
-    await demo_expenditure(garden, "e03", "翠微家具厂", "休息座椅", 150_000)
-    await change_status(garden, ProjectStatus.COMPLETED)
-    return True
+    await demo_matching_pledge(garden, cap_fen=200_000)
+    await demo_online_donation(garden, "孙阿姨", 200_000)
+    await demo_online_donation(garden, ANONYMOUS, 150_000)
+    await demo_online_donation(garden, "5号楼302", 120_000)
+    await demo_offline_donation(garden, "楼栋义卖（现金，居委会代收）", 140_000)
+    await demo_expenditure(garden, "青山防水工程队", "防水层修补", 300_000)
+    await demo_expenditure(garden, "绿源园艺店", "种植箱与土壤", 350_000)
+    await demo_expenditure(garden, "翠微家具厂", "休息座椅", 150_000)
+    await demo_completion(
+        garden, "屋顶花园已建成：防水层修补完成，种植箱和座椅已安装，居民认领了全部种植箱。"
+    )
 
 
-# One helper per kind of ledger entry, so real donations and expenditures can replace them one
-# by one. Refs are public ids made up for the demo; idempotency keys name the business event.
+# The demo acts through the same services people use: donors give through the sandbox
+# gateway's confirmation path, the district women's federation matches through a pledge, cash
+# is recorded and confirmed, and the committee approves each expenditure before it is paid.
+# The demo is loaded from the command line, so the audit log names `cli` as the actor.
 DEMO_GATEWAY = "sandbox"
 
 
@@ -145,76 +175,133 @@ def _fee_of(amount_fen: int) -> int:
     return max(1, (amount_fen * 6 + 500) // 1000)
 
 
-async def demo_online_donation(slug: str, key: str, display_name: str, amount_fen: int) -> None:
-    """A confirmed online donation and the processor's fee on it."""
-    fund = fund_account(slug)
-    ref = f"don_demo{key}"
-    await append(
+def _demo_png(text_seed: int) -> bytes:
+    """A small real PNG (a receipt photo stand-in) that the upload checks accept."""
+    image = Image.new("RGB", (320, 200), (250, 247, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((16, 16, 304, 184), outline=(194, 65, 12), width=4)
+    draw.line((40, 60 + text_seed % 40, 280, 60 + text_seed % 40), fill=(31, 41, 51), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def demo_online_donation(
+    slug: str, display_name: str, amount_fen: int, message: str = ""
+) -> str:
+    """A donation confirmed by the sandbox gateway, with its processor fee."""
+    anonymous = display_name == ANONYMOUS
+    donation = await create_donation(
         slug,
-        LedgerEvent(
-            kind=EntryKind.DONATION,
-            memo=display_name,
-            ref=ref,
-            postings=(Posting(fund, amount_fen), Posting("donors:online", -amount_fen)),
-            idempotency_key=f"donation:demo{key}",
+        DonationInput(
+            amount_fen=amount_fen,
+            currency="CNY",
+            display_name="" if anonymous else display_name,
+            anonymous=anonymous,
+            message=message,
+            email="",
         ),
+        DEMO_GATEWAY,
+        get_settings().max_donation_fen,
     )
-    fee = _fee_of(amount_fen)
-    await append(
+    await record_fee(donation.id, Money(_fee_of(amount_fen)), gateway=DEMO_GATEWAY)
+    await apply_outcome(donation.id, ProviderOutcome.SUCCEEDED, gateway=DEMO_GATEWAY)
+    return donation.id
+
+
+async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
+    """The district women's federation matches donations 1:1 up to a cap."""
+    now = utc_now()
+    await create_pledge(
+        COMMAND_LINE,
         slug,
-        LedgerEvent(
-            kind=EntryKind.FEE,
-            memo=f"支付手续费（{display_name}的捐款）",
-            ref=ref,
-            postings=(Posting(fund, -fee), Posting(f"fees:{DEMO_GATEWAY}", fee)),
-            idempotency_key=f"fee:demo{key}",
+        PledgePlan(
+            sponsor_slug="qu-fulian",
+            sponsor_name="区妇联",
+            ratio_num=1,
+            ratio_den=1,
+            cap_fen=cap_fen,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=90),
         ),
     )
 
 
-async def demo_offline_donation(slug: str, key: str, memo: str, amount_fen: int) -> None:
-    """Cash handed to the residents' committee and recorded by the secretary."""
-    await append(
+async def demo_offline_donation(slug: str, donor: str, amount_fen: int) -> None:
+    """Cash recorded by the secretary with a photo of the receipt, then confirmed."""
+    photo = store_photo(_demo_png(amount_fen))
+    public_id = await record_offline_donation(
+        COMMAND_LINE,
         slug,
-        LedgerEvent(
-            kind=EntryKind.OFFLINE_DONATION,
-            memo=memo,
-            ref=f"don_demo{key}",
-            postings=(
-                Posting(fund_account(slug), amount_fen),
-                Posting("donors:offline", -amount_fen),
+        OfflineGift(
+            amount_fen=amount_fen,
+            donor_name=donor,
+            anonymous=False,
+            received_on=local_today(),
+            method="cash",
+            evidence_url=photo.url,
+            evidence_sha256=photo.sha256,
+        ),
+    )
+    await confirm_offline_donation(COMMAND_LINE, slug, public_id)
+
+
+async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int) -> None:
+    """Proposed against its budget line, approved by two members, then paid."""
+    project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
+    line = (
+        await BudgetLine.select(BudgetLine.id)
+        .where((BudgetLine.project == project_id) & (BudgetLine.title == purpose))
+        .first()
+    )
+    assert line is not None, purpose
+    invoice = AttachmentUpload(
+        original=Upload(filename="invoice.png", data=_demo_png(amount_fen)),
+        label="发票",
+        publish_original=True,
+    )
+    public_id = await propose(
+        slug,
+        Proposal(
+            budget_line_id=line["id"],
+            payee=payee,
+            purpose=purpose,
+            amount_fen=amount_fen,
+            attachments=(invoice,),
+        ),
+        Person(name="社区书记"),
+    )
+    for seat in (await _seats(project_id))[:2]:
+        await decide(slug, public_id, seat, True, "价格合理，发票齐全")
+    await record_payment(
+        slug,
+        public_id,
+        Payment(
+            paid_on=local_today(),
+            method="银行转账",
+            proof=AttachmentUpload(
+                original=Upload(filename="transfer.png", data=_demo_png(amount_fen + 1)),
+                label="转账凭证",
+                publish_original=True,
             ),
-            idempotency_key=f"donation:demo{key}",
         ),
     )
 
 
-async def demo_matching(slug: str, key: str, sponsor: str, memo: str, amount_fen: int) -> None:
-    """A sponsor's matching contribution (the district women's federation in the demo)."""
-    await append(
-        slug,
-        LedgerEvent(
-            kind=EntryKind.MATCHING,
-            memo=memo,
-            ref=f"mat_demo{key}",
-            postings=(
-                Posting(fund_account(slug), amount_fen),
-                Posting(f"sponsor:{sponsor}", -amount_fen),
-            ),
-            idempotency_key=f"matching:demo{key}",
-        ),
+async def demo_completion(slug: str, summary: str) -> None:
+    """The completion report, signed off by the committee; leftovers go to the community."""
+    project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
+    report_id = await file_report(
+        slug, summary, Person(name="社区书记"), leftover=LeftoverChoice.TRANSFER
     )
+    for seat in (await _seats(project_id))[:2]:
+        await decide_report(slug, report_id, seat, True, "账目清楚，工程已验收")
 
 
-async def demo_expenditure(slug: str, key: str, payee: str, purpose: str, amount_fen: int) -> None:
-    """An approved expenditure paid to its payee."""
-    await append(
-        slug,
-        LedgerEvent(
-            kind=EntryKind.EXPENDITURE,
-            memo=f"{payee}：{purpose}",
-            ref=f"exp_demo{key}",
-            postings=(Posting(fund_account(slug), -amount_fen), Posting("payees", amount_fen)),
-            idempotency_key=f"expenditure:demo{key}",
-        ),
+async def _seats(project_id: int) -> list[int]:
+    rows = (
+        await CommitteeMember.select(CommitteeMember.id)
+        .where(CommitteeMember.project == project_id)
+        .order_by(CommitteeMember.position)
     )
+    return [int(row["id"]) for row in rows]

@@ -17,7 +17,7 @@ from typing import Any
 
 from linju.platform.db import is_postgres, write_transaction
 from linju.projects import ledger
-from linju.projects.clock import utc_now
+from linju.projects.clock import local_today, utc_now
 from linju.projects.errors import N_, Conflict, NotFound, ValidationErrors
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.rules import ProjectStatus
@@ -250,7 +250,9 @@ async def record_payment(slug: str, public_id: str, payment: Payment) -> Payment
     method = payment.method.strip()
     if not method or len(method) > MAX_METHOD_LENGTH:
         raise ValidationErrors({"method": N_("Say how it was paid (at most 100 characters)")})
-    if payment.paid_on > utc_now().date():
+    # Civil dates are the community's (Asia/Shanghai), not UTC's: before 08:00 there, UTC is
+    # still on yesterday and would call today's payment "in the future".
+    if payment.paid_on > local_today():
         raise ValidationErrors({"paid_on": N_("The payment date is in the future")})
     stored = store_uploads([payment.proof])
     try:

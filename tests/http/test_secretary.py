@@ -173,7 +173,12 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     entries_before = await count(client, LedgerEntry)
     recorded = await record_cash(client)
     assert recorded.status_code == 303, recorded.text
-    row = await in_app(client, lambda: OfflineDonation.select().first().run())
+    row = await in_app(
+        client,
+        lambda: (
+            OfflineDonation.select().where(OfflineDonation.confirmed_at.is_null()).first().run()
+        ),
+    )
     assert row is not None
     assert row["confirmed_at"] is None
     assert len(row["evidence_sha256"]) == 64

@@ -40,7 +40,8 @@ async def balance(slug: str) -> int:
 
 
 async def donation_count() -> int:
-    return int(await Donation.count())
+    """Donations not (yet) confirmed: the demo's confirmed gifts are not what a test made."""
+    return int(await Donation.count().where(Donation.status != "succeeded"))
 
 
 async def donation_row(donation_id: str) -> dict[str, Any]:

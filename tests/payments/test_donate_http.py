@@ -67,7 +67,9 @@ async def test_a_form_donation_goes_to_the_sandbox_checkout(client: Client) -> N
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("http://testserver.local/sandbox/checkout/sbx_")
-    rows = await Donation.select(Donation.amount_fen, Donation.status, Donation.display_name)
+    rows = await Donation.select(Donation.amount_fen, Donation.status, Donation.display_name).where(
+        Donation.status == "pending"
+    )
     assert rows == [{"amount_fen": 8850, "status": "pending", "display_name": "小李"}]
     checkout = await client.get(location.removeprefix("http://testserver.local"))
     assert checkout.status_code == 200
