@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,6 +188,39 @@ async def load_entry(entry_id: int, project_slug: str) -> dict[str, Any]:
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class _NextEntry:
+    entry: dict[str, Any]  # the public entry object, hash included
+    balance: int  # how it moves the fund and the head's figures
+    raised: int
+    spent: int
+
+
+def _next_entry(project_slug: str, event: LedgerEvent, head: Mapping[str, Any]) -> _NextEntry:
+    """The entry that follows `head`: the one place where no-overdraft is decided and the
+    entry's seq, time, prev and hash are made, whichever engine then writes it."""
+    postings = [
+        {"account": p.account, "amount": p.amount, "currency": p.currency} for p in event.postings
+    ]
+    balance, raised, spent = figures_delta(postings, project_slug)
+    if head["balance_fen"] + balance < 0:
+        raise Overdraft(
+            N_("The fund holds %(balance)s fen; this entry would take it below zero"),
+            balance=head["balance_fen"],
+        )
+    entry = public_entry(
+        project=project_slug,
+        seq=head["seq"] + 1,
+        at=format_at(utc_now()),
+        kind=event.kind.value,
+        memo=event.memo,
+        ref=event.ref,
+        postings=postings,
+        prev=head["hash"],
+    )
+    return _NextEntry(entry, balance, raised, spent)
+
+
 async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
     """Append one business event to a project's ledger, exactly once (see module docstring)."""
     if is_postgres():
@@ -198,40 +232,11 @@ async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
     digest = _content_digest(event, project_slug)
     async with write_transaction():
         head = await _locked_head(project_slug)
-        existing = (
-            await LedgerEntry.select(
-                LedgerEntry.id, LedgerEntry.project, LedgerEntry.content_digest
-            )
-            .where(LedgerEntry.idempotency_key == event.idempotency_key)
-            .first()
-        )
-        if existing is not None:
-            if existing["project"] != head["project"] or existing["content_digest"] != digest:
-                raise IdempotencyConflict(
-                    N_("This idempotency key was already used for a different ledger event")
-                )
-            return AppendResult(await load_entry(existing["id"], project_slug), created=False)
-
-        postings = [
-            {"account": p.account, "amount": p.amount, "currency": p.currency}
-            for p in event.postings
-        ]
-        balance, raised, spent = figures_delta(postings, project_slug)
-        if head["balance_fen"] + balance < 0:
-            raise Overdraft(
-                N_("The fund holds %(balance)s fen; this entry would take it below zero"),
-                balance=head["balance_fen"],
-            )
-        entry = public_entry(
-            project=project_slug,
-            seq=head["seq"] + 1,
-            at=format_at(utc_now()),
-            kind=event.kind.value,
-            memo=event.memo,
-            ref=event.ref,
-            postings=postings,
-            prev=head["hash"],
-        )
+        repeated = await _existing_entry(project_slug, head["project"], event, digest)
+        if repeated is not None:
+            return repeated
+        following = _next_entry(project_slug, event, head)
+        entry = following.entry
         inserted = await LedgerEntry.insert(
             LedgerEntry(
                 project=head["project"],
@@ -259,7 +264,7 @@ async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
                 for index, posting in enumerate(event.postings)
             ]
         )
-        await _move_head(head, entry, balance, raised, spent, event.kind in DONATION_KINDS)
+        await _move_head(head, following, event.kind in DONATION_KINDS)
     return AppendResult(entry, created=True)
 
 
@@ -323,29 +328,15 @@ async def _append_postgres(project_slug: str, event: LedgerEvent) -> AppendResul
         if head is None:
             raise NotFound(N_("No project %(slug)s"), slug=project_slug)
         validate_event(event, project_slug, head["currency"])
-        postings = [
-            {"account": p.account, "amount": p.amount, "currency": p.currency}
-            for p in event.postings
-        ]
-        balance, raised, spent = figures_delta(postings, project_slug)
-        if head["balance_fen"] + balance < 0:
+        try:
+            following = _next_entry(project_slug, event, head)
+        except Overdraft:
+            # A repeat of an event already appended is not an overdraft: it returns the entry.
             repeated = await _existing_entry(project_slug, head["project"], event, digest)
             if repeated is not None:
                 return repeated
-            raise Overdraft(
-                N_("The fund holds %(balance)s fen; this entry would take it below zero"),
-                balance=head["balance_fen"],
-            )
-        entry = public_entry(
-            project=project_slug,
-            seq=head["seq"] + 1,
-            at=format_at(utc_now()),
-            kind=event.kind.value,
-            memo=event.memo,
-            ref=event.ref,
-            postings=postings,
-            prev=head["hash"],
-        )
+            raise
+        entry, postings = following.entry, following.entry["postings"]
         inserted = await connection.fetchval(
             _APPEND_SQL,
             head["project"],
@@ -362,9 +353,9 @@ async def _append_postgres(project_slug: str, event: LedgerEvent) -> AppendResul
             [p["account"] for p in postings],
             [p["amount"] for p in postings],
             [p["currency"] for p in postings],
-            balance,
-            raised,
-            spent,
+            following.balance,
+            following.raised,
+            following.spent,
             1 if event.kind in DONATION_KINDS else 0,
             head["id"],
         )
@@ -375,22 +366,16 @@ async def _append_postgres(project_slug: str, event: LedgerEvent) -> AppendResul
     return AppendResult(entry, created=True)
 
 
-async def _move_head(
-    head: dict[str, Any],
-    entry: dict[str, Any],
-    balance: int,
-    raised: int,
-    spent: int,
-    is_donation: bool,
-) -> None:
+async def _move_head(head: dict[str, Any], following: _NextEntry, is_donation: bool) -> None:
     """Move the head cache forward in the same transaction as the entry it now points at."""
+    entry = following.entry
     await LedgerHead.update(
         {
             LedgerHead.seq: entry["seq"],
             LedgerHead.hash: entry["hash"],
-            LedgerHead.balance_fen: head["balance_fen"] + balance,
-            LedgerHead.raised_fen: head["raised_fen"] + raised,
-            LedgerHead.spent_fen: head["spent_fen"] + spent,
+            LedgerHead.balance_fen: head["balance_fen"] + following.balance,
+            LedgerHead.raised_fen: head["raised_fen"] + following.raised,
+            LedgerHead.spent_fen: head["spent_fen"] + following.spent,
             LedgerHead.donations_count: head["donations_count"] + (1 if is_donation else 0),
         }
     ).where(LedgerHead.id == head["id"])
