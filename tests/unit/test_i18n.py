@@ -52,6 +52,12 @@ def test_every_message_has_a_chinese_translation() -> None:
     )
 
 
+def test_catalogs_hold_no_message_the_code_no_longer_uses() -> None:
+    used = set(_extracted_messages())
+    stale = sorted(msgid for msgid in _zh_catalog() if msgid not in used)
+    assert not stale, f"remove these from the zh_CN catalogs: {stale}"
+
+
 def test_translations_keep_their_placeholders() -> None:
     for msgid, text in _zh_catalog().items():
         assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(text)), msgid
