@@ -76,3 +76,28 @@ def test_package_dir_maps_the_three_code_folders() -> None:
     mapping = config["tool"]["setuptools"]["package-dir"]
     for folder, package in CODE_FOLDERS.items():
         assert mapping[package] == folder
+
+
+def test_the_wheel_the_image_installs_carries_every_file(tmp_path: Path) -> None:
+    """The Dockerfile installs a regular wheel, not the editable tree: nothing may be left out."""
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("linju-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped_suffixes = {".py", ".html", ".txt", ".po", ".css", ".js", ".svg", ".png"}
+    folders = {**CODE_FOLDERS, "templates": "linju.templates"}
+    missing = [
+        f"{package.replace('.', '/')}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder, package in folders.items()
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix in shipped_suffixes
+        if f"{package.replace('.', '/')}/{path.relative_to(ROOT / folder).as_posix()}" not in names
+    ]
+    assert not missing, missing
