@@ -80,70 +80,110 @@ class Applied:
     outcome: str  # "applied", "no-op" or "duplicate"
 
 
-async def _first_delivery(gateway_name: str, event: PaymentEvent) -> bool:
-    """Record the event as processed; False when it already was (one statement, both engines).
+async def _first_deliveries(gateway_name: str, events: Sequence[PaymentEvent]) -> set[str]:
+    """Record the events as processed; the ids of those that were not yet (one statement).
 
     On PostgreSQL a concurrent transaction inserting the same event id makes this one wait on
     the unique index until it commits (then: a duplicate) or rolls back (then: ours), so
     concurrent deliveries of one event are applied once, and a crash rolls the record back
     with everything else.
     """
-    engine = get_engine()
-    placeholder = "{}"
-    rows = await engine.run_querystring(
+    row = "({}, {}, {}, {}, {}, {})"
+    values: list[object] = []
+    for event in events:
+        values += [gateway_name, event.event_id, event.kind.value, event.donation_id, "applied"]
+        values.append(utc_now())
+    rows = await get_engine().run_querystring(
         QueryString(
             "INSERT INTO payment_processed_event "
             "(gateway, event_id, kind, donation_id, outcome, processed_at) "
-            f"VALUES ({', '.join([placeholder] * 6)}) "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING id",
-            gateway_name,
-            event.event_id,
-            event.kind.value,
-            event.donation_id,
-            "applied",
-            utc_now(),
+            f"VALUES {', '.join([row] * len(events))} "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            *values,
         )
     )
-    return bool(rows)
+    return {r["event_id"] for r in rows}
+
+
+def _units(
+    events: Sequence[PaymentEvent], fresh: set[str]
+) -> list[tuple[PaymentEvent, PaymentEvent | None]]:
+    """The events in order, a payment's confirmation paired with the fee event that follows it
+    for the same donation when both are new: the two are applied as one, under one lock of the
+    ledger's head for both entries."""
+    units: list[tuple[PaymentEvent, PaymentEvent | None]] = []
+    index = 0
+    while index < len(events):
+        event = events[index]
+        following = events[index + 1] if index + 1 < len(events) else None
+        if (
+            following is not None
+            and event.kind is PaymentEventKind.SUCCEEDED
+            and following.kind is PaymentEventKind.FEE
+            and following.donation_id == event.donation_id
+            and {event.event_id, following.event_id} <= fresh
+        ):
+            units.append((event, following))
+            index += 2
+        else:
+            units.append((event, None))
+            index += 1
+    return units
+
+
+async def _apply(gateway_name: str, event: PaymentEvent, fee: PaymentEvent | None) -> bool:
+    """Apply one fresh event (with the fee that came with it); whether it changed anything."""
+    if event.kind in OUTCOMES:
+        paid = event.amount if event.kind is PaymentEventKind.SUCCEEDED else None
+        result = await donations.apply_outcome(
+            event.donation_id,
+            OUTCOMES[event.kind],
+            paid,
+            gateway_name,
+            fee.amount if fee is not None else None,
+        )
+    elif event.kind is PaymentEventKind.FEE:
+        result = await donations.record_fee(event.donation_id, event.amount, gateway_name)
+    else:
+        result = await donations.record_refund(
+            event.donation_id, event.refund_ref or event.event_id, event.amount, gateway_name
+        )
+    return result.changed
 
 
 async def apply_event(gateway_name: str, event: PaymentEvent) -> Applied:
     """Apply one reported event exactly once (see the module docstring)."""
-    async with write_transaction():
-        if not await _first_delivery(gateway_name, event):
-            return Applied(event.event_id, event.donation_id, "duplicate")
-        if event.kind in OUTCOMES:
-            paid = event.amount if event.kind is PaymentEventKind.SUCCEEDED else None
-            result = await donations.apply_outcome(
-                event.donation_id, OUTCOMES[event.kind], paid, gateway_name
-            )
-        elif event.kind is PaymentEventKind.FEE:
-            result = await donations.record_fee(event.donation_id, event.amount, gateway_name)
-        else:
-            result = await donations.record_refund(
-                event.donation_id, event.refund_ref or event.event_id, event.amount, gateway_name
-            )
-        if not result.changed:
-            await ProcessedEvent.update({ProcessedEvent.outcome: "no-op"}).where(
-                ProcessedEvent.event_id == event.event_id
-            )
-    return Applied(event.event_id, event.donation_id, "applied" if result.changed else "no-op")
+    return (await apply_events(gateway_name, (event,)))[0]
 
 
 async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> list[Applied]:
     """Apply what one callback reports, in one transaction: all of it, or none of it."""
-    results = []
+    if not events:
+        return []
+    results: list[Applied] = []
     async with write_transaction():
-        for event in events:
-            results.append(await apply_event(gateway_name, event))
-    for event, applied in zip(events, results, strict=True):
-        logger.info(
-            "payment event %s (%s) for %s: %s",
-            event.event_id,
-            event.kind.value,
-            event.donation_id,
-            applied.outcome,
-        )
+        fresh = await _first_deliveries(gateway_name, events)
+        no_ops = []
+        for event, fee in _units(events, fresh):
+            together = [event] if fee is None else [event, fee]
+            if event.event_id not in fresh:
+                results.append(Applied(event.event_id, event.donation_id, "duplicate"))
+                continue
+            outcome = "applied" if await _apply(gateway_name, event, fee) else "no-op"
+            results += [Applied(e.event_id, e.donation_id, outcome) for e in together]
+            if outcome == "no-op":
+                no_ops += [e.event_id for e in together]
+        if no_ops:
+            await ProcessedEvent.update({ProcessedEvent.outcome: "no-op"}).where(
+                ProcessedEvent.event_id.is_in(no_ops)
+            )
+    logger.info(  # one line per report: the hot path logs once
+        "payment events: %s",
+        "; ".join(
+            f"{event.event_id} ({event.kind.value}) for {event.donation_id}: {applied.outcome}"
+            for event, applied in zip(events, results, strict=True)
+        ),
+    )
     return results
 
 

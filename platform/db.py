@@ -45,11 +45,21 @@ def engine_from_url(database_url: str) -> Engine[Any]:
     return PostgresEngine(config={"dsn": database_url})
 
 
+_engine: Engine[Any] | None = None
+
+
 def get_engine() -> Engine[Any]:
-    engine = engine_finder()
-    if engine is None:  # pragma: no cover - PICCOLO_CONF always defines DB
-        raise RuntimeError("Piccolo found no engine; is PICCOLO_CONF set?")
-    return engine
+    """The process's engine: the one Piccolo's tables use (PICCOLO_CONF's `DB`, built once).
+
+    Kept here after the first call: Piccolo's finder imports the configuration module again on
+    every call, which showed in the profile of the hot paths that run raw statements.
+    """
+    global _engine
+    if _engine is None:
+        _engine = engine_finder()
+        if _engine is None:  # pragma: no cover - PICCOLO_CONF always defines DB
+            raise RuntimeError("Piccolo found no engine; is PICCOLO_CONF set?")
+    return _engine
 
 
 def is_postgres(engine: Engine[Any] | None = None) -> bool:

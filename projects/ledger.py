@@ -11,11 +11,11 @@ Nothing here updates or deletes an entry or a posting; the database refuses it a
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from linju.platform.db import is_postgres, write_transaction
 from linju.projects.clock import utc_now
@@ -24,13 +24,14 @@ from linju.projects.ledger_format import (
     CURRENCY_PATTERN,
     DONATION_KINDS,
     EntryKind,
+    canonical_bytes,
     figures_delta,
     format_at,
     fund_account,
     is_known_account,
     public_entry,
 )
-from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting, Project
+from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting
 
 MAX_MEMO_LENGTH = 500
 MAX_REF_LENGTH = 100
@@ -121,32 +122,7 @@ def _content_digest(event: LedgerEvent, project_slug: str) -> str:
         "ref": event.ref,
         "postings": [[p.account, p.amount, p.currency] for p in event.postings],
     }
-    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-
-
-async def _locked_head(project_slug: str) -> dict[str, Any]:
-    """The project's head row, locked against concurrent appends until the transaction ends.
-
-    On SQLite the IMMEDIATE transaction already holds the database's write lock.
-    """
-    query = LedgerHead.select(
-        LedgerHead.id,
-        LedgerHead.project,
-        LedgerHead.seq,
-        LedgerHead.hash,
-        LedgerHead.currency,
-        LedgerHead.balance_fen,
-        LedgerHead.raised_fen,
-        LedgerHead.spent_fen,
-        LedgerHead.donations_count,
-    ).where(LedgerHead.project.slug == project_slug)
-    if is_postgres():
-        query = query.lock_rows("UPDATE", of=(LedgerHead,))
-    head = await query.first()
-    if head is None:
-        raise NotFound(N_("No project %(slug)s"), slug=project_slug)
-    return head
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()  # json.dumps's bytes, faster
 
 
 async def load_entry(entry_id: int, project_slug: str) -> dict[str, Any]:
@@ -189,117 +165,140 @@ async def load_entry(entry_id: int, project_slug: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class _NextEntry:
+class Appended:
+    """What `append_all` did: one result per event, in order, and the head's figures after."""
+
+    results: tuple[AppendResult, ...]
+    raised_fen: int
+    balance_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """A project's locked head row: where its chain ends and the figures it caches."""
+
+    id: int
+    project: int
+    currency: str
+    seq: int
+    hash: str
+    balance_fen: int
+    raised_fen: int
+    spent_fen: int
+    donations_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Chained:
+    event: LedgerEvent
+    digest: str  # what the event says, for its idempotency key
     entry: dict[str, Any]  # the public entry object, hash included
-    balance: int  # how it moves the fund and the head's figures
-    raised: int
-    spent: int
 
 
-def _next_entry(project_slug: str, event: LedgerEvent, head: Mapping[str, Any]) -> _NextEntry:
-    """The entry that follows `head`: the one place where no-overdraft is decided and the
-    entry's seq, time, prev and hash are made, whichever engine then writes it."""
-    postings = [
-        {"account": p.account, "amount": p.amount, "currency": p.currency} for p in event.postings
-    ]
-    balance, raised, spent = figures_delta(postings, project_slug)
-    if head["balance_fen"] + balance < 0:
-        raise Overdraft(
-            N_("The fund holds %(balance)s fen; this entry would take it below zero"),
-            balance=head["balance_fen"],
+def _chain(
+    project_slug: str, events: Sequence[LedgerEvent], head: _Head
+) -> tuple[list[_Chained], _Head]:
+    """The entries that follow `head`, in order, and the head after them: the one place where
+    no-overdraft is decided and an entry's seq, time, prev and hash are made, whichever engine
+    then writes them."""
+    chained = []
+    for event in events:
+        postings = [
+            {"account": p.account, "amount": p.amount, "currency": p.currency}
+            for p in event.postings
+        ]
+        balance, raised, spent = figures_delta(postings, project_slug)
+        if head.balance_fen + balance < 0:
+            raise Overdraft(
+                N_("The fund holds %(balance)s fen; this entry would take it below zero"),
+                balance=head.balance_fen,
+            )
+        entry = public_entry(
+            project=project_slug,
+            seq=head.seq + 1,
+            at=format_at(utc_now()),
+            kind=event.kind.value,
+            memo=event.memo,
+            ref=event.ref,
+            postings=postings,
+            prev=head.hash,
         )
-    entry = public_entry(
-        project=project_slug,
-        seq=head["seq"] + 1,
-        at=format_at(utc_now()),
-        kind=event.kind.value,
-        memo=event.memo,
-        ref=event.ref,
-        postings=postings,
-        prev=head["hash"],
-    )
-    return _NextEntry(entry, balance, raised, spent)
+        head = replace(
+            head,
+            seq=entry["seq"],
+            hash=entry["hash"],
+            balance_fen=head.balance_fen + balance,
+            raised_fen=head.raised_fen + raised,
+            spent_fen=head.spent_fen + spent,
+            donations_count=head.donations_count + (1 if event.kind in DONATION_KINDS else 0),
+        )
+        chained.append(_Chained(event, _content_digest(event, project_slug), entry))
+    return chained, head
+
+
+class _Store(Protocol):
+    """How one engine locks a head and writes a chained run of entries with the head's move."""
+
+    async def lock_head(self, project_slug: str) -> _Head | None: ...
+
+    async def write(self, before: _Head, chained: list[_Chained], after: _Head) -> bool:
+        """Write the entries and move the head to `after`; False, having written nothing,
+        when one of the events' idempotency keys was used before."""
 
 
 async def append(project_slug: str, event: LedgerEvent) -> AppendResult:
     """Append one business event to a project's ledger, exactly once (see module docstring)."""
-    if is_postgres():
-        return await _append_postgres(project_slug, event)
-    project = await Project.select(Project.currency).where(Project.slug == project_slug).first()
-    if project is None:
-        raise NotFound(N_("No project %(slug)s"), slug=project_slug)
-    validate_event(event, project_slug, project["currency"])
-    digest = _content_digest(event, project_slug)
-    async with write_transaction():
-        head = await _locked_head(project_slug)
-        repeated = await _existing_entry(project_slug, head["project"], event, digest)
+    return (await append_all(project_slug, (event,))).results[0]
+
+
+async def append_all(project_slug: str, events: Sequence[LedgerEvent]) -> Appended:
+    """Append business events to one project's ledger in this order, each exactly once.
+
+    They share one lock of the head and, when none of them was seen before, one write: a
+    donation and its processor's fee cost little more than the donation alone.
+    """
+    if not events:
+        raise ValueError("append_all needs at least one event")
+    async with write_transaction() as transaction:
+        store: _Store = _PostgresStore(transaction.connection) if is_postgres() else _PiccoloStore()
+        head = await store.lock_head(project_slug)
+        if head is None:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        for event in events:
+            validate_event(event, project_slug, head.currency)
+        try:
+            chained, after = _chain(project_slug, events, head)
+        except Overdraft:
+            pass  # a repeat of an event already appended is not an overdraft: look at each
+        else:
+            if await store.write(head, chained, after):
+                results = tuple(AppendResult(c.entry, created=True) for c in chained)
+                return Appended(results, after.raised_fen, after.balance_fen)
+        results, after = await _append_each(store, project_slug, events, head)
+    return Appended(results, after.raised_fen, after.balance_fen)
+
+
+async def _append_each(
+    store: _Store, project_slug: str, events: Sequence[LedgerEvent], head: _Head
+) -> tuple[tuple[AppendResult, ...], _Head]:
+    """One event at a time, each repeated one answered with the entry it made before."""
+    results = []
+    for event in events:
+        repeated = await _existing_entry(
+            project_slug, head.project, event, _content_digest(event, project_slug)
+        )
         if repeated is not None:
-            return repeated
-        following = _next_entry(project_slug, event, head)
-        entry = following.entry
-        inserted = await LedgerEntry.insert(
-            LedgerEntry(
-                project=head["project"],
-                seq=entry["seq"],
-                at=entry["at"],
-                kind=entry["kind"],
-                memo=entry["memo"],
-                public_ref=entry["ref"],
-                prev=entry["prev"],
-                hash=entry["hash"],
-                idempotency_key=event.idempotency_key,
-                content_digest=digest,
+            results.append(repeated)
+            continue
+        chained, after = _chain(project_slug, (event,), head)
+        if not await store.write(head, chained, after):
+            # Used after our look by an append to another project, whose head we do not hold.
+            raise IdempotencyConflict(
+                N_("This idempotency key was already used for a different ledger event")
             )
-        )
-        entry_id = inserted[0]["id"]
-        await LedgerPosting.insert(
-            *[
-                LedgerPosting(
-                    entry=entry_id,
-                    position=index,
-                    account=posting.account,
-                    amount=posting.amount,
-                    currency=posting.currency,
-                )
-                for index, posting in enumerate(event.postings)
-            ]
-        )
-        await _move_head(head, following, event.kind in DONATION_KINDS)
-    return AppendResult(entry, created=True)
-
-
-# PostgreSQL: the same steps in two statements inside the transaction instead of six, on the
-# transaction's own connection with prepared statements. Lock the head (and read the
-# project's currency) in one; insert the entry, its postings and move the head in the other,
-# where `ON CONFLICT (idempotency_key) DO NOTHING` turns a concurrent or repeated key into "no
-# row", after which the existing entry is looked up exactly as on SQLite. Measured in
-# bench/ledger.py: this is what brings an append within half the cost of a plain INSERT+COMMIT.
-_LOCK_HEAD_SQL = """
-SELECT h.id, h.project, h.seq, h.hash, h.balance_fen, p.currency
-FROM ledger_head h JOIN project p ON p.id = h.project
-WHERE p.slug = $1
-FOR UPDATE OF h
-"""
-_APPEND_SQL = """
-WITH e AS (
-    INSERT INTO ledger_entry
-        (project, seq, at, kind, memo, public_ref, prev, hash, idempotency_key, content_digest)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id
-), p AS (
-    INSERT INTO ledger_posting (entry, position, account, amount, currency)
-    SELECT e.id, x.position, x.account, x.amount, x.currency
-    FROM e, unnest($11::integer[], $12::text[], $13::bigint[], $14::text[])
-        AS x(position, account, amount, currency)
-), h AS (
-    UPDATE ledger_head SET
-        seq = $2, hash = $8, balance_fen = balance_fen + $15, raised_fen = raised_fen + $16,
-        spent_fen = spent_fen + $17, donations_count = donations_count + $18
-    WHERE id = $19 AND EXISTS (SELECT 1 FROM e)
-)
-SELECT id FROM e
-"""
+        results.append(AppendResult(chained[0].entry, created=True))
+        head = after
+    return tuple(results), head
 
 
 async def _existing_entry(
@@ -320,65 +319,191 @@ async def _existing_entry(
     return AppendResult(await load_entry(existing["id"], project_slug), created=False)
 
 
-async def _append_postgres(project_slug: str, event: LedgerEvent) -> AppendResult:
-    digest = _content_digest(event, project_slug)
-    async with write_transaction() as transaction:
-        connection = transaction.connection
-        head = await connection.fetchrow(_LOCK_HEAD_SQL, project_slug)
-        if head is None:
-            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
-        validate_event(event, project_slug, head["currency"])
-        try:
-            following = _next_entry(project_slug, event, head)
-        except Overdraft:
-            # A repeat of an event already appended is not an overdraft: it returns the entry.
-            repeated = await _existing_entry(project_slug, head["project"], event, digest)
-            if repeated is not None:
-                return repeated
-            raise
-        entry, postings = following.entry, following.entry["postings"]
-        inserted = await connection.fetchval(
-            _APPEND_SQL,
-            head["project"],
-            entry["seq"],
-            entry["at"],
-            entry["kind"],
-            entry["memo"],
-            entry["ref"],
-            entry["prev"],
-            entry["hash"],
-            event.idempotency_key,
-            digest,
-            list(range(len(postings))),
-            [p["account"] for p in postings],
-            [p["amount"] for p in postings],
-            [p["currency"] for p in postings],
-            following.balance,
-            following.raised,
-            following.spent,
-            1 if event.kind in DONATION_KINDS else 0,
-            head["id"],
+class _PiccoloStore:
+    """SQLite: the IMMEDIATE transaction already holds the database's write lock."""
+
+    async def lock_head(self, project_slug: str) -> _Head | None:
+        row = (
+            await LedgerHead.select(
+                LedgerHead.id,
+                LedgerHead.project,
+                LedgerHead.project.currency.as_alias("currency"),
+                LedgerHead.seq,
+                LedgerHead.hash,
+                LedgerHead.balance_fen,
+                LedgerHead.raised_fen,
+                LedgerHead.spent_fen,
+                LedgerHead.donations_count,
+            )
+            .where(LedgerHead.project.slug == project_slug)
+            .first()
         )
-        if inserted is None:
-            repeated = await _existing_entry(project_slug, head["project"], event, digest)
-            assert repeated is not None  # the conflict was on this key
-            return repeated
-    return AppendResult(entry, created=True)
+        return _Head(**row) if row is not None else None
+
+    async def write(self, before: _Head, chained: list[_Chained], after: _Head) -> bool:
+        keys = [c.event.idempotency_key for c in chained]
+        if await LedgerEntry.exists().where(LedgerEntry.idempotency_key.is_in(keys)):
+            return False
+        for item in chained:
+            entry = item.entry
+            inserted = await LedgerEntry.insert(
+                LedgerEntry(
+                    project=before.project,
+                    seq=entry["seq"],
+                    at=entry["at"],
+                    kind=entry["kind"],
+                    memo=entry["memo"],
+                    public_ref=entry["ref"],
+                    prev=entry["prev"],
+                    hash=entry["hash"],
+                    idempotency_key=item.event.idempotency_key,
+                    content_digest=item.digest,
+                )
+            )
+            await LedgerPosting.insert(
+                *[
+                    LedgerPosting(
+                        entry=inserted[0]["id"],
+                        position=index,
+                        account=posting.account,
+                        amount=posting.amount,
+                        currency=posting.currency,
+                    )
+                    for index, posting in enumerate(item.event.postings)
+                ]
+            )
+        await LedgerHead.update(
+            {
+                LedgerHead.seq: after.seq,
+                LedgerHead.hash: after.hash,
+                LedgerHead.balance_fen: after.balance_fen,
+                LedgerHead.raised_fen: after.raised_fen,
+                LedgerHead.spent_fen: after.spent_fen,
+                LedgerHead.donations_count: after.donations_count,
+            }
+        ).where(LedgerHead.id == before.id)
+        return True
 
 
-async def _move_head(head: dict[str, Any], following: _NextEntry, is_donation: bool) -> None:
-    """Move the head cache forward in the same transaction as the entry it now points at."""
-    entry = following.entry
-    await LedgerHead.update(
-        {
-            LedgerHead.seq: entry["seq"],
-            LedgerHead.hash: entry["hash"],
-            LedgerHead.balance_fen: head["balance_fen"] + following.balance,
-            LedgerHead.raised_fen: head["raised_fen"] + following.raised,
-            LedgerHead.spent_fen: head["spent_fen"] + following.spent,
-            LedgerHead.donations_count: head["donations_count"] + (1 if is_donation else 0),
-        }
-    ).where(LedgerHead.id == head["id"])
+# PostgreSQL: two statements on the transaction's own connection, prepared, whatever the number
+# of entries: lock the head (reading the project's currency); then one statement that inserts
+# every entry and its postings and moves the head, unless one of the keys was used before (its
+# snapshot is taken after the lock, so it sees every entry of this project that an earlier
+# holder of the lock committed). Measured in bench/ledger.py and bench/donations.py: this is
+# what brings an append within half the cost of a plain INSERT+COMMIT.
+_LOCK_HEAD_SQL = """
+SELECT h.id, h.project, p.currency, h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen,
+    h.donations_count
+FROM ledger_head h JOIN project p ON p.id = h.project
+WHERE p.slug = $1
+FOR UPDATE OF h
+"""
+_ENTRY_COLUMNS = 9  # seq, at, kind, memo, ref, prev, hash, key, digest: parameters per entry
+_WRITE_SQL = """
+WITH {seen}e AS (
+    INSERT INTO ledger_entry
+        (project, seq, at, kind, memo, public_ref, prev, hash, idempotency_key, content_digest)
+    {rows}
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, seq
+), p AS (
+    INSERT INTO ledger_posting (entry, position, account, amount, currency)
+    SELECT e.id, x.position, x.account, x.amount, x.currency
+    FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::bigint[], $6::text[])
+        AS x(seq, position, account, amount, currency)
+    JOIN e ON e.seq = x.seq
+), h AS (
+    UPDATE ledger_head SET
+        seq = $7, hash = $8, balance_fen = $9, raised_fen = $10, spent_fen = $11,
+        donations_count = $12
+    WHERE id = $13 AND (SELECT count(*) FROM e) = {count}
+)
+SELECT (SELECT count(*) FROM e) AS written
+"""
+_FIRST_ENTRY_PARAMETER = 14
+
+
+@functools.cache
+def _write_sql(count: int) -> str:
+    """The write statement for `count` entries.
+
+    One entry needs no look-up: `ON CONFLICT` alone leaves everything untouched for a key used
+    before. Several must not be written in part, so their keys are looked up first; as a list
+    of parameters (`IN ($21, $30)`), not one array (`= ANY($2)`): PostgreSQL plans a prepared
+    statement once, and for an array of unknown length on a young table it keeps a sequential
+    scan that grows with the ledger (measured: appends slowed by half within 5,000 entries).
+    """
+
+    def parameter(entry: int, column: int) -> str:
+        return f"${_FIRST_ENTRY_PARAMETER + entry * _ENTRY_COLUMNS + column}"
+
+    types = ("bigint", "text", "text", "text", "text", "text", "text", "text", "text")
+    values = [
+        "($1::integer, " + ", ".join(f"{parameter(i, c)}::{t}" for c, t in enumerate(types)) + ")"
+        for i in range(count)
+    ]
+    if count == 1:
+        return _WRITE_SQL.format(seen="", rows="VALUES " + values[0], count=1)
+    keys = ", ".join(parameter(i, 7) for i in range(count))
+    return _WRITE_SQL.format(
+        seen=f"seen AS (SELECT 1 FROM ledger_entry WHERE idempotency_key IN ({keys})), ",
+        rows="SELECT * FROM (VALUES " + ", ".join(values) + ") AS x "
+        "WHERE NOT EXISTS (SELECT 1 FROM seen)",
+        count=count,
+    )
+
+
+class _PostgresStore:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def lock_head(self, project_slug: str) -> _Head | None:
+        row = await self.connection.fetchrow(_LOCK_HEAD_SQL, project_slug)
+        return _Head(**row) if row is not None else None
+
+    async def write(self, before: _Head, chained: list[_Chained], after: _Head) -> bool:
+        entries = [c.entry for c in chained]
+        postings = [(e["seq"], i, p) for e in entries for i, p in enumerate(e["postings"])]
+        outcome = await self.connection.fetchrow(
+            _write_sql(len(chained)),
+            before.project,
+            [seq for seq, _, _ in postings],
+            [position for _, position, _ in postings],
+            [p["account"] for _, _, p in postings],
+            [p["amount"] for _, _, p in postings],
+            [p["currency"] for _, _, p in postings],
+            after.seq,
+            after.hash,
+            after.balance_fen,
+            after.raised_fen,
+            after.spent_fen,
+            after.donations_count,
+            before.id,
+            *[
+                value
+                for c in chained
+                for value in (
+                    c.entry["seq"],
+                    c.entry["at"],
+                    c.entry["kind"],
+                    c.entry["memo"],
+                    c.entry["ref"],
+                    c.entry["prev"],
+                    c.entry["hash"],
+                    c.event.idempotency_key,
+                    c.digest,
+                )
+            ],
+        )
+        if outcome["written"] == 0:  # a key used before (seen, or met by ON CONFLICT)
+            return False
+        if outcome["written"] != len(chained):
+            # Another project's append is using one of these keys right now; what this
+            # statement wrote must not stay, so the whole transaction is refused.
+            raise IdempotencyConflict(
+                N_("This idempotency key was already used for a different ledger event")
+            )
+        return True
 
 
 def reversal_of(entry: dict[str, Any], reason: str, idempotency_key: str) -> LedgerEvent:
@@ -397,6 +522,20 @@ def reversal_of(entry: dict[str, Any], reason: str, idempotency_key: str) -> Led
         ),
         idempotency_key=idempotency_key,
     )
+
+
+async def seqs_by_key(keys: Sequence[str]) -> dict[str, int]:
+    """The seq of each entry made under one of these idempotency keys (absent: none yet).
+
+    A business record finds its entry this way (a donation's is `donation:<id>`) rather than
+    keeping a copy of the seq that would have to be written under the head's lock.
+    """
+    if not keys:
+        return {}
+    rows = await LedgerEntry.select(LedgerEntry.idempotency_key, LedgerEntry.seq).where(
+        LedgerEntry.idempotency_key.is_in(list(keys))
+    )
+    return {row["idempotency_key"]: int(row["seq"]) for row in rows}
 
 
 async def entry_by_seq(project_slug: str, seq: int) -> dict[str, Any]:

@@ -28,7 +28,6 @@ class Donation(Table, tablename="donation"):
     checkout_url = Varchar(length=2000, default="")
     fee_fen = BigInt(default=0)  # the processor's fee once reported
     refunded_fen = BigInt(default=0)  # confirmed refunds posted to the ledger
-    ledger_seq = BigInt(null=True, default=None)  # the `donation` entry once confirmed
     created_at = Timestamptz()
     confirmed_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from linju.platform.db import is_postgres, write_transaction
+from piccolo.querystring import QueryString
+
+from linju.platform.db import get_engine, is_postgres, write_transaction
 from linju.projects import ledger
 from linju.projects.clock import utc_now
 from linju.projects.donations.rules import (
@@ -56,7 +58,7 @@ class DonationView:
     checkout_url: str
     fee: Money
     refunded: Money
-    ledger_seq: int | None
+    ledger_seq: int | None  # its `donation` entry, once confirmed
     created_at: datetime
     confirmed_at: datetime | None
 
@@ -84,13 +86,12 @@ _VIEW_COLUMNS = (
     Donation.checkout_url,
     Donation.fee_fen,
     Donation.refunded_fen,
-    Donation.ledger_seq,
     Donation.created_at,
     Donation.confirmed_at,
 )
 
 
-def _view(row: dict[str, Any]) -> DonationView:
+def _view(row: dict[str, Any], entries: dict[str, int]) -> DonationView:
     currency = row["currency"]
     return DonationView(
         id=row["public_id"],
@@ -104,17 +105,28 @@ def _view(row: dict[str, Any]) -> DonationView:
         checkout_url=row["checkout_url"],
         fee=Money(row["fee_fen"], currency),
         refunded=Money(row["refunded_fen"], currency),
-        ledger_seq=row["ledger_seq"],
+        ledger_seq=entries.get(_donation_key(row["public_id"])),
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
     )
+
+
+def _donation_key(public_id: str) -> str:
+    """The ledger's idempotency key of a donation's entry: how a donation finds its entry."""
+    return f"donation:{public_id}"
+
+
+async def _views(rows: list[dict[str, Any]]) -> list[DonationView]:
+    """The rows as views, each with the seq of its `donation` entry once confirmed."""
+    entries = await ledger.seqs_by_key([_donation_key(row["public_id"]) for row in rows])
+    return [_view(row, entries) for row in rows]
 
 
 async def get_donation(donation_id: str) -> DonationView:
     row = await Donation.select(*_VIEW_COLUMNS).where(Donation.public_id == donation_id).first()
     if row is None:
         raise NotFound(N_("No donation %(id)s"), id=donation_id)
-    return _view(row)
+    return (await _views([row]))[0]
 
 
 async def recent_donations(
@@ -131,7 +143,7 @@ async def recent_donations(
         .order_by(Donation.id, ascending=False)
         .limit(limit)
     )
-    return [_view(row) for row in rows]
+    return await _views(rows)
 
 
 async def project_donations(project_slug: str, limit: int = 200) -> list[DonationView]:
@@ -142,7 +154,7 @@ async def project_donations(project_slug: str, limit: int = 200) -> list[Donatio
         .order_by(Donation.id, ascending=False)
         .limit(limit)
     )
-    return [_view(row) for row in rows]
+    return await _views(rows)
 
 
 async def create_donation(
@@ -200,30 +212,40 @@ async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str
         ).where(Donation.public_id == donation_id)
 
 
+# The row every report about a donation starts from, with what its confirmation needs to know
+# about the project, in one statement: reports are the hot path (bench/donations.py), and each
+# query Piccolo builds costs more here than the database's work.
+_LOCKED_SQL = """
+SELECT d.id, d.public_id, p.slug AS project_slug, p.goal_fen, d.amount_fen, d.currency,
+    d.status, d.display_name, d.anonymous, d.gateway, d.fee_fen, d.refunded_fen,
+    EXISTS (SELECT 1 FROM matching_pledge m WHERE m.project = d.project) AS may_be_matched,
+    EXISTS (
+        SELECT 1 FROM donation_refund r WHERE r.donation = d.id AND r.status = 'confirmed'
+    ) AS has_confirmed_refunds
+FROM donation d JOIN project p ON p.id = d.project
+WHERE d.public_id = {}
+"""
+
+
+_CONFIRMED_SQL = """
+UPDATE donation SET status = {}, fee_fen = {}, confirmed_at = {}, updated_at = {} WHERE id = {}
+"""
+
+
 async def _locked(donation_id: str, gateway: str | None = None) -> dict[str, Any]:
     """The donation's row, locked until the transaction ends; call inside write_transaction.
 
     With `gateway`, a donation that went through another gateway is unknown: a sandbox
     signature can never confirm a Stripe donation.
     """
-    query = Donation.select(
-        Donation.id,
-        Donation.public_id,
-        Donation.project.slug.as_alias("project_slug"),
-        Donation.amount_fen,
-        Donation.currency,
-        Donation.status,
-        Donation.display_name,
-        Donation.anonymous,
-        Donation.gateway,
-        Donation.fee_fen,
-        Donation.refunded_fen,
-    ).where(Donation.public_id == donation_id)
-    if is_postgres():
-        query = query.lock_rows("UPDATE", of=(Donation,))
-    row = await query.first()
-    if row is None or (gateway is not None and row["gateway"] != gateway):
+    engine = get_engine()
+    sql = _LOCKED_SQL + ("FOR UPDATE OF d" if is_postgres(engine) else "")
+    rows = await engine.run_querystring(QueryString(sql, donation_id))
+    if not rows or (gateway is not None and rows[0]["gateway"] != gateway):
         raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    row = dict(rows[0])
+    for flag in ("anonymous", "may_be_matched", "has_confirmed_refunds"):
+        row[flag] = bool(row[flag])  # SQLite answers 0 or 1
     return row
 
 
@@ -249,7 +271,7 @@ def _fund_event(
 
 def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
     name = public_name(row["display_name"], row["anonymous"])
-    key = f"donation:{row['public_id']}"
+    key = _donation_key(row["public_id"])
     return _fund_event(row, EntryKind.DONATION, name, row["amount_fen"], "donors:online", key)
 
 
@@ -270,11 +292,14 @@ async def apply_outcome(
     outcome: ProviderOutcome,
     amount: Money | None = None,
     gateway: str | None = None,
+    fee: Money | None = None,
 ) -> ApplyResult:
     """Apply a provider's report on the payment: confirmed, failed or expired.
 
-    A confirmation posts the `donation` entry, then the fee and any refunds the provider
-    already confirmed, all in this one transaction.
+    A confirmation posts the `donation` entry, its processor's fee (`fee`, when the same report
+    carries it, or the one recorded before) and any refunds the provider already confirmed,
+    all in this one transaction. The project's ledger head is locked only from the first
+    append on, so everything about the donation itself is decided before.
     """
     async with write_transaction():
         row = await _locked(donation_id, gateway)
@@ -284,24 +309,47 @@ async def apply_outcome(
         ):
             raise Conflict(N_("The provider reports another amount than the donation's"))
         target = next_status(current, outcome)
-        if target is None:
-            return ApplyResult(donation_id, current, changed=False)
+        if target is not DonationStatus.SUCCEEDED:
+            changed = target is not None
+            if target is not None:
+                await Donation.update(
+                    {Donation.status: target.value, Donation.updated_at: utc_now()}
+                ).where(Donation.id == row["id"])
+            if fee is not None:
+                changed = (await record_fee(donation_id, fee, gateway)).changed or changed
+            return ApplyResult(donation_id, target or current, changed=changed)
+        fee_fen = row["fee_fen"] if fee is None else _checked_fee(row, fee)
         now = utc_now()
-        changes: dict[Any, Any] = {Donation.status: target.value, Donation.updated_at: now}
-        if target is DonationStatus.SUCCEEDED:
-            result = await ledger.append(row["project_slug"], _donation_event(row))
-            changes[Donation.ledger_seq] = result.entry["seq"]
-            changes[Donation.confirmed_at] = now
-            if row["fee_fen"] > 0:
-                await ledger.append(row["project_slug"], _fee_event(row, row["fee_fen"]))
+        # The donation's own row first: the project's ledger head, which every confirmation
+        # of the project waits for, is then held for the ledger's two statements only.
+        await get_engine().run_querystring(
+            QueryString(_CONFIRMED_SQL, target.value, fee_fen, now, now, row["id"])
+        )
+        events = [_donation_event(row)]
+        if fee_fen > 0:
+            events.append(_fee_event(row, fee_fen))
+        appended = await ledger.append_all(row["project_slug"], events)
+        if row["may_be_matched"]:
             await draw_matches(row["project_slug"], row["public_id"], row["amount_fen"], now)
+        if appended.raised_fen >= row["goal_fen"]:
             # The status follows the money: reaching the goal ends fundraising in this same
             # transaction, not when somebody next opens a page.
             await close_when_goal_reached(row["project_slug"])
-        await Donation.update(changes).where(Donation.id == row["id"])
-        if target is DonationStatus.SUCCEEDED and await _has_confirmed_refunds(row["id"]):
+        if row["has_confirmed_refunds"]:
             target = await _post_confirmed_refunds(row)
         return ApplyResult(donation_id, target, changed=True)
+
+
+def _checked_fee(row: dict[str, Any], fee: Money) -> int:
+    """The fee a provider reports, if this donation may keep it: one fee, above zero, in its
+    currency."""
+    if fee.amount <= 0:
+        raise RuleViolation(N_("A fee must be more than zero"))
+    if fee.currency != row["currency"]:
+        raise RuleViolation(N_("The fee is in another currency than the donation"))
+    if row["fee_fen"] not in (0, fee.amount):
+        raise Conflict(N_("The provider reported another fee for this donation"))
+    return fee.amount
 
 
 async def record_fee(donation_id: str, fee: Money, gateway: str | None = None) -> ApplyResult:
@@ -311,12 +359,8 @@ async def record_fee(donation_id: str, fee: Money, gateway: str | None = None) -
     async with write_transaction():
         row = await _locked(donation_id, gateway)
         status = DonationStatus(row["status"])
-        if row["fee_fen"] == fee.amount:
-            changed = False
-        elif row["fee_fen"] != 0:
-            raise Conflict(N_("The provider reported another fee for this donation"))
-        else:
-            changed = True
+        changed = row["fee_fen"] != _checked_fee(row, fee)
+        if changed:
             await Donation.update(
                 {Donation.fee_fen: fee.amount, Donation.updated_at: utc_now()}
             ).where(Donation.id == row["id"])

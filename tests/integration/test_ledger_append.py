@@ -15,9 +15,13 @@ from linju.projects.ledger import (
     Overdraft,
     Posting,
     append,
+    append_all,
     reverse,
+    seqs_by_key,
 )
 from linju.projects.ledger_format import GENESIS_HASH, EntryKind, entry_hash
+from linju.projects.ledger_read import find_ledger, iter_entries
+from linju.projects.ledger_verify import verify_entries
 from linju.projects.services.demo import load_demo
 from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting
 
@@ -129,6 +133,97 @@ async def test_invalid_events_and_unknown_projects_write_nothing() -> None:
     with pytest.raises(NotFound):
         await append("no-such-project", donation(5, "x"))
     assert await LedgerEntry.count() == entries
+
+
+def fee(amount: int, key: str) -> LedgerEvent:
+    return LedgerEvent(
+        kind=EntryKind.FEE,
+        memo="支付手续费",
+        ref=f"don_{key}",
+        postings=(Posting(f"fund:{SLUG}", -amount), Posting("fees:sandbox", amount)),
+        idempotency_key=f"fee:{key}",
+    )
+
+
+async def chain_verifies() -> bool:
+    ledger = await find_ledger(SLUG)
+    result = verify_entries([(None, entry) async for entry in iter_entries(ledger)], SLUG)
+    return result.ok
+
+
+@pytest.mark.usefixtures("project")
+async def test_several_events_are_appended_in_order_under_one_lock() -> None:
+    before = await head_of(SLUG)
+    start = int(before["seq"])  # type: ignore[call-overload]
+    appended = await append_all(SLUG, [donation(10_000, "pair", "王阿姨"), fee(60, "pair")])
+    first, second = appended.results
+    assert first.created
+    assert second.created
+    assert [first.entry["seq"], second.entry["seq"]] == [start + 1, start + 2]
+    assert first.entry["prev"] == before["hash"]
+    assert second.entry["prev"] == first.entry["hash"]
+    assert [first.entry["kind"], second.entry["kind"]] == ["donation", "fee"]
+    head = await head_of(SLUG)
+    assert head["seq"] == start + 2
+    assert head["hash"] == second.entry["hash"]
+    assert head["balance_fen"] == before["balance_fen"] + 10_000 - 60  # type: ignore[operator]
+    assert head["raised_fen"] == before["raised_fen"] + 10_000  # type: ignore[operator]
+    assert head["donations_count"] == before["donations_count"] + 1  # type: ignore[operator]
+    assert (appended.raised_fen, appended.balance_fen) == (head["raised_fen"], head["balance_fen"])
+    ids = [
+        row["id"]
+        for row in await LedgerEntry.select(LedgerEntry.id).where(
+            LedgerEntry.idempotency_key.is_in(["donation:pair", "fee:pair"])
+        )
+    ]
+    assert await LedgerPosting.count().where(LedgerPosting.entry.is_in(ids)) == 4
+    assert await seqs_by_key(["donation:pair", "fee:pair", "donation:none"]) == {
+        "donation:pair": start + 1,
+        "fee:pair": start + 2,
+    }
+    assert await chain_verifies()
+
+
+@pytest.mark.usefixtures("project")
+async def test_a_repeated_batch_appends_nothing_and_a_partly_repeated_one_only_the_rest() -> None:
+    done = await append(SLUG, donation(10_000, "pair"))
+    entries = await LedgerEntry.count()
+    appended = await append_all(SLUG, [donation(10_000, "pair"), fee(60, "pair")])
+    repeated, posted = appended.results
+    assert not repeated.created
+    assert repeated.entry == done.entry
+    assert posted.created
+    assert posted.entry["seq"] == done.entry["seq"] + 1
+    assert posted.entry["prev"] == done.entry["hash"]
+    assert await LedgerEntry.count() == entries + 1
+    again = await append_all(SLUG, [donation(10_000, "pair"), fee(60, "pair")])
+    assert [r.created for r in again.results] == [False, False]
+    assert [r.entry for r in again.results] == [done.entry, posted.entry]
+    assert await LedgerEntry.count() == entries + 1
+    head = await head_of(SLUG)
+    assert (again.raised_fen, again.balance_fen) == (head["raised_fen"], head["balance_fen"])
+    assert await chain_verifies()
+
+
+@pytest.mark.usefixtures("project")
+async def test_a_batch_is_written_whole_or_not_at_all() -> None:
+    head = await head_of(SLUG)
+    entries, postings = await LedgerEntry.count(), await LedgerPosting.count()
+    balance = int(head["balance_fen"])  # type: ignore[call-overload]
+    with pytest.raises(Overdraft):  # the second would overdraw the fund the first leaves
+        await append_all(SLUG, [donation(100, "ok"), expenditure(balance + 101, "too-much")])
+    unbalanced = LedgerEvent(
+        EntryKind.FEE, "x", "r", (Posting(f"fund:{SLUG}", -5), Posting("fees:sandbox", 4)), "k"
+    )
+    with pytest.raises(InvalidEvent):  # every event is checked before anything is written
+        await append_all(SLUG, [donation(100, "ok"), unbalanced])
+    await append(SLUG, fee(60, "used"))
+    with pytest.raises(IdempotencyConflict):  # a key reused for another event, second in line
+        await append_all(SLUG, [donation(100, "ok"), fee(61, "used")])
+    assert await LedgerEntry.count() == entries + 1  # the fee appended alone above
+    assert await LedgerPosting.count() == postings + 2
+    assert not await seqs_by_key(["donation:ok"])
+    assert await chain_verifies()
 
 
 @pytest.mark.usefixtures("project")

@@ -44,9 +44,7 @@ DESCRIPTION = "donations tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="donations", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="donations", description=DESCRIPTION)
 
     manager.add_table(
         class_name="DonationRefund",
@@ -55,9 +53,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Donation", tablename="donation", schema=None, columns=None
-    )
+    manager.add_table(class_name="Donation", tablename="donation", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="DonationRefund",
