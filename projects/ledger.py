@@ -524,18 +524,21 @@ def reversal_of(entry: dict[str, Any], reason: str, idempotency_key: str) -> Led
     )
 
 
-async def seqs_by_key(keys: Sequence[str]) -> dict[str, int]:
-    """The seq of each entry made under one of these idempotency keys (absent: none yet).
+async def entry_by_key(project_slug: str, idempotency_key: str) -> dict[str, Any] | None:
+    """The public entry a business event made, found by its idempotency key; None if none yet.
 
-    A business record finds its entry this way (a donation's is `donation:<id>`) rather than
-    keeping a copy of the seq that would have to be written under the head's lock.
+    A business record finds its entry this way (a donation's key is `donation:<id>`) instead of
+    keeping a copy of the seq, which would have to be written while the head is locked.
     """
-    if not keys:
-        return {}
-    rows = await LedgerEntry.select(LedgerEntry.idempotency_key, LedgerEntry.seq).where(
-        LedgerEntry.idempotency_key.is_in(list(keys))
+    row = (
+        await LedgerEntry.select(LedgerEntry.id)
+        .where(
+            (LedgerEntry.idempotency_key == idempotency_key)
+            & (LedgerEntry.project.slug == project_slug)
+        )
+        .first()
     )
-    return {row["idempotency_key"]: int(row["seq"]) for row in rows}
+    return await load_entry(row["id"], project_slug) if row is not None else None
 
 
 async def entry_by_seq(project_slug: str, seq: int) -> dict[str, Any]:

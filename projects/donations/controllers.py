@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from linju.platform.settings import get_settings
-from linju.projects import ledger, queries
+from linju.projects import queries
 from linju.projects.donations.rules import (
     ANONYMOUS_NAME,
     MAX_DISPLAY_NAME_LENGTH,
@@ -52,12 +52,6 @@ def _amount(money: Money) -> AmountOut:
     return AmountOut(amount=money.amount, currency=money.currency)
 
 
-async def _ledger_entry(view: donations.DonationView) -> dict[str, Any] | None:
-    if view.ledger_seq is None:
-        return None
-    return await ledger.entry_by_seq(view.project_slug, view.ledger_seq)
-
-
 def _entry_url(slug: str, seq: int) -> str:
     return f"/api/v1/projects/{slug}/ledger/{seq}"
 
@@ -69,7 +63,7 @@ def _entry_url(slug: str, seq: int) -> str:
 )
 async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
     view = await donations.get_donation(donation_id)
-    entry = await _ledger_entry(view)
+    entry = await donations.donation_entry(view)
     return DonationOut(
         id=view.id,
         project=view.project_slug,
@@ -100,7 +94,7 @@ async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
 )
 async def receipt_page(donation_id: FromPath[str]) -> Template:
     view = await donations.get_donation(donation_id)
-    entry = await _ledger_entry(view)
+    entry = await donations.donation_entry(view)
     return Template(
         "donations/receipt.html",
         context={

@@ -58,7 +58,6 @@ class DonationView:
     checkout_url: str
     fee: Money
     refunded: Money
-    ledger_seq: int | None  # its `donation` entry, once confirmed
     created_at: datetime
     confirmed_at: datetime | None
 
@@ -91,7 +90,7 @@ _VIEW_COLUMNS = (
 )
 
 
-def _view(row: dict[str, Any], entries: dict[str, int]) -> DonationView:
+def _view(row: dict[str, Any]) -> DonationView:
     currency = row["currency"]
     return DonationView(
         id=row["public_id"],
@@ -105,7 +104,6 @@ def _view(row: dict[str, Any], entries: dict[str, int]) -> DonationView:
         checkout_url=row["checkout_url"],
         fee=Money(row["fee_fen"], currency),
         refunded=Money(row["refunded_fen"], currency),
-        ledger_seq=entries.get(_donation_key(row["public_id"])),
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
     )
@@ -116,17 +114,16 @@ def _donation_key(public_id: str) -> str:
     return f"donation:{public_id}"
 
 
-async def _views(rows: list[dict[str, Any]]) -> list[DonationView]:
-    """The rows as views, each with the seq of its `donation` entry once confirmed."""
-    entries = await ledger.seqs_by_key([_donation_key(row["public_id"]) for row in rows])
-    return [_view(row, entries) for row in rows]
-
-
 async def get_donation(donation_id: str) -> DonationView:
     row = await Donation.select(*_VIEW_COLUMNS).where(Donation.public_id == donation_id).first()
     if row is None:
         raise NotFound(N_("No donation %(id)s"), id=donation_id)
-    return (await _views([row]))[0]
+    return _view(row)
+
+
+async def donation_entry(donation: DonationView) -> dict[str, Any] | None:
+    """The ledger entry of a confirmed donation (its public object), or None before."""
+    return await ledger.entry_by_key(donation.project_slug, _donation_key(donation.id))
 
 
 async def recent_donations(
@@ -143,7 +140,7 @@ async def recent_donations(
         .order_by(Donation.id, ascending=False)
         .limit(limit)
     )
-    return await _views(rows)
+    return [_view(row) for row in rows]
 
 
 async def project_donations(project_slug: str, limit: int = 200) -> list[DonationView]:
@@ -154,7 +151,7 @@ async def project_donations(project_slug: str, limit: int = 200) -> list[Donatio
         .order_by(Donation.id, ascending=False)
         .limit(limit)
     )
-    return await _views(rows)
+    return [_view(row) for row in rows]
 
 
 async def create_donation(

@@ -16,8 +16,8 @@ from linju.projects.ledger import (
     Posting,
     append,
     append_all,
+    entry_by_key,
     reverse,
-    seqs_by_key,
 )
 from linju.projects.ledger_format import GENESIS_HASH, EntryKind, entry_hash
 from linju.projects.ledger_read import find_ledger, iter_entries
@@ -177,10 +177,10 @@ async def test_several_events_are_appended_in_order_under_one_lock() -> None:
         )
     ]
     assert await LedgerPosting.count().where(LedgerPosting.entry.is_in(ids)) == 4
-    assert await seqs_by_key(["donation:pair", "fee:pair", "donation:none"]) == {
-        "donation:pair": start + 1,
-        "fee:pair": start + 2,
-    }
+    assert await entry_by_key(SLUG, "donation:pair") == first.entry
+    assert await entry_by_key(SLUG, "fee:pair") == second.entry
+    assert await entry_by_key(SLUG, "donation:none") is None
+    assert await entry_by_key("yuelanshi", "donation:pair") is None
     assert await chain_verifies()
 
 
@@ -222,7 +222,7 @@ async def test_a_batch_is_written_whole_or_not_at_all() -> None:
         await append_all(SLUG, [donation(100, "ok"), fee(61, "used")])
     assert await LedgerEntry.count() == entries + 1  # the fee appended alone above
     assert await LedgerPosting.count() == postings + 2
-    assert not await seqs_by_key(["donation:ok"])
+    assert await entry_by_key(SLUG, "donation:ok") is None
     assert await chain_verifies()
 
 
