@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from piccolo.querystring import QueryString
+
+from linju.platform.db import get_engine
 from linju.projects.errors import NotFound
 from linju.projects.money import Money, percent_of
 from linju.projects.rules import ProjectStatus
@@ -55,6 +58,7 @@ class ProjectSummary:
 
 @dataclass(frozen=True, slots=True)
 class BudgetLineView:
+    id: int
     title: str
     amount: Money
 
@@ -68,12 +72,17 @@ class CommitteeMemberView:
 
 @dataclass(frozen=True, slots=True)
 class ProjectDetail:
+    """A project as its page shows it; the page's sections read what they need from here
+    (ids included) rather than reading the project again."""
+
+    id: int
     summary: ProjectSummary
     story: str
     budget: Sequence[BudgetLineView]
     committee: Sequence[CommitteeMemberView]
     ledger_head: LedgerHeadView
     accepts_donations_when_funded: bool
+    status_changed_at: datetime
 
 
 _SUMMARY_COLUMNS = (
@@ -180,20 +189,30 @@ async def list_projects(
     return [_summary_from_rows(row, heads.get(row["id"])) for row in rows]
 
 
+# The project page's first read: the project, its community and its ledger head in one
+# statement (every project has a head row from its creation). The page is the platform's
+# busiest read (bench/ledger.py), and each statement costs a round trip and Python's time.
+_DETAIL_SQL = """
+SELECT p.id, p.slug, p.title, p.summary, p.status, p.goal_fen, p.currency, p.deadline,
+    p.cover_image, p.story, p.accepts_donations_when_funded, p.status_changed_at,
+    c.slug AS community_slug, c.name AS community_name, c.district AS community_district,
+    c.description AS community_description,
+    h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen, h.donations_count
+FROM project p
+JOIN community c ON c.id = p.community
+JOIN ledger_head h ON h.project = p.id
+WHERE p.slug = {}
+"""
+
+
 async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
-    row = (
-        await Project.select(
-            Project.id, Project.story, Project.accepts_donations_when_funded, *_SUMMARY_COLUMNS
-        )
-        .where(Project.slug == slug)
-        .first()
-    )
+    rows = await get_engine().run_querystring(QueryString(_DETAIL_SQL, slug))
+    row = dict(rows[0]) if rows else None
     if row is None or (row["status"] == ProjectStatus.DRAFT.value and not include_drafts):
         raise NotFound("No project %(slug)s", slug=slug)
     project_id = row["id"]
-    head = await LedgerHead.select(*_HEAD_COLUMNS).where(LedgerHead.project == project_id).first()
     lines = (
-        await BudgetLine.select(BudgetLine.title, BudgetLine.amount_fen)
+        await BudgetLine.select(BudgetLine.id, BudgetLine.title, BudgetLine.amount_fen)
         .where(BudgetLine.project == project_id)
         .order_by(BudgetLine.position)
     )
@@ -206,14 +225,15 @@ async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
     )
     currency = row["currency"]
     return ProjectDetail(
-        summary=_summary_from_rows(row, head),
+        id=project_id,
+        summary=_summary_from_rows(row, row),
         story=row["story"],
         budget=[
-            BudgetLineView(line["title"], Money(line["amount_fen"], currency)) for line in lines
+            BudgetLineView(line["id"], line["title"], Money(line["amount_fen"], currency))
+            for line in lines
         ],
         committee=[CommitteeMemberView(**member) for member in members],
-        ledger_head=LedgerHeadView(
-            seq=head["seq"] if head else 0, hash=head["hash"] if head else GENESIS_HASH
-        ),
-        accepts_donations_when_funded=row["accepts_donations_when_funded"],
+        ledger_head=LedgerHeadView(seq=int(row["seq"]), hash=row["hash"]),
+        accepts_donations_when_funded=bool(row["accepts_donations_when_funded"]),
+        status_changed_at=row["status_changed_at"],
     )

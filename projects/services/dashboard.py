@@ -106,19 +106,16 @@ async def workbench(slug: str) -> dict[str, Any]:
 
 async def project_section(project: ProjectDetail) -> dict[str, Any]:
     """The project page's loader (PROJECT_SECTION_LOADERS): updates, matching and in-kind help."""
-    row = (
-        await Project.select(Project.id, Project.status, Project.status_changed_at)
-        .where(Project.slug == project.summary.slug)
-        .first()
-    )
-    if row is None:
-        return {}
+    updates = await project_updates(project.id)  # newest first
     return {
-        "stewardship_updates": await project_updates(row["id"]),
-        "stewardship_gallery": await gallery_of(row["id"]),
-        "stewardship_pledges": await project_pledges(row["id"]),
-        "stewardship_in_kind": await in_kind_register(row["id"]),
+        "stewardship_updates": updates,
+        "stewardship_gallery": await gallery_of(project.id),
+        "stewardship_pledges": await project_pledges(project.id),
+        "stewardship_in_kind": await in_kind_register(project.id),
         "stewardship_overdue": disclosure_overdue(
-            row["status"], row["status_changed_at"], await last_update_at(row["id"]), utc_now()
+            project.summary.status.value,
+            project.status_changed_at,
+            updates[0]["posted_at"] if updates else None,
+            utc_now(),
         ),
     }

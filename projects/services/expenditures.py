@@ -38,9 +38,11 @@ from linju.projects.spending.rules import (
     Person,
     SubjectKind,
     approval_problem,
+    approved_unpaid,
     available,
     becomes_in_progress,
     can_move,
+    figures_by_line,
     proposal_problems,
     reason_problem,
 )
@@ -101,9 +103,7 @@ async def _open_amounts(project_id: int) -> list[dict[str, Any]]:
 
 
 async def fund_figures(project_id: int, balance: int) -> FundFigures:
-    rows = await _open_amounts(project_id)
-    unpaid = sum(r["amount_fen"] for r in rows if r["status"] == ExpenditureStatus.APPROVED.value)
-    return FundFigures(balance=balance, approved_unpaid=unpaid)
+    return FundFigures(balance, approved_unpaid(await _open_amounts(project_id)))
 
 
 async def line_figures(project_id: int) -> dict[int, LineFigures]:
@@ -111,19 +111,8 @@ async def line_figures(project_id: int) -> dict[int, LineFigures]:
     lines = await BudgetLine.select(BudgetLine.id, BudgetLine.amount_fen).where(
         BudgetLine.project == project_id
     )
-    spent: dict[int, int] = {}
-    approved: dict[int, int] = {}
-    for row in await _open_amounts(project_id):
-        target = spent if row["status"] == ExpenditureStatus.PAID.value else approved
-        target[row["budget_line"]] = target.get(row["budget_line"], 0) + row["amount_fen"]
-    return {
-        int(line["id"]): LineFigures(
-            plan=line["amount_fen"],
-            spent=spent.get(line["id"], 0),
-            approved=approved.get(line["id"], 0),
-        )
-        for line in lines
-    }
+    plans = {int(line["id"]): int(line["amount_fen"]) for line in lines}
+    return figures_by_line(plans, await _open_amounts(project_id))
 
 
 async def _locked_expenditure(project: LockedProject, public_id: str) -> dict[str, Any]:

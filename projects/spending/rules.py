@@ -6,8 +6,10 @@ allow it. Unit tests exercise every rule here without a database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from linju.projects.errors import N_
 from linju.projects.rules import ProjectStatus
@@ -241,3 +243,31 @@ def cancellation_problem(status: ProjectStatus) -> str | None:
 def goal_reached(status: ProjectStatus, raised: int, goal: int) -> bool:
     """A fundraising project whose donations reached the goal is funded."""
     return status is ProjectStatus.FUNDRAISING and goal > 0 and raised >= goal
+
+
+def approved_unpaid(expenditures: Iterable[Mapping[str, Any]]) -> int:
+    """What the committee approved and nobody has paid yet: it is no longer available."""
+    return sum(
+        r["amount_fen"] for r in expenditures if r["status"] == ExpenditureStatus.APPROVED.value
+    )
+
+
+def figures_by_line(
+    plans: Mapping[int, int], expenditures: Iterable[Mapping[str, Any]]
+) -> dict[int, LineFigures]:
+    """Every budget line's plan, spent (paid) and approved-but-unpaid, by line id, from the
+    project's expenditures (of any status: only approved and paid ones count)."""
+    spent: dict[int, int] = {}
+    approved: dict[int, int] = {}
+    for row in expenditures:
+        if row["status"] == ExpenditureStatus.PAID.value:
+            target = spent
+        elif row["status"] == ExpenditureStatus.APPROVED.value:
+            target = approved
+        else:
+            continue
+        target[row["budget_line"]] = target.get(row["budget_line"], 0) + row["amount_fen"]
+    return {
+        line_id: LineFigures(plan, spent.get(line_id, 0), approved.get(line_id, 0))
+        for line_id, plan in plans.items()
+    }

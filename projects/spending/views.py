@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from linju.projects.errors import N_, NotFound
+from linju.projects import queries
 from linju.projects.money import Money
-from linju.projects.services.committee import decisions_on, seats
-from linju.projects.services.expenditures import fund_figures, line_figures
 from linju.projects.spending.attachments import attachments_of
-from linju.projects.spending.rules import ExpenditureStatus, SubjectKind, quorum
-from linju.projects.spending.tables import Expenditure, Motion
-from linju.projects.tables import BudgetLine, LedgerHead, Project
+from linju.projects.spending.rules import (
+    ExpenditureStatus,
+    SubjectKind,
+    approved_unpaid,
+    available,
+    figures_by_line,
+    quorum,
+)
+from linju.projects.spending.tables import Decision, Expenditure, Motion
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,41 +134,65 @@ def _attachment(row: dict[str, Any]) -> AttachmentView:
     )
 
 
-async def _decisions(kind: SubjectKind, subject_id: int) -> list[DecisionView]:
-    return [
-        DecisionView(
-            member_id=int(d["member"]),
-            name=d["member_name"],
-            approve=bool(d["approve"]),
-            reason=d["reason"],
-            at=d["decided_at"],
-            head_seq=int(d["head_seq"]),
-            head_hash=d["head_hash"],
+def _decision(d: dict[str, Any]) -> DecisionView:
+    return DecisionView(
+        member_id=int(d["member"]),
+        name=d["member_name"],
+        approve=bool(d["approve"]),
+        reason=d["reason"],
+        at=d["decided_at"],
+        head_seq=int(d["head_seq"]),
+        head_hash=d["head_hash"],
+    )
+
+
+async def _decisions_by_subject(project_id: int) -> dict[tuple[str, int], list[DecisionView]]:
+    """Every decision on the project's proposals and motions, in the order they were taken."""
+    rows = (
+        await Decision.select(
+            Decision.subject_kind,
+            Decision.subject_id,
+            Decision.member,
+            Decision.member_name,
+            Decision.approve,
+            Decision.reason,
+            Decision.decided_at,
+            Decision.head_seq,
+            Decision.head_hash,
         )
-        for d in await decisions_on(kind, subject_id)
-    ]
+        .where(Decision.project == project_id)
+        .order_by(Decision.id)
+    )
+    grouped: dict[tuple[str, int], list[DecisionView]] = {}
+    for row in rows:
+        key = (row["subject_kind"], int(row["subject_id"]))
+        grouped.setdefault(key, []).append(_decision(row))
+    return grouped
 
 
 async def spending_view(slug: str) -> SpendingView:
     """Everything public about a project's spending, in one object."""
-    project = await Project.select(Project.id, Project.currency).where(Project.slug == slug).first()
-    if project is None:
-        raise NotFound(N_("No project %(slug)s"), slug=slug)
-    project_id, currency = int(project["id"]), project["currency"]
-    head = (
-        await LedgerHead.select(LedgerHead.balance_fen)
-        .where(LedgerHead.project == project_id)
-        .first()
+    return await project_spending(await queries.get_project(slug, include_drafts=True))
+
+
+async def project_spending(project: queries.ProjectDetail) -> SpendingView:
+    """A project's spending from what its page already read (budget, committee, balance) and
+    four reads of its own, or two while nothing was ever proposed or moved."""
+    currency = project.summary.goal.currency
+    rows = (
+        await Expenditure.select()
+        .where(Expenditure.project == project.id)
+        .order_by(Expenditure.id, ascending=False)
     )
-    fund = await fund_figures(project_id, int(head["balance_fen"]) if head else 0)
-    figures = await line_figures(project_id)
-    titles = {
-        int(r["id"]): r["title"]
-        for r in await BudgetLine.select(BudgetLine.id, BudgetLine.title)
-        .where(BudgetLine.project == project_id)
-        .order_by(BudgetLine.position)
-    }
-    files = await attachments_of(project_id)
+    motion_rows = (
+        await Motion.select()
+        .where(Motion.project == project.id)
+        .order_by(Motion.id, ascending=False)
+    )
+    decisions = await _decisions_by_subject(project.id) if rows or motion_rows else {}
+    files = await attachments_of(project.id) if rows or motion_rows else {}
+    figures = figures_by_line({line.id: line.amount.amount for line in project.budget}, rows)
+    titles = {line.id: line.title for line in project.budget}
     lines = [
         LineView(
             id=line_id,
@@ -175,11 +203,6 @@ async def spending_view(slug: str) -> SpendingView:
         )
         for line_id, title in titles.items()
     ]
-    rows = (
-        await Expenditure.select()
-        .where(Expenditure.project == project_id)
-        .order_by(Expenditure.id, ascending=False)
-    )
     expenditures = [
         ExpenditureView(
             public_id=r["public_id"],
@@ -197,7 +220,7 @@ async def spending_view(slug: str) -> SpendingView:
             payment_method=r["payment_method"],
             ledger_seq=r["ledger_seq"],
             withdrawal_reason=r["withdrawal_reason"],
-            decisions=await _decisions(SubjectKind.EXPENDITURE, int(r["id"])),
+            decisions=decisions.get((SubjectKind.EXPENDITURE.value, int(r["id"])), []),
             attachments=[_attachment(a) for a in files.get(("expenditure", int(r["id"])), [])],
             proofs=[_attachment(a) for a in files.get(("payment", int(r["id"])), [])],
         )
@@ -216,21 +239,21 @@ async def spending_view(slug: str) -> SpendingView:
             decided_at=m["decided_at"],
             head_seq=int(m["head_seq"]),
             head_hash=m["head_hash"],
-            decisions=await _decisions(SubjectKind(m["kind"]), int(m["id"])),
+            decisions=decisions.get((m["kind"], int(m["id"])), []),
             attachments=[_attachment(a) for a in files.get((m["kind"], int(m["id"])), [])],
         )
-        for m in await Motion.select()
-        .where(Motion.project == project_id)
-        .order_by(Motion.id, ascending=False)
+        for m in motion_rows
     ]
-    size = len(await seats(project_id))
+    unpaid = approved_unpaid(rows)
+    balance = project.summary.balance.amount
+    size = len(project.committee)
     return SpendingView(
-        project_id=project_id,
-        slug=slug,
+        project_id=project.id,
+        slug=project.summary.slug,
         currency=currency,
-        balance=Money(fund.balance, currency),
-        approved_unpaid=Money(fund.approved_unpaid, currency),
-        available=Money(fund.available, currency),
+        balance=Money(balance, currency),
+        approved_unpaid=Money(unpaid, currency),
+        available=Money(available(balance, unpaid), currency),
         committee_size=size,
         quorum=quorum(size) if size else 0,
         lines=lines,
@@ -239,6 +262,6 @@ async def spending_view(slug: str) -> SpendingView:
     )
 
 
-async def project_section(project: Any) -> dict[str, Any]:
+async def project_section(project: queries.ProjectDetail) -> dict[str, Any]:
     """The loader for templates/projects/_spending.html on the project page."""
-    return {"spending": await spending_view(project.summary.slug)}
+    return {"spending": await project_spending(project)}

@@ -12,11 +12,13 @@ from linju.projects.spending.rules import (
     Outcome,
     Person,
     approval_problem,
+    approved_unpaid,
     available,
     becomes_in_progress,
     can_move,
     cancellation_problem,
     completion_problems,
+    figures_by_line,
     goal_reached,
     proposal_problems,
     quorum,
@@ -228,3 +230,23 @@ def test_the_goal_reached_ends_fundraising() -> None:
     assert goal_reached(ProjectStatus.FUNDRAISING, 1_200_001, 1_200_000)
     assert not goal_reached(ProjectStatus.FUNDRAISING, 1_199_999, 1_200_000)
     assert not goal_reached(ProjectStatus.FUNDED, 1_300_000, 1_200_000)
+
+
+def test_line_figures_count_paid_as_spent_and_approved_as_committed_only() -> None:
+    expenditures = [
+        {"budget_line": 1, "status": "paid", "amount_fen": 30_000},
+        {"budget_line": 1, "status": "approved", "amount_fen": 5_000},
+        {"budget_line": 1, "status": "proposed", "amount_fen": 9_999},
+        {"budget_line": 2, "status": "rejected", "amount_fen": 7_000},
+        {"budget_line": 2, "status": "withdrawn", "amount_fen": 1_000},
+        {"budget_line": 2, "status": "approved", "amount_fen": 2_000},
+    ]
+    figures = figures_by_line({1: 50_000, 2: 20_000, 3: 8_000}, expenditures)
+    assert figures == {
+        1: LineFigures(plan=50_000, spent=30_000, approved=5_000),
+        2: LineFigures(plan=20_000, spent=0, approved=2_000),
+        3: LineFigures(plan=8_000, spent=0, approved=0),
+    }
+    assert figures[1].remaining == 15_000
+    assert approved_unpaid(expenditures) == 7_000
+    assert approved_unpaid([]) == 0
