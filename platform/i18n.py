@@ -16,6 +16,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -60,6 +61,13 @@ def translations_for(locale: str) -> stdlib_gettext.NullTranslations:
         else:
             merged.merge(part)
     return merged or stdlib_gettext.NullTranslations()
+
+
+@lru_cache(maxsize=16)
+def babel_locale(code: str) -> Locale:
+    """Babel's Locale for a code, parsed once: given a name, Babel looks it up on disk again on
+    every date it formats."""
+    return Locale.parse(code)
 
 
 def normalise_locale(value: str | None, default: str) -> str:

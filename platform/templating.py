@@ -35,14 +35,17 @@ def _money(value: Money) -> str:
 def _date(value: date | None, format: str = "long") -> str:
     if value is None:
         return ""
-    return format_date(value, format=format, locale=i18n.current_locale.get())
+    return format_date(value, format=format, locale=i18n.babel_locale(i18n.current_locale.get()))
 
 
 def _datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(
-        value, format=format, tzinfo=COMMUNITY_TIMEZONE, locale=i18n.current_locale.get()
+        value,
+        format=format,
+        tzinfo=COMMUNITY_TIMEZONE,
+        locale=i18n.babel_locale(i18n.current_locale.get()),
     )
 
 

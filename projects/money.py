@@ -6,10 +6,17 @@ job (`format_money`), which gets an exact Decimal made from the integer only at 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol
+from babel import Locale
+from babel.numbers import (
+    NumberPattern,
+    get_currency_precision,
+    get_currency_symbol,
+    parse_pattern,
+)
 
 SUPPORTED_CURRENCIES = frozenset({"CNY"})
 
@@ -72,13 +79,18 @@ def format_money(money: Money, locale: str) -> str:
     Residents read yuan as `¥`, so the symbol is the currency's own (zh_CN CLDR data, where
     English CLDR would print `CN¥`); digit grouping and the minus sign follow the locale.
     """
-    digits = get_currency_precision(money.currency)
-    pattern = "#,##0." + "0" * digits if digits else "#,##0"
-    number = format_decimal(
-        minor_units_to_decimal(abs(money.amount), money.currency), format=pattern, locale=locale
-    )
-    symbol = get_currency_symbol(money.currency, locale="zh_CN")
+    digits, pattern, babel_locale, symbol = _money_format(money.currency, locale)
+    number = pattern.apply(Decimal(abs(money.amount)).scaleb(-digits), babel_locale)
     return f"{'-' if money.amount < 0 else ''}{symbol}{number}"
+
+
+@functools.lru_cache(maxsize=64)
+def _money_format(currency: str, locale: str) -> tuple[int, NumberPattern, Locale, str]:
+    """What formatting needs per currency and locale, prepared once: Babel given a locale's
+    name looks it up on disk on every call, which was most of a project page's time."""
+    digits = get_currency_precision(currency)
+    pattern = parse_pattern("#,##0." + "0" * digits if digits else "#,##0")
+    return digits, pattern, Locale.parse(locale), get_currency_symbol(currency, locale="zh_CN")
 
 
 def percent_of(part: int, whole: int) -> int:

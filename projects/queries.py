@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from linju.platform.db import get_engine
+from linju.platform.db import get_engine, select_rows
 from linju.projects.errors import NotFound
 from linju.projects.money import Money, percent_of
 from linju.projects.rules import ProjectStatus
@@ -211,17 +211,19 @@ async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
     if row is None or (row["status"] == ProjectStatus.DRAFT.value and not include_drafts):
         raise NotFound("No project %(slug)s", slug=slug)
     project_id = row["id"]
-    lines = (
-        await BudgetLine.select(BudgetLine.id, BudgetLine.title, BudgetLine.amount_fen)
-        .where(BudgetLine.project == project_id)
-        .order_by(BudgetLine.position)
+    lines = await select_rows(
+        BudgetLine.id,
+        BudgetLine.title,
+        BudgetLine.amount_fen,
+        where=[(BudgetLine.project, project_id)],
+        order_by=[(BudgetLine.position, True)],
     )
-    members = (
-        await CommitteeMember.select(
-            CommitteeMember.name, CommitteeMember.role, CommitteeMember.background
-        )
-        .where(CommitteeMember.project == project_id)
-        .order_by(CommitteeMember.position)
+    members = await select_rows(
+        CommitteeMember.name,
+        CommitteeMember.role,
+        CommitteeMember.background,
+        where=[(CommitteeMember.project, project_id)],
+        order_by=[(CommitteeMember.position, True)],
     )
     currency = row["currency"]
     return ProjectDetail(

@@ -10,6 +10,7 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from linju.platform.db import read_snapshot
 from linju.projects import queries
 from linju.projects.clock import local_today
 from linju.projects.donations.controllers import donation_sections
@@ -68,16 +69,19 @@ async def community_page(slug: FromPath[str]) -> Template:
 
 @get("/p/{slug:str}", name="project", tags=["pages"], summary="A project's page")
 async def project_page(slug: FromPath[str]) -> Template:
-    project = await queries.get_project(slug)
-    summary = project.summary
-    context: dict[str, Any] = {
-        "project": project,
-        "p": summary,
-        "days_left": days_left(summary.deadline, local_today()),
-        "takes_donations": takes_donations(summary.status, project.accepts_donations_when_funded),
-    }
-    for load_section in PROJECT_SECTION_LOADERS:
-        context.update(await load_section(project))
+    async with read_snapshot():  # every section sees the same state, on one connection
+        project = await queries.get_project(slug)
+        summary = project.summary
+        context: dict[str, Any] = {
+            "project": project,
+            "p": summary,
+            "days_left": days_left(summary.deadline, local_today()),
+            "takes_donations": takes_donations(
+                summary.status, project.accepts_donations_when_funded
+            ),
+        }
+        for load_section in PROJECT_SECTION_LOADERS:
+            context.update(await load_section(project))
     return Template("pages/project.html", context=context)
 
 

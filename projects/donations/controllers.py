@@ -116,7 +116,7 @@ async def donation_sections(project: queries.ProjectDetail) -> dict[str, Any]:
             "name": MAX_DISPLAY_NAME_LENGTH,
             "message": MAX_MESSAGE_LENGTH,
         },
-        "donor_wall": await donations.recent_donations(project.summary.slug),
+        "donor_wall": await donations.recent_donations(project),
         "anonymous_name": ANONYMOUS_NAME,
     }
 

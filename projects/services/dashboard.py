@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from linju.platform.db import select_rows
 from linju.projects.clock import utc_now
 from linju.projects.errors import NotFound
 from linju.projects.queries import ProjectDetail
@@ -26,10 +27,10 @@ from linju.projects.tables import Community, Project
 
 
 async def gallery_of(project_id: int) -> list[dict[str, Any]]:
-    return list(
-        await ProjectPhoto.select(ProjectPhoto.url)
-        .where(ProjectPhoto.project == project_id)
-        .order_by(ProjectPhoto.position)
+    return await select_rows(
+        ProjectPhoto.url,
+        where=[(ProjectPhoto.project, project_id)],
+        order_by=[(ProjectPhoto.position, True)],
     )
 
 

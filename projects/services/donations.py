@@ -18,7 +18,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from linju.platform.db import get_engine, is_postgres, write_transaction
+from linju.platform.db import get_engine, is_postgres, select_rows, write_transaction
 from linju.projects import ledger
 from linju.projects.clock import utc_now
 from linju.projects.donations.rules import (
@@ -37,6 +37,7 @@ from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.projects.ledger_format import EntryKind, fund_account
 from linju.projects.money import Money
+from linju.projects.queries import ProjectDetail
 from linju.projects.rules import ProjectStatus, takes_donations
 from linju.projects.services.funding import close_when_goal_reached
 from linju.projects.services.matching import draw_matches, reverse_match
@@ -127,19 +128,18 @@ async def donation_entry(donation: DonationView) -> dict[str, Any] | None:
 
 
 async def recent_donations(
-    project_slug: str, limit: int = RECENT_DONATIONS_LIMIT
+    project: ProjectDetail, limit: int = RECENT_DONATIONS_LIMIT
 ) -> list[DonationView]:
     """The donor wall: confirmed donations, newest first (partly refunded ones included)."""
-    rows = (
-        await Donation.select(*_VIEW_COLUMNS)
-        .where(
-            (Donation.project.slug == project_slug)
-            & (Donation.status == DonationStatus.SUCCEEDED.value)
-        )
-        .order_by(Donation.confirmed_at, ascending=False)
-        .order_by(Donation.id, ascending=False)
-        .limit(limit)
+    rows = await select_rows(
+        *[column for column in _VIEW_COLUMNS if column._meta.table is Donation],
+        where=[(Donation.project, project.id), (Donation.status, DonationStatus.SUCCEEDED.value)],
+        order_by=[(Donation.confirmed_at, False), (Donation.id, False)],
+        limit=limit,
     )
+    for row in rows:
+        row["project_slug"] = project.summary.slug
+        row["project_title"] = project.summary.title
     return [_view(row) for row in rows]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.db import write_transaction
+from linju.platform.db import select_rows, write_transaction
 from linju.projects.clock import utc_now
 from linju.projects.errors import N_, NotFound, ValidationErrors
 from linju.projects.money import Money
@@ -81,10 +81,9 @@ async def record_in_kind(actor: Actor, slug: str, gift: InKindGift) -> int:
 
 
 async def in_kind_register(project_id: int) -> dict[str, Any]:
-    rows = list(
-        await InKindContribution.select()
-        .where(InKindContribution.project == project_id)
-        .order_by(InKindContribution.id)
+    rows = await select_rows(
+        where=[(InKindContribution.project, project_id)],
+        order_by=[(InKindContribution.id, True)],
     )
     hours = sum(r["labour_hours"] for r in rows)
     for row in rows:

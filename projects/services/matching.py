@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.db import is_postgres, write_transaction
+from linju.platform.db import is_postgres, select_rows, write_transaction
 from linju.projects import ledger
 from linju.projects.clock import utc_now
 from linju.projects.errors import N_, NotFound, ValidationErrors
@@ -199,12 +199,10 @@ async def create_pledge(actor: Actor, project_slug: str, plan: PledgePlan) -> in
 
 async def project_pledges(project_id: int) -> list[dict[str, object]]:
     """The project's pledges with what is left of each cap (for the project page)."""
-    rows = (
-        await MatchingPledge.select()
-        .where(MatchingPledge.project == project_id)
-        .order_by(MatchingPledge.id)
+    rows = await select_rows(
+        where=[(MatchingPledge.project, project_id)], order_by=[(MatchingPledge.id, True)]
     )
     for row in rows:
         row["left"] = Money(max(0, row["cap_fen"] - row["drawn_fen"]), row["currency"])
         row["cap"] = Money(row["cap_fen"], row["currency"])
-    return list(rows)
+    return rows

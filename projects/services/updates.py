@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.db import write_transaction
+from linju.platform.db import select_rows, write_transaction
 from linju.projects.clock import utc_now
 from linju.projects.errors import N_, NotFound, ValidationErrors
 from linju.projects.rules import ProjectStatus
@@ -64,14 +64,12 @@ async def post_update(actor: Actor, slug: str, body: str, photo_urls: list[str])
 
 
 async def project_updates(project_id: int) -> list[dict[str, Any]]:
-    rows = (
-        await ProjectUpdate.select()
-        .where(ProjectUpdate.project == project_id)
-        .order_by(ProjectUpdate.posted_at, ascending=False)
+    rows = await select_rows(
+        where=[(ProjectUpdate.project, project_id)], order_by=[(ProjectUpdate.posted_at, False)]
     )
     for row in rows:
         row["photo_urls"] = json.loads(row["photos"] or "[]")
-    return list(rows)
+    return rows
 
 
 async def last_update_at(project_id: int) -> datetime | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from linju.platform.db import select_rows
 from linju.projects import queries
 from linju.projects.money import Money
 from linju.projects.spending.attachments import attachments_of
@@ -179,15 +180,11 @@ async def project_spending(project: queries.ProjectDetail) -> SpendingView:
     """A project's spending from what its page already read (budget, committee, balance) and
     four reads of its own, or two while nothing was ever proposed or moved."""
     currency = project.summary.goal.currency
-    rows = (
-        await Expenditure.select()
-        .where(Expenditure.project == project.id)
-        .order_by(Expenditure.id, ascending=False)
+    rows = await select_rows(
+        where=[(Expenditure.project, project.id)], order_by=[(Expenditure.id, False)]
     )
-    motion_rows = (
-        await Motion.select()
-        .where(Motion.project == project.id)
-        .order_by(Motion.id, ascending=False)
+    motion_rows = await select_rows(
+        where=[(Motion.project, project.id)], order_by=[(Motion.id, False)]
     )
     decisions = await _decisions_by_subject(project.id) if rows or motion_rows else {}
     files = await attachments_of(project.id) if rows or motion_rows else {}

@@ -36,7 +36,7 @@ async def test_every_demo_figure_agrees_with_its_ledger() -> None:
 
 async def test_the_demo_donor_wall_and_spending_are_real_records() -> None:
     assert await load_demo()
-    wall = await recent_donations("tongqu-leyuan")
+    wall = await recent_donations(await queries.get_project("tongqu-leyuan"))
     assert {donation.public_name for donation in wall} >= {"王阿姨", "匿名", "小明和妈妈"}
     garden = await queries.get_project("wuding-huayuan")
     assert garden.summary.status is ProjectStatus.COMPLETED
