@@ -58,7 +58,5 @@ async def test_a_read_snapshot_reads_rows_and_joins_a_write_transaction() -> Non
         await BudgetLine.update({BudgetLine.title: "新标题"}).where(
             BudgetLine.id == project.budget[0].id
         )
-        seen = await select_rows(
-            BudgetLine.title, where=[(BudgetLine.id, project.budget[0].id)]
-        )
+        seen = await select_rows(BudgetLine.title, where=[(BudgetLine.id, project.budget[0].id)])
         assert seen == [{"title": "新标题"}]
