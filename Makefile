@@ -15,6 +15,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 help:
 	@echo "make run   - create .venv, install, migrate, load the demo, serve http://127.0.0.1:8000"
 	@echo "make test  - ruff, mypy, and the whole test suite on SQLite and on PostgreSQL"
+	@echo "make bench - the benchmarks of docs/performance.md (ledger, page, confirmations)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,7 @@ test: lint typecheck test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/donations.py
 
 clean:
 	rm -rf var/typecheck.* .pytest_cache .mypy_cache .ruff_cache
