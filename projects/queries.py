@@ -19,8 +19,6 @@ from linju.projects.money import Money, percent_of
 from linju.projects.rules import ProjectStatus
 from linju.projects.tables import BudgetLine, CommitteeMember, Community, LedgerHead, Project
 
-GENESIS_HASH = "0" * 64
-
 
 @dataclass(frozen=True, slots=True)
 class CommunityView:
