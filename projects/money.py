@@ -79,18 +79,18 @@ def format_money(money: Money, locale: str) -> str:
     Residents read yuan as `¥`, so the symbol is the currency's own (zh_CN CLDR data, where
     English CLDR would print `CN¥`); digit grouping and the minus sign follow the locale.
     """
-    digits, pattern, babel_locale, symbol = _money_format(money.currency, locale)
-    number = pattern.apply(Decimal(abs(money.amount)).scaleb(-digits), babel_locale)
+    pattern, babel_locale, symbol = _money_format(money.currency, locale)
+    number = pattern.apply(minor_units_to_decimal(abs(money.amount), money.currency), babel_locale)
     return f"{'-' if money.amount < 0 else ''}{symbol}{number}"
 
 
 @functools.lru_cache(maxsize=64)
-def _money_format(currency: str, locale: str) -> tuple[int, NumberPattern, Locale, str]:
+def _money_format(currency: str, locale: str) -> tuple[NumberPattern, Locale, str]:
     """What formatting needs per currency and locale, prepared once: Babel given a locale's
     name looks it up on disk on every call, which was most of a project page's time."""
     digits = get_currency_precision(currency)
     pattern = parse_pattern("#,##0." + "0" * digits if digits else "#,##0")
-    return digits, pattern, Locale.parse(locale), get_currency_symbol(currency, locale="zh_CN")
+    return pattern, Locale.parse(locale), get_currency_symbol(currency, locale="zh_CN")
 
 
 def percent_of(part: int, whole: int) -> int:

@@ -351,8 +351,6 @@ def _checked_fee(row: dict[str, Any], fee: Money) -> int:
 
 async def record_fee(donation_id: str, fee: Money, gateway: str | None = None) -> ApplyResult:
     """The provider's fee: kept on the donation, posted once the donation is confirmed."""
-    if fee.amount <= 0:
-        raise RuleViolation(N_("A fee must be more than zero"))
     async with write_transaction():
         row = await _locked(donation_id, gateway)
         status = DonationStatus(row["status"])
