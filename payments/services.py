@@ -169,6 +169,7 @@ async def apply_events(gateway_name: str, events: Sequence[PaymentEvent]) -> lis
             if event.event_id not in fresh:
                 results.append(Applied(event.event_id, event.donation_id, "duplicate"))
                 continue
+            fresh.difference_update(e.event_id for e in together)  # once, even if repeated here
             outcome = "applied" if await _apply(gateway_name, event, fee) else "no-op"
             results += [Applied(e.event_id, e.donation_id, outcome) for e in together]
             if outcome == "no-op":

@@ -63,6 +63,15 @@ async def test_a_confirmation_and_its_fee_post_together_and_once() -> None:
     assert len([e for e in await entries(SLUG) if e["public_ref"] == donation_id]) == 2
 
 
+async def test_an_event_repeated_within_one_report_is_applied_once() -> None:
+    donation_id = await pending_donation(6_000)
+    applied = await services.apply_events(
+        "sandbox", [succeeded(donation_id, 6_000), succeeded(donation_id, 6_000)]
+    )
+    assert [a.outcome for a in applied] == ["applied", "duplicate"]
+    assert len([e for e in await entries(SLUG) if e["public_ref"] == donation_id]) == 1
+
+
 async def test_a_fee_reported_after_its_confirmation_is_posted_alone() -> None:
     donation_id = await pending_donation(5_000)
     first = await services.apply_events("sandbox", [succeeded(donation_id, 5_000)])
