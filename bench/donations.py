@@ -56,10 +56,10 @@ async def _admin(admin_url: str, sql: str) -> None:
 
 
 async def _project(slug: str) -> None:
-    from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
-    from linju.projects.services.communities import create_community
-    from linju.projects.services.projects import ProjectDraft, create_project, publish
-    from linju.projects.tables import Community
+    from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+    from linju.projects.core.services.communities import create_community
+    from linju.projects.core.services.projects import ProjectDraft, create_project, publish
+    from linju.projects.core.tables import Community
 
     if not await Community.exists().where(Community.slug == "bench"):
         await create_community("bench", "基准社区", "基准区")
@@ -95,8 +95,8 @@ async def _run_workers(jobs: list[Any], workers: int, work: Any) -> float:
 
 
 async def bare_appends(count: int, workers: int, round_: int) -> float:
-    from linju.projects import ledger
-    from linju.projects.ledger_format import EntryKind
+    from linju.projects.ledger import services as ledger
+    from linju.projects.ledger.format import EntryKind
 
     slug = f"bench-ledger-{round_}"
     await _project(slug)

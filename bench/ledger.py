@@ -68,10 +68,10 @@ async def _admin(admin_url: str, sql: str) -> None:
 
 
 async def _new_project(slug: str) -> None:
-    from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
-    from linju.projects.services.communities import create_community
-    from linju.projects.services.projects import ProjectDraft, create_project, publish
-    from linju.projects.tables import Community
+    from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+    from linju.projects.core.services.communities import create_community
+    from linju.projects.core.services.projects import ProjectDraft, create_project, publish
+    from linju.projects.core.tables import Community
 
     if not await Community.exists().where(Community.slug == "bench"):
         await create_community("bench", "基准社区", "基准区", "")
@@ -98,8 +98,8 @@ async def _new_project(slug: str) -> None:
 
 
 async def appends_per_second(count: int) -> float:
-    from linju.projects.ledger import LedgerEvent, Posting, append
-    from linju.projects.ledger_format import EntryKind
+    from linju.projects.ledger.format import EntryKind
+    from linju.projects.ledger.services import LedgerEvent, Posting, append
 
     await _new_project("bench-append")
     fund = "fund:bench-append"
@@ -165,7 +165,7 @@ async def measure_writes(count: int) -> tuple[float, float]:
 
 
 def chained_entries(slug: str, count: int) -> Iterator[dict[str, Any]]:
-    from linju.projects.ledger_format import GENESIS_HASH, format_at, public_entry
+    from linju.projects.ledger.format import GENESIS_HASH, format_at, public_entry
 
     prev = GENESIS_HASH
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -195,7 +195,7 @@ def write_ledger_file(path: Path, slug: str, count: int) -> None:
 
 
 def verify_rate(path: Path, count: int) -> float:
-    from linju.projects.ledger_verify import verify_file
+    from linju.projects.ledger.verify import verify_file
 
     started = time.perf_counter()
     result = verify_file(path)
@@ -243,7 +243,7 @@ POSTING_COLUMNS = ("entry", "position", "account", "amount", "currency")
 
 async def bulk_load(path: Path, slug: str, count: int, database_url: str) -> None:
     """Set-up, not measured: entries and postings straight into the tables, head moved last."""
-    from linju.projects.tables import Project
+    from linju.projects.core.tables import Project
 
     await _new_project(slug)
     row = await Project.select(Project.id).where(Project.slug == slug).first()
@@ -332,8 +332,8 @@ def _sqlite_postings(connection: sqlite3.Connection, postings: list[tuple[Any, .
 
 async def _move_head(slug: str, project_id: int, count: int) -> None:
     """The head the append service would have left: the last entry and the folded figures."""
-    from linju.projects import ledger_read
-    from linju.projects.tables import LedgerHead
+    from linju.projects.ledger import read as ledger_read
+    from linju.projects.ledger.tables import LedgerHead
 
     ledger = await ledger_read.find_ledger(slug)
     last = await ledger_read.entries_after(ledger, count - 1, 1)
@@ -422,13 +422,13 @@ def serve_bare(slug: str, port: int) -> None:
     from litestar import Litestar, get
 
     from linju.platform.app import create_app  # registers every area's page sections
+    from linju.platform.kernel.clock import local_today
     from linju.platform.middleware import locale_middleware
     from linju.platform.settings import get_settings
     from linju.platform.templating import template_config
-    from linju.projects import queries
-    from linju.projects.clock import local_today
-    from linju.projects.controllers.pages import PROJECT_SECTION_LOADERS
-    from linju.projects.rules import days_left, takes_donations
+    from linju.projects.core import read as queries
+    from linju.projects.core.controllers.pages import PROJECT_SECTION_LOADERS
+    from linju.projects.core.rules import days_left, takes_donations
 
     del create_app
 

@@ -30,8 +30,10 @@ from linju.payments.sandbox import (
 )
 from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
+from linju.platform.kernel.errors import N_, Conflict, ValidationErrors
+from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.controllers.pages import project_page
+from linju.projects.core.controllers.pages import project_page
 from linju.projects.donations.rules import (
     FORM_FIELDS,
     DonationInput,
@@ -39,8 +41,6 @@ from linju.projects.donations.rules import (
     donation_from_json,
     donation_problems,
 )
-from linju.projects.errors import N_, Conflict, ValidationErrors
-from linju.projects.money import Money
 
 logger = logging.getLogger("linju.payments")
 

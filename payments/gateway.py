@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from linju.projects.money import Money
+from linju.platform.kernel.money import Money
 
 
 class InvalidSignature(Exception):

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from linju.payments import services
 from linju.payments.gateway import PaymentGateway
 from linju.payments.registry import configured_gateway
-from linju.projects.clock import utc_now
-from linju.projects.errors import DomainError, NotFound
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import DomainError, NotFound
 
 logger = logging.getLogger("linju.payments.reconcile")
 

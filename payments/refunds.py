@@ -21,11 +21,11 @@ from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
 from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
+from linju.platform.kernel.errors import N_, DomainError, NotFound, RuleViolation, ValidationErrors
+from linju.platform.kernel.money import Money
+from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, parse_yuan, refundable_fen
-from linju.projects.errors import N_, DomainError, NotFound, RuleViolation, ValidationErrors
-from linju.projects.money import Money
-from linju.projects.services import donations
-from linju.projects.services.donations import DonationView, RefundPlan
+from linju.projects.donations.services import DonationView, RefundPlan
 
 GUARDS = [require_secretary_or_admin_of_project]
 

@@ -35,8 +35,8 @@ from linju.payments.gateway import (
 )
 from linju.payments.tables import SandboxRefund, SandboxSession
 from linju.platform.db import is_postgres, write_transaction
-from linju.projects.clock import utc_now
-from linju.projects.money import Money
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.money import Money
 
 logger = logging.getLogger("linju.payments.sandbox")
 

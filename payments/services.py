@@ -26,11 +26,11 @@ from linju.payments.gateway import (
 from linju.payments.registry import configured_gateway, gateway_named
 from linju.payments.tables import ProcessedEvent
 from linju.platform.db import get_engine, write_transaction
+from linju.platform.kernel.clock import utc_now
 from linju.platform.settings import get_settings
-from linju.projects.clock import utc_now
+from linju.projects.donations import services as donations
 from linju.projects.donations.rules import DonationInput, ProviderOutcome
-from linju.projects.services import donations
-from linju.projects.services.donations import DonationView
+from linju.projects.donations.services import DonationView
 
 logger = logging.getLogger("linju.payments")
 

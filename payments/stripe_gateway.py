@@ -32,7 +32,7 @@ from linju.payments.gateway import (
     RefundRequest,
     RefundResult,
 )
-from linju.projects.money import Money
+from linju.platform.kernel.money import Money
 
 logger = logging.getLogger("linju.payments.stripe")
 

@@ -19,7 +19,7 @@ from linju.payments import services
 from linju.payments.gateway import GatewayError, InvalidSignature, MalformedCallback
 from linju.payments.registry import gateway_named
 from linju.platform.errors import problem_response
-from linju.projects.errors import DomainError
+from linju.platform.kernel.errors import DomainError
 
 logger = logging.getLogger("linju.payments.webhooks")
 

@@ -24,13 +24,13 @@ from linju.platform.middleware import configure_logging, locale_middleware, requ
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
-from linju.projects.controllers import api as project_api
-from linju.projects.controllers import committee as committee_controllers
-from linju.projects.controllers import ledger as project_ledger
-from linju.projects.controllers import pages as project_pages
-from linju.projects.controllers import secretary as secretary_controllers
-from linju.projects.controllers import spending as spending_controllers
+from linju.projects.core.controllers import api as project_api
+from linju.projects.core.controllers import pages as project_pages
+from linju.projects.core.controllers import secretary as secretary_controllers
 from linju.projects.donations import controllers as donation_controllers
+from linju.projects.ledger import controllers as project_ledger
+from linju.projects.spending.controllers import committee as committee_controllers
+from linju.projects.spending.controllers import secretary as spending_controllers
 
 
 def route_handlers() -> list[Any]:

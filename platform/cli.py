@@ -77,7 +77,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def demo() -> None:
     """Load the demo communities and projects into an empty database."""
     from linju.platform.migrate import apply_migrations
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     async def go() -> bool:
         await apply_migrations()
@@ -91,7 +91,7 @@ def _add_area_commands() -> None:
     from linju.platform.accounts.cli import users
 
     cli.add_command(users)
-    from linju.projects.cli import ledger
+    from linju.projects.ledger.cli import ledger
 
     cli.add_command(ledger)
     from linju.payments.cli import payments
@@ -104,7 +104,7 @@ _add_area_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn every expected failure into one line and the contract's exit code."""
-    from linju.projects.errors import DomainError, ValidationErrors
+    from linju.platform.kernel.errors import DomainError, ValidationErrors
 
     try:
         cli.main(args=argv, prog_name="linju", standalone_mode=False)

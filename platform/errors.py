@@ -15,8 +15,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from linju.platform.i18n import gettext
+from linju.platform.kernel.errors import DomainError, ValidationErrors
 from linju.platform.templating import build_environment
-from linju.projects.errors import DomainError, ValidationErrors
 
 logger = logging.getLogger("linju.errors")
 

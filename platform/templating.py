@@ -18,10 +18,10 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from linju.platform import i18n
+from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
+from linju.platform.kernel.markdown import render_markdown
+from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
-from linju.projects.clock import COMMUNITY_TIMEZONE
-from linju.projects.money import Money, format_money
-from linju.projects.services.markdown import render_markdown
 
 
 def templates_dir() -> str:

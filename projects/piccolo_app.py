@@ -4,15 +4,8 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from linju.projects.tables import (
-    BudgetLine,
-    CommitteeMember,
-    Community,
-    LedgerEntry,
-    LedgerHead,
-    LedgerPosting,
-    Project,
-)
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
 
 APP_CONFIG = AppConfig(
     app_name="projects",

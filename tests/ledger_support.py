@@ -1,6 +1,6 @@
 """Shared helpers for the ledger's tests: fresh projects and the business events they post.
 
-Every event goes through the real append service (`linju.projects.ledger.append`).
+Every event goes through the real append service (`linju.projects.ledger.services.append`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from litestar.testing import AsyncTestClient
 
 from linju.platform.app import create_app
 from linju.platform.db import pool_lifespan
-from linju.projects.ledger import AppendResult, LedgerEvent, Posting, append
-from linju.projects.ledger_format import EntryKind, fund_account
-from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
-from linju.projects.services.communities import create_community
-from linju.projects.services.projects import ProjectDraft, create_project, publish
-from linju.projects.tables import Community
+from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+from linju.projects.core.services.communities import create_community
+from linju.projects.core.services.projects import ProjectDraft, create_project, publish
+from linju.projects.core.tables import Community
+from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.services import AppendResult, LedgerEvent, Posting, append
 
 COMMUNITY = "ceshi-shequ"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from linju.projects.tables import CommitteeMember, Project
+from linju.projects.core.tables import CommitteeMember, Project
 from tests.accounts_support import in_app, make_account
 
 

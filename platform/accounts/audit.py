@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from linju.platform.accounts.tables import AuditRecord
-from linju.projects.clock import utc_now
+from linju.platform.kernel.clock import utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,8 @@ def create(email: str, name: str, role: str, community: str | None, project: str
     from linju.platform.accounts.audit import COMMAND_LINE
     from linju.platform.accounts.services import NewAccount, Role, create_account
     from linju.platform.i18n import translate_in
+    from linju.platform.kernel.errors import ValidationErrors
     from linju.platform.migrate import apply_migrations
-    from linju.projects.errors import ValidationErrors
 
     if role == "secretary" and not community:
         raise CommandError("users create: --community is required for a secretary")

@@ -18,9 +18,9 @@ from linju.platform.accounts import audit, guards, invitations, login, services,
 from linju.platform.controllers import _safe_next as safe_next
 from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
+from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.settings import get_settings
-from linju.projects.errors import N_, DomainError, ValidationErrors
-from linju.projects.queries import list_communities
+from linju.projects.core.read import list_communities
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]

@@ -23,8 +23,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from linju.platform.accounts.services import CurrentUser
 from linju.platform.accounts.sessions import SESSION_COOKIE, user_for_token
-from linju.projects.errors import NotFound
-from linju.projects.tables import Community, Project
+from linju.platform.kernel.errors import NotFound
+from linju.projects.core.tables import Community, Project
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 

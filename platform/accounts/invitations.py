@@ -12,7 +12,7 @@ from linju.platform.accounts.login import issue_password_token, send_password_ma
 from linju.platform.accounts.services import NewAccount, create_account
 from linju.platform.accounts.tables import Account
 from linju.platform.db import write_transaction
-from linju.projects.services.communities import create_community
+from linju.projects.core.services.communities import create_community
 
 
 async def invite(actor: Actor, new: NewAccount, locale: str) -> int:

@@ -20,9 +20,9 @@ from linju.platform.accounts.sessions import end_all_sessions, token_digest
 from linju.platform.accounts.tables import Account, LoginAttempt, PasswordToken
 from linju.platform.db import is_postgres, write_transaction
 from linju.platform.i18n import translate_in
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import N_, DomainError, RuleViolation, ValidationErrors
 from linju.platform.settings import get_settings
-from linju.projects.clock import utc_now
-from linju.projects.errors import N_, DomainError, RuleViolation, ValidationErrors
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from linju.platform.kernel.clock import utc_now
 from linju.platform.settings import Settings, get_settings
-from linju.projects.clock import utc_now
 
 logger = logging.getLogger("linju.mail")
 

@@ -15,9 +15,9 @@ from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.passwords import hash_password, password_problem
 from linju.platform.accounts.tables import Account, SecretaryRole
 from linju.platform.db import write_transaction
-from linju.projects.clock import utc_now
-from linju.projects.errors import N_, Conflict, NotFound, ValidationErrors
-from linju.projects.tables import CommitteeMember, Community, Project
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import N_, Conflict, NotFound, ValidationErrors
+from linju.projects.core.tables import CommitteeMember, Community, Project
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
 MAX_NAME_LENGTH = 100

@@ -14,7 +14,7 @@ from datetime import timedelta
 from linju.platform.accounts.services import CurrentUser, load_user
 from linju.platform.accounts.tables import Session
 from linju.platform.db import write_transaction
-from linju.projects.clock import utc_now
+from linju.platform.kernel.clock import utc_now
 
 SESSION_COOKIE = "linju_session"
 SESSION_LIFETIME = timedelta(days=14)

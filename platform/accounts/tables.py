@@ -20,7 +20,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from linju.projects.tables import Community
+from linju.projects.core.tables import Community
 
 
 class Account(Table, tablename="account"):

@@ -9,8 +9,10 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
+from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects import queries
+from linju.projects.core import read as queries
+from linju.projects.donations import services as donations
 from linju.projects.donations.rules import (
     ANONYMOUS_NAME,
     MAX_DISPLAY_NAME_LENGTH,
@@ -18,8 +20,6 @@ from linju.projects.donations.rules import (
     PRESET_AMOUNTS_FEN,
     DonationStatus,
 )
-from linju.projects.money import Money
-from linju.projects.services import donations
 
 
 class AmountOut(msgspec.Struct):

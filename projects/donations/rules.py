@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from linju.projects.errors import N_, ValidationErrors
+from linju.platform.kernel.errors import N_, ValidationErrors
 
 MIN_DONATION_FEN = 100  # ¥1.00
 MAX_DISPLAY_NAME_LENGTH = 40

@@ -9,7 +9,7 @@ from __future__ import annotations
 from piccolo.columns import BigInt, Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from linju.projects.tables import Project
+from linju.projects.core.tables import Project
 
 
 class Donation(Table, tablename="donation"):

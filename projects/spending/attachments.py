@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from linju.projects.clock import utc_now
-from linju.projects.spending import files
-from linju.projects.spending.files import AttachmentUpload, StoredFile
+from linju.platform.kernel.clock import utc_now
+from linju.projects.core import files
+from linju.projects.core.files import AttachmentUpload, StoredFile
 from linju.projects.spending.tables import Attachment
 
 

@@ -12,8 +12,8 @@ from linju.platform.accounts.mailer import Mail, get_mailer
 from linju.platform.accounts.tables import Account
 from linju.platform.i18n import translate_in
 from linju.platform.settings import get_settings
+from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.tables import Expenditure
-from linju.projects.tables import CommitteeMember
 
 logger = logging.getLogger("linju.spending")
 

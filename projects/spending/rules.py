@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from linju.projects.errors import N_
-from linju.projects.rules import ProjectStatus
+from linju.platform.kernel.errors import N_
+from linju.projects.core.rules import ProjectStatus
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_PAYEE_LENGTH = 200

@@ -16,7 +16,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from linju.projects.tables import BudgetLine, CommitteeMember, Project
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Project
 
 
 class Expenditure(Table, tablename="expenditure"):

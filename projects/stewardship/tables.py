@@ -22,7 +22,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from linju.projects.tables import Project
+from linju.projects.core.tables import Project
 
 
 class OfflineDonation(Table, tablename="offline_donation"):

@@ -12,9 +12,9 @@ import re
 import pytest
 from playwright.async_api import Browser, Page
 
-from linju.projects import queries
-from linju.projects.money import Money, format_money
-from linju.projects.tables import LedgerEntry
+from linju.platform.kernel.money import Money, format_money
+from linju.projects.core import read as queries
+from linju.projects.ledger.tables import LedgerEntry
 
 from .conftest import PHONE, artifact
 
@@ -24,7 +24,7 @@ SLUG = "tongqu-leyuan"
 
 @pytest.fixture
 async def demo(db: str) -> None:
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     assert await load_demo()
 

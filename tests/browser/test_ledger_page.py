@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 async def demo(db: str) -> None:
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     assert await load_demo()
 

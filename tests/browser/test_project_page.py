@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.async_api import Browser
 
-from linju.projects import queries
-from linju.projects.money import format_money
+from linju.platform.kernel.money import format_money
+from linju.projects.core import read as queries
 
 from .conftest import PHONE, artifact
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 async def demo(db: str) -> None:
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     assert await load_demo()
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import Browser, FilePayload, Page
 
-from linju.projects.clock import local_today
-from linju.projects.services.demo import load_demo
+from linju.platform.kernel.clock import local_today
+from linju.projects.demo import load_demo
+from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
-from linju.projects.tables import LedgerEntry
 from tests.accounts_support import PASSWORD, make_account
 from tests.stewardship_support import png_bytes
 

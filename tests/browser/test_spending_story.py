@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, FilePayload, Page
 
-from linju.projects.ledger_verify import verify_file
-from linju.projects.money import Money, format_money
+from linju.platform.kernel.money import Money, format_money
+from linju.projects.ledger.verify import verify_file
 from tests.accounts_support import PASSWORD, make_account
 from tests.integration.spending_support import PDF_BYTES, png_bytes
 
@@ -57,7 +57,7 @@ async def decide_all(page: Page, base: str, reason: str) -> None:
 
 
 async def test_the_story_of_the_playground(db: str, live_server: str, browser: Browser) -> None:
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     assert await load_demo()
     base = live_server

@@ -18,6 +18,6 @@ async def client(db: str) -> AsyncIterator[AsyncTestClient]:  # type: ignore[typ
 
 @pytest.fixture
 async def demo(db: str) -> None:
-    from linju.projects.services.demo import load_demo
+    from linju.projects.demo import load_demo
 
     assert await load_demo()

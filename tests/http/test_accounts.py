@@ -12,7 +12,7 @@ from linju.platform.accounts.login import MAX_FAILURES_PER_ACCOUNT
 from linju.platform.accounts.sessions import SESSION_COOKIE, token_digest
 from linju.platform.accounts.tables import Account, AuditRecord, PasswordToken, Session
 from linju.platform.settings import get_settings
-from linju.projects.tables import Community
+from linju.projects.core.tables import Community
 from tests.accounts_support import (
     PASSWORD,
     csrf_token,
@@ -228,7 +228,7 @@ async def test_logins_are_throttled_per_address_whatever_the_email(client: Clien
 async def test_an_expired_session_is_not_a_login(client: Client) -> None:
     from datetime import timedelta
 
-    from linju.projects.clock import utc_now
+    from linju.platform.kernel.clock import utc_now
 
     account = await make_account("a@example.cn", client=client)
     await log_in(client, account)

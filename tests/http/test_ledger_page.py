@@ -8,9 +8,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from linju.projects.controllers.ledger import PAGE_ENTRIES
-from linju.projects.ledger import LedgerEvent, Posting, append, reverse
-from linju.projects.ledger_format import EntryKind, fund_account
+from linju.projects.ledger.controllers import PAGE_ENTRIES
+from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.services import LedgerEvent, Posting, append, reverse
 from tests.ledger_support import donate, expenditure, fee, http_client, new_project, pooled
 
 Client = AsyncTestClient[Litestar]

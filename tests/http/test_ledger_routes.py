@@ -11,8 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from linju.projects.ledger import append, reverse
-from linju.projects.ledger_verify import verify_entries
+from linju.projects.ledger.services import append, reverse
+from linju.projects.ledger.verify import verify_entries
 from tests.ledger_support import donate, expenditure, fee, http_client, new_project, pooled
 
 Client = AsyncTestClient[Litestar]

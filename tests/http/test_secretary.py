@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from linju.platform.accounts.tables import AuditRecord
-from linju.projects.clock import local_today
+from linju.platform.kernel.clock import local_today
+from linju.projects.core.tables import Project
+from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
-from linju.projects.tables import LedgerEntry, Project
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
 from tests.stewardship_support import People, make_people, png_bytes
 

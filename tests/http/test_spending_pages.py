@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
-from linju.projects.tables import LedgerEntry
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
 from tests.integration.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
 

@@ -13,14 +13,19 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from linju.projects.ledger import LedgerEvent, Posting, append
-from linju.projects.ledger_format import EntryKind
-from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
-from linju.projects.services.communities import create_community
-from linju.projects.services.projects import ProjectDraft, change_status, create_project, publish
-from linju.projects.spending.files import AttachmentUpload, Upload, uploads_dir
+from linju.projects.core.files import AttachmentUpload, Upload, uploads_dir
+from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
+from linju.projects.core.services.communities import create_community
+from linju.projects.core.services.projects import (
+    ProjectDraft,
+    change_status,
+    create_project,
+    publish,
+)
+from linju.projects.core.tables import BudgetLine, CommitteeMember
+from linju.projects.ledger.format import EntryKind
+from linju.projects.ledger.services import LedgerEvent, Posting, append
 from linju.projects.spending.rules import Person
-from linju.projects.tables import BudgetLine, CommitteeMember
 
 SLUG = "tongqu-leyuan"
 SECRETARY = Person("刘书记", None)

@@ -15,23 +15,24 @@ from linju.payments.sandbox import (
     session_payload,
 )
 from linju.platform.accounts.audit import Actor
-from linju.projects.clock import utc_now
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import Conflict, ValidationErrors
+from linju.projects.core.files import AttachmentUpload, Upload
+from linju.projects.core.tables import Project
 from linju.projects.donations.rules import DonationInput
-from linju.projects.errors import Conflict, ValidationErrors
-from linju.projects.ledger import load_entry
-from linju.projects.ledger_verify import verify_entries
-from linju.projects.services import cancellation, completion
-from linju.projects.services import expenditures as spending
-from linju.projects.services.expenditures import Payment, Proposal
-from linju.projects.services.matching import PledgePlan, create_pledge
-from linju.projects.services.offline_donations import (
+from linju.projects.ledger.services import load_entry
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
+from linju.projects.ledger.verify import verify_entries
+from linju.projects.spending.rules import LeftoverChoice, Outcome, Person
+from linju.projects.spending.services import cancellation, completion
+from linju.projects.spending.services import expenditures as spending
+from linju.projects.spending.services.expenditures import Payment, Proposal
+from linju.projects.stewardship.services.matching import PledgePlan, create_pledge
+from linju.projects.stewardship.services.offline_donations import (
     OfflineGift,
     confirm_offline_donation,
     record_offline_donation,
 )
-from linju.projects.spending.files import AttachmentUpload, Upload
-from linju.projects.spending.rules import LeftoverChoice, Outcome, Person
-from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting, Project
 from tests.integration.spending_support import (
     SECRETARY,
     SLUG,

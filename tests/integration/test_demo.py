@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from linju.projects import clock, queries
-from linju.projects.ledger_read import find_ledger, iter_entries
-from linju.projects.ledger_verify import verify_entries
-from linju.projects.rules import ProjectStatus
-from linju.projects.services.demo import load_demo
-from linju.projects.services.donations import recent_donations
+from linju.platform.kernel import clock
+from linju.projects.core import read as queries
+from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.tables import Community
+from linju.projects.demo import load_demo
+from linju.projects.donations.services import recent_donations
+from linju.projects.ledger.read import find_ledger, iter_entries
+from linju.projects.ledger.verify import verify_entries
 from linju.projects.spending.tables import Expenditure
-from linju.projects.tables import Community
 
 pytestmark = pytest.mark.usefixtures("db")
 SLUGS = ("tongqu-leyuan", "yuelanshi", "wuding-huayuan")
@@ -57,7 +58,7 @@ async def test_the_demo_loads_in_the_early_morning_in_china(
 
 
 async def test_a_demo_that_fails_halfway_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from linju.projects.services import demo
+    from linju.projects import demo
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the demo broke halfway")

@@ -6,13 +6,14 @@ from datetime import date
 
 import pytest
 
-from linju.projects.errors import Conflict, NotFound, RuleViolation, ValidationErrors
-from linju.projects.services import expenditures as spending
-from linju.projects.services.expenditures import Payment, Proposal
-from linju.projects.spending.files import AttachmentUpload, BadAttachment, Upload, uploads_dir
+from linju.platform.kernel.errors import Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.projects.core.files import AttachmentUpload, BadAttachment, Upload, uploads_dir
+from linju.projects.core.tables import CommitteeMember, Project
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead
 from linju.projects.spending.rules import ExpenditureStatus, Outcome, Person
+from linju.projects.spending.services import expenditures as spending
+from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Attachment, Decision, Expenditure
-from linju.projects.tables import CommitteeMember, LedgerEntry, LedgerHead, Project
 from tests.integration.spending_support import (
     PDF_BYTES,
     SECRETARY,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from linju.projects import queries
+from linju.platform.kernel.errors import Conflict
+from linju.projects.core import read as queries
+from linju.projects.core.rules import ProjectStatus
+from linju.projects.demo import load_demo
 from linju.projects.donations.rules import DonationInput, ProviderOutcome
-from linju.projects.errors import Conflict
-from linju.projects.rules import ProjectStatus
-from linju.projects.services.demo import load_demo
-from linju.projects.services.donations import apply_outcome, create_donation
+from linju.projects.donations.services import apply_outcome, create_donation
 
 MAX_FEN = 5_000_000
 

@@ -6,9 +6,12 @@ import pytest
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine
-from linju.projects import queries
-from linju.projects.errors import NotFound
-from linju.projects.ledger import (
+from linju.platform.kernel.errors import NotFound
+from linju.projects.core import read as queries
+from linju.projects.demo import load_demo
+from linju.projects.ledger.format import GENESIS_HASH, EntryKind, entry_hash
+from linju.projects.ledger.read import find_ledger, iter_entries
+from linju.projects.ledger.services import (
     IdempotencyConflict,
     InvalidEvent,
     LedgerEvent,
@@ -19,11 +22,8 @@ from linju.projects.ledger import (
     entry_by_key,
     reverse,
 )
-from linju.projects.ledger_format import GENESIS_HASH, EntryKind, entry_hash
-from linju.projects.ledger_read import find_ledger, iter_entries
-from linju.projects.ledger_verify import verify_entries
-from linju.projects.services.demo import load_demo
-from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
+from linju.projects.ledger.verify import verify_entries
 
 pytestmark = pytest.mark.usefixtures("db")
 SLUG = "tongqu-leyuan"

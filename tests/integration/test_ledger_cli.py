@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from linju.projects.services.demo import load_demo
+from linju.projects.demo import load_demo
 from tests.ledger_support import donate, new_project
 from tests.unit.test_cli import run_linju
 

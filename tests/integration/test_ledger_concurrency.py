@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from linju.platform.db import close_pool, start_pool
-from linju.projects import ledger_read
-from linju.projects.ledger import AppendResult, Overdraft, append
-from linju.projects.ledger_check import verify_project
-from linju.projects.tables import LedgerEntry
+from linju.projects.ledger import read as ledger_read
+from linju.projects.ledger.check import verify_project
+from linju.projects.ledger.services import AppendResult, Overdraft, append
+from linju.projects.ledger.tables import LedgerEntry
 from tests.ledger_support import donate, donation, expenditure, new_project
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("db")]

@@ -14,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linju.projects import ledger_read
-from linju.projects.ledger import (
+from linju.projects.ledger import read as ledger_read
+from linju.projects.ledger.check import verify_project
+from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.services import (
     IdempotencyConflict,
     InvalidEvent,
     LedgerEvent,
@@ -24,10 +26,8 @@ from linju.projects.ledger import (
     append,
     reverse,
 )
-from linju.projects.ledger_check import verify_project
-from linju.projects.ledger_format import EntryKind, fund_account
-from linju.projects.ledger_verify import verify_entries
-from linju.projects.tables import LedgerEntry, LedgerHead, LedgerPosting
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
+from linju.projects.ledger.verify import verify_entries
 from tests.ledger_support import donation, expenditure, fee, new_project
 
 pytestmark = pytest.mark.usefixtures("db")

@@ -12,22 +12,22 @@ import pytest
 
 from linju.platform.accounts.audit import Actor
 from linju.platform.db import close_pool, start_pool, write_transaction
-from linju.projects.clock import local_today, utc_now
-from linju.projects.services.demo import load_demo
-from linju.projects.services.matching import (
+from linju.platform.kernel.clock import local_today, utc_now
+from linju.projects.demo import load_demo
+from linju.projects.ledger.tables import LedgerEntry, LedgerPosting
+from linju.projects.stewardship.services.matching import (
     PledgePlan,
     create_pledge,
     draw_matches,
     match_amount,
     reverse_match,
 )
-from linju.projects.services.offline_donations import (
+from linju.projects.stewardship.services.offline_donations import (
     OfflineGift,
     confirm_offline_donation,
     record_offline_donation,
 )
 from linju.projects.stewardship.tables import MatchDraw, MatchingPledge
-from linju.projects.tables import LedgerEntry, LedgerPosting
 from tests.stewardship_support import make_people
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -176,9 +176,9 @@ async def test_fifty_concurrent_confirmations_near_the_cap_never_exceed_it() -> 
 
 
 async def test_an_online_donation_draws_its_match_and_its_refund_reverses_it() -> None:
+    from linju.platform.kernel.money import Money
     from linju.projects.donations.rules import DonationInput, ProviderOutcome
-    from linju.projects.money import Money
-    from linju.projects.services.donations import apply_outcome, create_donation, record_refund
+    from linju.projects.donations.services import apply_outcome, create_donation, record_refund
 
     await load_demo()
     await pledge(cap_fen=50_000)

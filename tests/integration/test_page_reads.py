@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from linju.platform.db import read_snapshot, select_rows, write_transaction
-from linju.projects import queries
-from linju.projects.services.demo import load_demo
-from linju.projects.tables import BudgetLine, CommitteeMember
+from linju.projects.core import read as queries
+from linju.projects.core.tables import BudgetLine, CommitteeMember
+from linju.projects.demo import load_demo
 
 pytestmark = pytest.mark.usefixtures("db")
 SLUG = "tongqu-leyuan"

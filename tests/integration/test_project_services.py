@@ -6,20 +6,21 @@ from datetime import date, timedelta
 
 import pytest
 
-from linju.projects import queries
-from linju.projects.clock import local_today
-from linju.projects.errors import Conflict, NotFound, RuleViolation, ValidationErrors
-from linju.projects.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
-from linju.projects.services.communities import create_community
-from linju.projects.services.demo import load_demo
-from linju.projects.services.projects import (
+from linju.platform.kernel.clock import local_today
+from linju.platform.kernel.errors import Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.projects.core import read as queries
+from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
+from linju.projects.core.services.communities import create_community
+from linju.projects.core.services.projects import (
     ProjectDraft,
     PublicationRefused,
     change_status,
     create_project,
     publish,
 )
-from linju.projects.tables import BudgetLine, CommitteeMember, Community, LedgerHead, Project
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.demo import load_demo
+from linju.projects.ledger.tables import LedgerHead
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -15,13 +15,13 @@ import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from linju.platform.db import close_pool, get_engine
-from linju.projects.errors import Conflict
-from linju.projects.services import expenditures as spending
-from linju.projects.services.expenditures import Payment, Proposal
-from linju.projects.spending.files import AttachmentUpload, Upload
+from linju.platform.kernel.errors import Conflict
+from linju.projects.core.files import AttachmentUpload, Upload
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead
 from linju.projects.spending.rules import Outcome
+from linju.projects.spending.services import expenditures as spending
+from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Decision, Expenditure
-from linju.projects.tables import LedgerEntry, LedgerHead
 from tests.integration.spending_support import (
     SECRETARY,
     SLUG,

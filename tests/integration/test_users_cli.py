@@ -11,8 +11,8 @@ import pytest
 
 from linju.platform.accounts.passwords import verify_password
 from linju.platform.accounts.tables import Account, AuditRecord, SecretaryRole
-from linju.projects.services.demo import load_demo
-from linju.projects.tables import CommitteeMember, Community
+from linju.projects.core.tables import CommitteeMember, Community
+from linju.projects.demo import load_demo
 
 LINJU = str(Path(sys.executable).parent / "linju")
 pytestmark = pytest.mark.usefixtures("db")

@@ -14,7 +14,7 @@ from linju.payments.sandbox import (
     session_payload,
 )
 from linju.projects.donations.tables import Donation
-from linju.projects.tables import LedgerEntry, LedgerHead
+from linju.projects.ledger.tables import LedgerEntry, LedgerHead
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 SANDBOX_SECRET = "test-sandbox-webhook-secret-" + "y" * 16  # tests/conftest.py sets it

@@ -9,10 +9,10 @@ import pytest
 from linju.payments import services
 from linju.payments.gateway import PaymentEvent, PaymentEventKind
 from linju.payments.tables import ProcessedEvent
+from linju.platform.kernel.errors import Conflict
+from linju.platform.kernel.money import Money
 from linju.projects.donations.rules import DonationInput
-from linju.projects.errors import Conflict
-from linju.projects.money import Money
-from linju.projects.services.donations import donation_entry, get_donation
+from linju.projects.donations.services import donation_entry, get_donation
 
 from .helpers import balance, donation_row, entries
 

@@ -9,8 +9,8 @@ import pytest
 
 from linju.payments.tables import SandboxRefund
 from linju.platform.accounts.tables import AuditRecord
-from linju.projects import ledger
-from linju.projects.ledger_format import EntryKind
+from linju.projects.ledger import services as ledger
+from linju.projects.ledger.format import EntryKind
 from tests.accounts_support import log_in, make_account
 
 from .helpers import balance, csrf_token, donation_row, entries, sandbox_event, signed

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from linju.platform.kernel.errors import ValidationErrors
 from linju.projects.donations.rules import (
     ANONYMOUS_NAME,
     DonationInput,
@@ -20,7 +21,6 @@ from linju.projects.donations.rules import (
     public_name,
     status_after_refunds,
 )
-from linju.projects.errors import ValidationErrors
 
 MAX = 5_000_000
 

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linju.projects.ledger_format import canonical_bytes
-from linju.projects.ledger_verify import verify_file
+from linju.projects.ledger.format import canonical_bytes
+from linju.projects.ledger.verify import verify_file
 
 
 def definition(entry: dict[str, Any]) -> bytes:

@@ -6,17 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from linju.projects.errors import Conflict, RuleViolation
-from linju.projects.ledger import (
-    IdempotencyConflict,
-    InvalidEvent,
-    LedgerEvent,
-    Overdraft,
-    Posting,
-    reversal_of,
-    validate_event,
-)
-from linju.projects.ledger_format import (
+from linju.platform.kernel.errors import Conflict, RuleViolation
+from linju.projects.ledger.format import (
     GENESIS_HASH,
     EntryKind,
     canonical_bytes,
@@ -25,6 +16,15 @@ from linju.projects.ledger_format import (
     format_at,
     is_known_account,
     public_entry,
+)
+from linju.projects.ledger.services import (
+    IdempotencyConflict,
+    InvalidEvent,
+    LedgerEvent,
+    Overdraft,
+    Posting,
+    reversal_of,
+    validate_event,
 )
 
 # Written by hand from ledger.md: keys sorted, no white space, non-ASCII as itself.

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linju.projects.ledger_format import GENESIS_HASH, entry_hash, public_entry
-from linju.projects.ledger_verify import VerifyResult, verify_file
+from linju.projects.ledger.format import GENESIS_HASH, entry_hash, public_entry
+from linju.projects.ledger.verify import VerifyResult, verify_file
 
 SLUG = "wuding-huayuan"
 FUND = f"fund:{SLUG}"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linju.projects.money import CurrencyMismatch, Money, format_money, percent_of
+from linju.platform.kernel.money import CurrencyMismatch, Money, format_money, percent_of
 
 
 @pytest.mark.parametrize("bad", [1.5, 12.0, True, "100", None])

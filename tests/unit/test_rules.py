@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from linju.projects.rules import (
+from linju.projects.core.rules import (
     TRANSITIONS,
     BudgetLinePlan,
     CommitteeRole,

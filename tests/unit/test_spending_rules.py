@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linju.projects.rules import ProjectStatus, can_transition
+from linju.projects.core.rules import ProjectStatus, can_transition
 from linju.projects.spending.rules import (
     ExpenditureStatus,
     LeftoverChoice,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from linju.projects.services.drafting import format_yuan, parse_yuan
-from linju.projects.services.markdown import render_markdown
-from linju.projects.services.photos import photo_problem
-from linju.projects.services.updates import disclosure_overdue
+from linju.platform.kernel.markdown import render_markdown
+from linju.projects.core.services.drafting import format_yuan, parse_yuan
+from linju.projects.core.services.photos import photo_problem
+from linju.projects.stewardship.services.updates import disclosure_overdue
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -1,0 +1,88 @@
+"""Server-rendered pages for residents: home, a community's list, a project."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from linju.platform.db import read_snapshot
+from linju.platform.kernel.clock import local_today
+from linju.projects.core import read as queries
+from linju.projects.core.rules import ProjectStatus, days_left, takes_donations
+from linju.projects.donations.controllers import donation_sections
+from linju.projects.spending.read import project_section as spending_section
+from linju.projects.stewardship.read import project_section as stewardship_section
+
+# The order a community's list shows its projects in: what needs money first.
+STATUS_ORDER = (
+    ProjectStatus.FUNDRAISING,
+    ProjectStatus.FUNDED,
+    ProjectStatus.IN_PROGRESS,
+    ProjectStatus.COMPLETED,
+    ProjectStatus.CANCELLED,
+)
+
+
+# Each feature area that shows a section on the project page adds one loader here: it gets the
+# project and returns the extra context its partial template (templates/projects/_*.html) needs.
+SectionLoader = Callable[[queries.ProjectDetail], Awaitable[dict[str, Any]]]
+PROJECT_SECTION_LOADERS: list[SectionLoader] = [
+    donation_sections,
+    spending_section,
+    stewardship_section,
+]
+
+
+def _by_status(projects: list[queries.ProjectSummary]) -> OrderedDict[str, list[Any]]:
+    grouped: OrderedDict[str, list[Any]] = OrderedDict((s.value, []) for s in STATUS_ORDER)
+    for project in projects:
+        grouped.setdefault(project.status.value, []).append(project)
+    return OrderedDict((k, v) for k, v in grouped.items() if v)
+
+
+@get("/", name="home", tags=["pages"], summary="Home: every community and its projects")
+async def home() -> Template:
+    communities = await queries.list_communities()
+    projects = await queries.list_projects()
+    by_community: dict[str, list[queries.ProjectSummary]] = {c.slug: [] for c in communities}
+    for project in projects:
+        by_community.setdefault(project.community.slug, []).append(project)
+    return Template(
+        "pages/home.html",
+        context={"communities": communities, "projects_by_community": by_community},
+    )
+
+
+@get("/c/{slug:str}", name="community", tags=["pages"], summary="A community's project list")
+async def community_page(slug: FromPath[str]) -> Template:
+    community = await queries.get_community(slug)
+    projects = await queries.list_projects(community=slug)
+    return Template(
+        "pages/community.html", context={"community": community, "groups": _by_status(projects)}
+    )
+
+
+@get("/p/{slug:str}", name="project", tags=["pages"], summary="A project's page")
+async def project_page(slug: FromPath[str]) -> Template:
+    async with read_snapshot():  # every section sees the same state, on one connection
+        project = await queries.get_project(slug)
+        summary = project.summary
+        context: dict[str, Any] = {
+            "project": project,
+            "p": summary,
+            "days_left": days_left(summary.deadline, local_today()),
+            "takes_donations": takes_donations(
+                summary.status, project.accepts_donations_when_funded
+            ),
+        }
+        for load_section in PROJECT_SECTION_LOADERS:
+            context.update(await load_section(project))
+    return Template("pages/project.html", context=context)
+
+
+ROUTES: list[Any] = [home, community_page, project_page]

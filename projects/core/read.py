@@ -1,0 +1,240 @@
+"""The read side: what pages and the public API show. No writes here.
+
+A project's figures come from its ledger head row (kept by the ledger service in the same
+transaction as each entry), so reading a project costs the same whatever its ledger's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from linju.platform.db import get_engine, select_rows
+from linju.platform.kernel.errors import NotFound
+from linju.platform.kernel.money import Money, percent_of
+from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.ledger.tables import LedgerHead
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityView:
+    slug: str
+    name: str
+    district: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerHeadView:
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSummary:
+    slug: str
+    title: str
+    summary: str
+    community: CommunityView
+    status: ProjectStatus
+    goal: Money
+    raised: Money
+    balance: Money
+    spent: Money
+    donations_count: int
+    deadline: date | None
+    cover_image: str
+
+    @property
+    def percent(self) -> int:
+        return percent_of(self.raised.amount, self.goal.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLineView:
+    id: int
+    title: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CommitteeMemberView:
+    name: str
+    role: str
+    background: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDetail:
+    """A project as its page shows it; the page's sections read what they need from here
+    (ids included) rather than reading the project again."""
+
+    id: int
+    summary: ProjectSummary
+    story: str
+    budget: Sequence[BudgetLineView]
+    committee: Sequence[CommitteeMemberView]
+    ledger_head: LedgerHeadView
+    accepts_donations_when_funded: bool
+    status_changed_at: datetime
+
+
+_SUMMARY_COLUMNS = (
+    Project.slug,
+    Project.title,
+    Project.summary,
+    Project.status,
+    Project.goal_fen,
+    Project.currency,
+    Project.deadline,
+    Project.cover_image,
+    Project.community.slug.as_alias("community_slug"),
+    Project.community.name.as_alias("community_name"),
+    Project.community.district.as_alias("community_district"),
+    Project.community.description.as_alias("community_description"),
+)
+
+
+def _community_from_row(row: dict[str, Any]) -> CommunityView:
+    return CommunityView(
+        slug=row["community_slug"],
+        name=row["community_name"],
+        district=row["community_district"],
+        description=row["community_description"],
+    )
+
+
+def _summary_from_rows(row: dict[str, Any], head: dict[str, Any] | None) -> ProjectSummary:
+    currency = row["currency"]
+    head = head or {}
+    return ProjectSummary(
+        slug=row["slug"],
+        title=row["title"],
+        summary=row["summary"],
+        community=_community_from_row(row),
+        status=ProjectStatus(row["status"]),
+        goal=Money(row["goal_fen"], currency),
+        raised=Money(head.get("raised_fen", 0), currency),
+        balance=Money(head.get("balance_fen", 0), currency),
+        spent=Money(head.get("spent_fen", 0), currency),
+        donations_count=head.get("donations_count", 0),
+        deadline=row["deadline"],
+        cover_image=row["cover_image"],
+    )
+
+
+_HEAD_COLUMNS = (
+    LedgerHead.project,
+    LedgerHead.seq,
+    LedgerHead.hash,
+    LedgerHead.balance_fen,
+    LedgerHead.raised_fen,
+    LedgerHead.spent_fen,
+    LedgerHead.donations_count,
+)
+
+
+async def _heads_by_project(project_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not project_ids:
+        return {}
+    rows = await LedgerHead.select(*_HEAD_COLUMNS).where(
+        LedgerHead.project.is_in(list(project_ids))
+    )
+    return {row["project"]: row for row in rows}
+
+
+async def list_communities() -> list[CommunityView]:
+    rows = await Community.select(
+        Community.slug, Community.name, Community.district, Community.description
+    ).order_by(Community.id)
+    return [CommunityView(**row) for row in rows]
+
+
+async def get_community(slug: str) -> CommunityView:
+    row = (
+        await Community.select(
+            Community.slug, Community.name, Community.district, Community.description
+        )
+        .where(Community.slug == slug)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No community %(slug)s", slug=slug)
+    return CommunityView(**row)
+
+
+async def list_projects(
+    community: str | None = None,
+    status: ProjectStatus | None = None,
+    include_drafts: bool = False,
+) -> list[ProjectSummary]:
+    """Public project summaries, oldest first; drafts are not public."""
+    if status is ProjectStatus.DRAFT and not include_drafts:
+        return []
+    query = Project.select(Project.id, *_SUMMARY_COLUMNS).order_by(Project.id)
+    if community is not None:
+        query = query.where(Project.community.slug == community)
+    if status is not None:
+        query = query.where(Project.status == status.value)
+    elif not include_drafts:
+        query = query.where(Project.status != ProjectStatus.DRAFT.value)
+    rows = await query
+    heads = await _heads_by_project([row["id"] for row in rows])
+    return [_summary_from_rows(row, heads.get(row["id"])) for row in rows]
+
+
+# The project page's first read: the project, its community and its ledger head in one
+# statement (every project has a head row from its creation). The page is the platform's
+# busiest read (bench/ledger.py), and each statement costs a round trip and Python's time.
+_DETAIL_SQL = """
+SELECT p.id, p.slug, p.title, p.summary, p.status, p.goal_fen, p.currency, p.deadline,
+    p.cover_image, p.story, p.accepts_donations_when_funded, p.status_changed_at,
+    c.slug AS community_slug, c.name AS community_name, c.district AS community_district,
+    c.description AS community_description,
+    h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen, h.donations_count
+FROM project p
+JOIN community c ON c.id = p.community
+JOIN ledger_head h ON h.project = p.id
+WHERE p.slug = {}
+"""
+
+
+async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
+    rows = await get_engine().run_querystring(QueryString(_DETAIL_SQL, slug))
+    row = dict(rows[0]) if rows else None
+    if row is None or (row["status"] == ProjectStatus.DRAFT.value and not include_drafts):
+        raise NotFound("No project %(slug)s", slug=slug)
+    project_id = row["id"]
+    lines = await select_rows(
+        BudgetLine.id,
+        BudgetLine.title,
+        BudgetLine.amount_fen,
+        where=[(BudgetLine.project, project_id)],
+        order_by=[(BudgetLine.position, True)],
+    )
+    members = await select_rows(
+        CommitteeMember.name,
+        CommitteeMember.role,
+        CommitteeMember.background,
+        where=[(CommitteeMember.project, project_id)],
+        order_by=[(CommitteeMember.position, True)],
+    )
+    currency = row["currency"]
+    return ProjectDetail(
+        id=project_id,
+        summary=_summary_from_rows(row, row),
+        story=row["story"],
+        budget=[
+            BudgetLineView(line["id"], line["title"], Money(line["amount_fen"], currency))
+            for line in lines
+        ],
+        committee=[CommitteeMemberView(**member) for member in members],
+        ledger_head=LedgerHeadView(seq=int(row["seq"]), hash=row["hash"]),
+        accepts_donations_when_funded=bool(row["accepts_donations_when_funded"]),
+        status_changed_at=row["status_changed_at"],
+    )

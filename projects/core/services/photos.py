@@ -1,0 +1,86 @@
+"""Photos people upload (covers, galleries, updates, evidence of offline gifts).
+
+Checked by content with Pillow (JPEG, PNG or WebP; a renamed PDF or script is refused), at most
+`MAX_PHOTO_BYTES`, then re-encoded as a JPEG no wider or taller than `MAX_SIDE` pixels: small on
+a phone, and free of whatever metadata (GPS position, camera serial) the original carried. Stored
+through the uploads folder of `linju.projects.core.files` (one storage for every upload)
+under a random name, with its SHA-256; served by `/photos/{name}` as image/jpeg.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from linju.platform.kernel.errors import N_, RuleViolation
+from linju.projects.core import files
+
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_SIDE = 1600
+MAX_PIXELS = 40_000_000  # refuses decompression bombs before decoding
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+PHOTO_FOLDER = "photos"
+PHOTO_NAME = re.compile(r"^[A-Za-z0-9_-]{16,40}\.jpg$")
+
+
+class BadPhoto(RuleViolation):
+    """The upload is not a photo we accept; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPhoto:
+    url: str  # /photos/<name>
+    sha256: str
+
+
+def photo_problem(data: bytes) -> str | None:
+    """Why these bytes are not an acceptable photo (a message id), or None."""
+    if not data:
+        return N_("The photo is empty")
+    if len(data) > MAX_PHOTO_BYTES:
+        return N_("A photo may be at most 8 MB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ACCEPTED_FORMATS:
+                return N_("The file is not a JPEG, PNG or WebP photo")
+            if image.width * image.height > MAX_PIXELS:
+                return N_("The photo has too many pixels")
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return N_("The file is not a JPEG, PNG or WebP photo")
+    return None
+
+
+def _for_phones(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as original:
+        image: Image.Image = ImageOps.exif_transpose(original)
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=82, optimize=True)
+        return out.getvalue()
+
+
+def store_photo(data: bytes) -> StoredPhoto:
+    """Check, shrink and store one photo; raises BadPhoto and stores nothing when it is not one."""
+    problem = photo_problem(data)
+    if problem:
+        raise BadPhoto(problem)
+    stored = files.store(_for_phones(data), PHOTO_FOLDER)
+    name = stored.path.split("/", 1)[1]
+    return StoredPhoto(url=f"/photos/{name}", sha256=stored.sha256)
+
+
+def read_photo(name: str) -> bytes:
+    if not PHOTO_NAME.match(name):
+        raise FileNotFoundError(name)
+    return files.read(f"{PHOTO_FOLDER}/{name}")
+
+
+def discard_photo(url: str) -> None:
+    if url.startswith("/photos/"):
+        files.discard(f"{PHOTO_FOLDER}/{url.removeprefix('/photos/')}")

@@ -1,0 +1,67 @@
+"""Communities, projects, budget lines and committee seats: columns only.
+
+Money columns are BigInt minor units (fen) beside a currency code; Piccolo's SQLite adapter
+turns Decimal into float process-wide, so no Numeric column holds money anywhere.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Community(Table, tablename="community"):
+    id = Serial(primary_key=True)
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=100)
+    district = Varchar(length=100)
+    description = Text(default="")
+    created_at = Timestamptz()
+
+
+class Project(Table, tablename="project"):
+    id = Serial(primary_key=True)
+    slug = Varchar(length=64, unique=True)
+    community = ForeignKey(
+        references=Community, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    title = Varchar(length=200)
+    summary = Varchar(length=500, default="")
+    story = Text(default="")
+    goal_fen = BigInt()
+    currency = Varchar(length=3, default="CNY")
+    deadline = Date(null=True, default=None)
+    status = Varchar(length=16, default="draft", index=True)
+    cover_image = Varchar(length=255, default="")
+    accepts_donations_when_funded = Boolean(default=False)
+    created_at = Timestamptz()
+    status_changed_at = Timestamptz()
+
+
+class BudgetLine(Table, tablename="budget_line"):
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, null=False, index=True)
+    title = Varchar(length=200)
+    amount_fen = BigInt()
+    position = Integer(default=0)
+
+
+class CommitteeMember(Table, tablename="committee_member"):
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=100)
+    role = Varchar(length=16, default="member")  # "chair" or "member"
+    background = Varchar(length=200, default="")
+    account_id = BigInt(null=True, default=None)  # linked to an account once accounts exist
+    position = Integer(default=0)

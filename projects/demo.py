@@ -1,0 +1,313 @@
+"""The demo data `linju demo` loads: the communities and projects of the story we come from.
+
+Everything goes through the same services a secretary's actions use, so the demo can never
+hold a state the platform itself could not reach.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from PIL import Image, ImageDraw
+
+from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.db import write_transaction
+from linju.platform.kernel.clock import local_today, utc_now
+from linju.platform.kernel.money import Money
+from linju.platform.settings import get_settings
+from linju.projects.core.files import AttachmentUpload, Upload
+from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+from linju.projects.core.services.communities import create_community
+from linju.projects.core.services.photos import store_photo
+from linju.projects.core.services.projects import ProjectDraft, create_project, publish
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
+from linju.projects.donations.rules import DonationInput, ProviderOutcome
+from linju.projects.donations.services import apply_outcome, create_donation, record_fee
+from linju.projects.spending.rules import LeftoverChoice, Person
+from linju.projects.spending.services.completion import decide_report, file_report
+from linju.projects.spending.services.expenditures import (
+    Payment,
+    Proposal,
+    decide,
+    propose,
+    record_payment,
+)
+from linju.projects.stewardship.services.matching import PledgePlan, create_pledge
+from linju.projects.stewardship.services.offline_donations import (
+    OfflineGift,
+    confirm_offline_donation,
+    record_offline_donation,
+)
+
+PLAYGROUND_STORY = (
+    "小区的儿童游乐设施已经老旧。在居民议事会上，大家提出想要一个儿童乐园，"
+    "并决定通过众筹来筹集资金。\n\n"
+    "经过项目听证会，选址定在2号楼架空层，设备选定为跷跷板和转椅。"
+    "具有管理、法律和维修背景的居民组成监督委员会，从头到尾监督资金使用和施工。\n\n"
+    "人人出一份力，人人爱护它。"
+)
+
+
+async def load_demo() -> bool:
+    """Load the demo into an empty database; return False (and change nothing) otherwise.
+
+    One transaction holds it all (the services' own transactions join it), so a demo that fails
+    halfway leaves the database as empty as it found it.
+    """
+    async with write_transaction():
+        if await Community.exists():
+            return False
+        await _load_demo()
+    return True
+
+
+async def _load_demo() -> None:
+    today = local_today()
+
+    await create_community(
+        "lvjingyuan", "绿景苑社区", "青山区", "青山区绿景苑小区，居民自治的老小区。"
+    )
+    await create_project(
+        ProjectDraft(
+            community_slug="lvjingyuan",
+            slug="tongqu-leyuan",
+            title="童趣乐园",
+            summary="在2号楼架空层为孩子们建一个儿童乐园：跷跷板、转椅和安全地垫。",
+            story=PLAYGROUND_STORY,
+            goal_fen=1_200_000,
+            deadline=today + timedelta(days=45),
+            budget=[
+                BudgetLinePlan("跷跷板（两台）", 300_000),
+                BudgetLinePlan("转椅", 400_000),
+                BudgetLinePlan("安全地垫", 350_000),
+                BudgetLinePlan("安装与验收", 150_000),
+            ],
+            committee=[
+                CommitteeSeat("张建国", CommitteeRole.CHAIR, "管理：退休物业经理"),
+                CommitteeSeat("李敏", CommitteeRole.MEMBER, "法律：社区法律顾问"),
+                CommitteeSeat("王师傅", CommitteeRole.MEMBER, "维修：电工、设备维修"),
+            ],
+        )
+    )
+    await publish("tongqu-leyuan")
+    playground = "tongqu-leyuan"
+    await demo_matching_pledge(playground, cap_fen=100_000)
+    await demo_online_donation(playground, "王阿姨", 50_000, "给孩子们一个安全的乐园！")
+    await demo_online_donation(playground, ANONYMOUS, 20_000)
+    await demo_online_donation(playground, "李老师一家", 100_000, "支持社区共建")
+    await demo_online_donation(playground, ANONYMOUS, 8_800)
+    await demo_offline_donation(playground, "2号楼居民（现金，居委会代收）", 30_000)
+    await demo_online_donation(playground, "小明和妈妈", 5_000, "我想要跷跷板！")
+
+    await create_community(
+        "hepingli", "和平里社区", "青山区", "和平里社区，老街坊多，爱读书的孩子也多。"
+    )
+    await create_project(
+        ProjectDraft(
+            community_slug="hepingli",
+            slug="yuelanshi",
+            title="社区阅览室",
+            summary="把闲置的活动室改造成阅览室：书架、桌椅、照明和第一批图书。",
+            story="社区里的孩子放学后没有安静的地方读书，老人们也想有个看报的去处。\n\n"
+            "居民们提议把闲置的活动室改造成阅览室，由志愿者轮流值守。",
+            goal_fen=2_000_000,
+            deadline=today + timedelta(days=60),
+            budget=[
+                BudgetLinePlan("书架与桌椅", 900_000),
+                BudgetLinePlan("照明改造", 300_000),
+                BudgetLinePlan("第一批图书", 800_000),
+            ],
+            committee=[
+                CommitteeSeat("陈老师", CommitteeRole.CHAIR, "管理：退休小学校长"),
+                CommitteeSeat("刘律师", CommitteeRole.MEMBER, "法律：执业律师"),
+                CommitteeSeat("赵工", CommitteeRole.MEMBER, "维修：水电工程师"),
+            ],
+        )
+    )
+    await publish("yuelanshi")
+    await demo_online_donation("yuelanshi", "陈爷爷", 20_000, "多读书，读好书")
+    await demo_online_donation("yuelanshi", ANONYMOUS, 10_000)
+    await demo_offline_donation("yuelanshi", "读书会（现金，居委会代收）", 15_000)
+
+    await create_community("cuiweiyuan", "翠微苑社区", "青山区", "翠微苑社区，楼顶平台宽敞向阳。")
+    await create_project(
+        ProjectDraft(
+            community_slug="cuiweiyuan",
+            slug="wuding-huayuan",
+            title="共享屋顶花园",
+            summary="把5号楼楼顶变成大家的空中花园：种植箱、防水层和休息座椅。",
+            story="5号楼楼顶常年闲置。居民们投工投劳，清理场地十天，"
+            "一起把它变成了可以种菜、赏花、乘凉的共享花园。",
+            goal_fen=800_000,
+            deadline=None,
+            budget=[
+                BudgetLinePlan("防水层修补", 300_000),
+                BudgetLinePlan("种植箱与土壤", 350_000),
+                BudgetLinePlan("休息座椅", 150_000),
+            ],
+            committee=[
+                CommitteeSeat("孙阿姨", CommitteeRole.CHAIR, "管理：楼栋长"),
+                CommitteeSeat("周先生", CommitteeRole.MEMBER, "法律：企业法务"),
+                CommitteeSeat("吴师傅", CommitteeRole.MEMBER, "维修：园林绿化工"),
+            ],
+        )
+    )
+    await publish("wuding-huayuan")
+    garden = "wuding-huayuan"
+    await demo_matching_pledge(garden, cap_fen=200_000)
+    await demo_online_donation(garden, "孙阿姨", 200_000)
+    await demo_online_donation(garden, ANONYMOUS, 150_000)
+    await demo_online_donation(garden, "5号楼302", 120_000)
+    await demo_offline_donation(garden, "楼栋义卖（现金，居委会代收）", 140_000)
+    await demo_expenditure(garden, "青山防水工程队", "防水层修补", 300_000)
+    await demo_expenditure(garden, "绿源园艺店", "种植箱与土壤", 350_000)
+    await demo_expenditure(garden, "翠微家具厂", "休息座椅", 150_000)
+    await demo_completion(
+        garden, "屋顶花园已建成：防水层修补完成，种植箱和座椅已安装，居民认领了全部种植箱。"
+    )
+
+
+# The demo acts through the same services people use: donors give through the sandbox
+# gateway's confirmation path, the district women's federation matches through a pledge, cash
+# is recorded and confirmed, and the committee approves each expenditure before it is paid.
+# The demo is loaded from the command line, so the audit log names `cli` as the actor.
+DEMO_GATEWAY = "sandbox"
+
+
+def _fee_of(amount_fen: int) -> int:
+    """The sandbox's processor fee: 0.6 %, rounded half up, at least 1 fen."""
+    return max(1, (amount_fen * 6 + 500) // 1000)
+
+
+def _demo_png(text_seed: int) -> bytes:
+    """A small real PNG (a receipt photo stand-in) that the upload checks accept."""
+    image = Image.new("RGB", (320, 200), (250, 247, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((16, 16, 304, 184), outline=(194, 65, 12), width=4)
+    draw.line((40, 60 + text_seed % 40, 280, 60 + text_seed % 40), fill=(31, 41, 51), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def demo_online_donation(
+    slug: str, display_name: str, amount_fen: int, message: str = ""
+) -> str:
+    """A donation confirmed by the sandbox gateway, with its processor fee."""
+    anonymous = display_name == ANONYMOUS
+    donation = await create_donation(
+        slug,
+        DonationInput(
+            amount_fen=amount_fen,
+            currency="CNY",
+            display_name="" if anonymous else display_name,
+            anonymous=anonymous,
+            message=message,
+            email="",
+        ),
+        DEMO_GATEWAY,
+        get_settings().max_donation_fen,
+    )
+    await record_fee(donation.id, Money(_fee_of(amount_fen)), gateway=DEMO_GATEWAY)
+    await apply_outcome(donation.id, ProviderOutcome.SUCCEEDED, gateway=DEMO_GATEWAY)
+    return donation.id
+
+
+async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
+    """The district women's federation matches donations 1:1 up to a cap."""
+    now = utc_now()
+    await create_pledge(
+        COMMAND_LINE,
+        slug,
+        PledgePlan(
+            sponsor_slug="qu-fulian",
+            sponsor_name="区妇联",
+            ratio_num=1,
+            ratio_den=1,
+            cap_fen=cap_fen,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=90),
+        ),
+    )
+
+
+async def demo_offline_donation(slug: str, donor: str, amount_fen: int) -> None:
+    """Cash recorded by the secretary with a photo of the receipt, then confirmed."""
+    photo = store_photo(_demo_png(amount_fen))
+    public_id = await record_offline_donation(
+        COMMAND_LINE,
+        slug,
+        OfflineGift(
+            amount_fen=amount_fen,
+            donor_name=donor,
+            anonymous=False,
+            received_on=local_today(),
+            method="cash",
+            evidence_url=photo.url,
+            evidence_sha256=photo.sha256,
+        ),
+    )
+    await confirm_offline_donation(COMMAND_LINE, slug, public_id)
+
+
+async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int) -> None:
+    """Proposed against its budget line, approved by two members, then paid."""
+    project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
+    line = (
+        await BudgetLine.select(BudgetLine.id)
+        .where((BudgetLine.project == project_id) & (BudgetLine.title == purpose))
+        .first()
+    )
+    assert line is not None, purpose
+    invoice = AttachmentUpload(
+        original=Upload(filename="invoice.png", data=_demo_png(amount_fen)),
+        label="发票",
+        publish_original=True,
+    )
+    public_id = await propose(
+        slug,
+        Proposal(
+            budget_line_id=line["id"],
+            payee=payee,
+            purpose=purpose,
+            amount_fen=amount_fen,
+            attachments=(invoice,),
+        ),
+        Person(name="社区书记"),
+    )
+    for seat in (await _seats(project_id))[:2]:
+        await decide(slug, public_id, seat, True, "价格合理，发票齐全")
+    await record_payment(
+        slug,
+        public_id,
+        Payment(
+            paid_on=local_today(),
+            method="银行转账",
+            proof=AttachmentUpload(
+                original=Upload(filename="transfer.png", data=_demo_png(amount_fen + 1)),
+                label="转账凭证",
+                publish_original=True,
+            ),
+        ),
+    )
+
+
+async def demo_completion(slug: str, summary: str) -> None:
+    """The completion report, signed off by the committee; leftovers go to the community."""
+    project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
+    report_id = await file_report(
+        slug, summary, Person(name="社区书记"), leftover=LeftoverChoice.TRANSFER
+    )
+    for seat in (await _seats(project_id))[:2]:
+        await decide_report(slug, report_id, seat, True, "账目清楚，工程已验收")
+
+
+async def _seats(project_id: int) -> list[int]:
+    rows = (
+        await CommitteeMember.select(CommitteeMember.id)
+        .where(CommitteeMember.project == project_id)
+        .order_by(CommitteeMember.position)
+    )
+    return [int(row["id"]) for row in rows]

@@ -1,0 +1,545 @@
+"""Use cases of a donation: create it pending, and apply what the payment provider reports.
+
+Only a provider's confirmation posts money: the donation's state change and its ledger entries
+(`donation`, then `fee` and any already confirmed refunds) happen in ONE write transaction, with
+`ledger.append` joining it, so a crash leaves nothing half-done and a redelivered report posts
+nothing twice (the ledger's idempotency keys `donation:<id>`, `fee:<id>`, `refund:<ref>`).
+
+Every function that changes a donation first locks its row (PostgreSQL) or holds the database's
+write lock (SQLite), so reports about one donation are applied one after the other. The
+payment adapter (`linju.payments.services`) calls these; nothing here knows a provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from linju.platform.db import get_engine, is_postgres, select_rows, write_transaction
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.platform.kernel.money import Money
+from linju.projects.core.read import ProjectDetail
+from linju.projects.core.rules import ProjectStatus, takes_donations
+from linju.projects.core.services.funding import close_when_goal_reached
+from linju.projects.core.tables import Project
+from linju.projects.donations.rules import (
+    DonationInput,
+    DonationStatus,
+    ProviderOutcome,
+    donation_problems,
+    new_donation_id,
+    new_refund_id,
+    next_status,
+    public_name,
+    refundable_fen,
+    status_after_refunds,
+)
+from linju.projects.donations.tables import Donation, DonationRefund
+from linju.projects.ledger import services as ledger
+from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.tables import LedgerHead
+from linju.projects.stewardship.services.matching import draw_matches, reverse_match
+
+RECENT_DONATIONS_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class DonationView:
+    id: str
+    project_slug: str
+    project_title: str
+    amount: Money
+    status: DonationStatus
+    public_name: str
+    message: str
+    gateway: str
+    checkout_url: str
+    fee: Money
+    refunded: Money
+    created_at: datetime
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What applying a provider's report did: `changed` is False for a no-op (a duplicate)."""
+
+    donation_id: str
+    status: DonationStatus
+    changed: bool
+
+
+_VIEW_COLUMNS = (
+    Donation.public_id,
+    Donation.project.slug.as_alias("project_slug"),
+    Donation.project.title.as_alias("project_title"),
+    Donation.amount_fen,
+    Donation.currency,
+    Donation.status,
+    Donation.display_name,
+    Donation.anonymous,
+    Donation.message,
+    Donation.gateway,
+    Donation.checkout_url,
+    Donation.fee_fen,
+    Donation.refunded_fen,
+    Donation.created_at,
+    Donation.confirmed_at,
+)
+
+
+def _view(row: dict[str, Any]) -> DonationView:
+    currency = row["currency"]
+    return DonationView(
+        id=row["public_id"],
+        project_slug=row["project_slug"],
+        project_title=row["project_title"],
+        amount=Money(row["amount_fen"], currency),
+        status=DonationStatus(row["status"]),
+        public_name=public_name(row["display_name"], row["anonymous"]),
+        message=row["message"],
+        gateway=row["gateway"],
+        checkout_url=row["checkout_url"],
+        fee=Money(row["fee_fen"], currency),
+        refunded=Money(row["refunded_fen"], currency),
+        created_at=row["created_at"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+def _donation_key(public_id: str) -> str:
+    """The ledger's idempotency key of a donation's entry: how a donation finds its entry."""
+    return f"donation:{public_id}"
+
+
+async def get_donation(donation_id: str) -> DonationView:
+    row = await Donation.select(*_VIEW_COLUMNS).where(Donation.public_id == donation_id).first()
+    if row is None:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return _view(row)
+
+
+async def donation_entry(donation: DonationView) -> dict[str, Any] | None:
+    """The ledger entry of a confirmed donation (its public object), or None before."""
+    return await ledger.entry_by_key(donation.project_slug, _donation_key(donation.id))
+
+
+async def recent_donations(
+    project: ProjectDetail, limit: int = RECENT_DONATIONS_LIMIT
+) -> list[DonationView]:
+    """The donor wall: confirmed donations, newest first (partly refunded ones included)."""
+    rows = await select_rows(
+        *[column for column in _VIEW_COLUMNS if column._meta.table is Donation],
+        where=[(Donation.project, project.id), (Donation.status, DonationStatus.SUCCEEDED.value)],
+        order_by=[(Donation.confirmed_at, False), (Donation.id, False)],
+        limit=limit,
+    )
+    for row in rows:
+        row["project_slug"] = project.summary.slug
+        row["project_title"] = project.summary.title
+    return [_view(row) for row in rows]
+
+
+async def project_donations(project_slug: str, limit: int = 200) -> list[DonationView]:
+    """Every donation of a project, newest first, whatever its status (for its stewards)."""
+    rows = (
+        await Donation.select(*_VIEW_COLUMNS)
+        .where(Donation.project.slug == project_slug)
+        .order_by(Donation.id, ascending=False)
+        .limit(limit)
+    )
+    return [_view(row) for row in rows]
+
+
+async def create_donation(
+    project_slug: str, data: DonationInput, gateway: str, max_fen: int
+) -> DonationView:
+    """A pending donation, if the input is right and the project takes donations now."""
+    problems = donation_problems(data, max_fen)
+    if problems:
+        raise ValidationErrors(problems)
+    async with write_transaction():
+        project = (
+            await Project.select(
+                Project.id, Project.status, Project.currency, Project.accepts_donations_when_funded
+            )
+            .where(Project.slug == project_slug)
+            .first()
+        )
+        if project is None or project["status"] == ProjectStatus.DRAFT.value:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        if not takes_donations(
+            ProjectStatus(project["status"]), project["accepts_donations_when_funded"]
+        ):
+            raise Conflict(N_("This project is not taking donations."))
+        if project["currency"] != data.currency:
+            raise RuleViolation(N_("Donations are in CNY only"))
+        now = utc_now()
+        public_id = new_donation_id()
+        await Donation.insert(
+            Donation(
+                public_id=public_id,
+                project=project["id"],
+                amount_fen=data.amount_fen,
+                currency=data.currency,
+                display_name=data.display_name.strip(),
+                anonymous=data.anonymous or not data.display_name.strip(),
+                message=data.message.strip(),
+                email=data.email.strip() or None,
+                status=DonationStatus.PENDING.value,
+                gateway=gateway,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return await get_donation(public_id)
+
+
+async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str) -> None:
+    async with write_transaction():
+        await Donation.update(
+            {
+                Donation.provider_ref: provider_ref,
+                Donation.checkout_url: checkout_url,
+                Donation.updated_at: utc_now(),
+            }
+        ).where(Donation.public_id == donation_id)
+
+
+# The row every report about a donation starts from, with what its confirmation needs to know
+# about the project, in one statement: reports are the hot path (bench/donations.py), and each
+# query Piccolo builds costs more here than the database's work.
+_LOCKED_SQL = """
+SELECT d.id, d.public_id, p.slug AS project_slug, p.goal_fen, d.amount_fen, d.currency,
+    d.status, d.display_name, d.anonymous, d.gateway, d.fee_fen, d.refunded_fen,
+    EXISTS (SELECT 1 FROM matching_pledge m WHERE m.project = d.project) AS may_be_matched,
+    EXISTS (
+        SELECT 1 FROM donation_refund r WHERE r.donation = d.id AND r.status = 'confirmed'
+    ) AS has_confirmed_refunds
+FROM donation d JOIN project p ON p.id = d.project
+WHERE d.public_id = {}
+"""
+
+
+_CONFIRMED_SQL = """
+UPDATE donation SET status = {}, fee_fen = {}, confirmed_at = {}, updated_at = {} WHERE id = {}
+"""
+
+
+async def _locked(donation_id: str, gateway: str | None = None) -> dict[str, Any]:
+    """The donation's row, locked until the transaction ends; call inside write_transaction.
+
+    With `gateway`, a donation that went through another gateway is unknown: a sandbox
+    signature can never confirm a Stripe donation.
+    """
+    engine = get_engine()
+    sql = _LOCKED_SQL + ("FOR UPDATE OF d" if is_postgres(engine) else "")
+    rows = await engine.run_querystring(QueryString(sql, donation_id))
+    if not rows or (gateway is not None and rows[0]["gateway"] != gateway):
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    row = dict(rows[0])
+    for flag in ("anonymous", "may_be_matched", "has_confirmed_refunds"):
+        row[flag] = bool(row[flag])  # SQLite answers 0 or 1
+    return row
+
+
+def _fund_event(
+    row: dict[str, Any], kind: EntryKind, memo: str, into_fund: int, counterpart: str, key: str
+) -> ledger.LedgerEvent:
+    """An entry of this donation: `into_fund` fen into the project's fund, from `counterpart`.
+
+    The donation's public id is the entry's `ref`, whatever the kind (ledger.md).
+    """
+    currency = row["currency"]
+    return ledger.LedgerEvent(
+        kind=kind,
+        memo=memo,
+        ref=row["public_id"],
+        postings=(
+            ledger.Posting(fund_account(row["project_slug"]), into_fund, currency),
+            ledger.Posting(counterpart, -into_fund, currency),
+        ),
+        idempotency_key=key,
+    )
+
+
+def _donation_event(row: dict[str, Any]) -> ledger.LedgerEvent:
+    name = public_name(row["display_name"], row["anonymous"])
+    key = _donation_key(row["public_id"])
+    return _fund_event(row, EntryKind.DONATION, name, row["amount_fen"], "donors:online", key)
+
+
+def _fee_event(row: dict[str, Any], fee_fen: int) -> ledger.LedgerEvent:
+    memo = f"支付手续费（{public_name(row['display_name'], row['anonymous'])}的捐款）"
+    fees = f"fees:{row['gateway']}"
+    return _fund_event(row, EntryKind.FEE, memo, -fee_fen, fees, f"fee:{row['public_id']}")
+
+
+def _refund_event(row: dict[str, Any], amount_fen: int, refund_key: str) -> ledger.LedgerEvent:
+    memo = f"退款：{public_name(row['display_name'], row['anonymous'])}"
+    key = f"refund:{refund_key}"
+    return _fund_event(row, EntryKind.REFUND, memo, -amount_fen, "donors:online", key)
+
+
+async def apply_outcome(
+    donation_id: str,
+    outcome: ProviderOutcome,
+    amount: Money | None = None,
+    gateway: str | None = None,
+    fee: Money | None = None,
+) -> ApplyResult:
+    """Apply a provider's report on the payment: confirmed, failed or expired.
+
+    A confirmation posts the `donation` entry, its processor's fee (`fee`, when the same report
+    carries it, or the one recorded before) and any refunds the provider already confirmed,
+    all in this one transaction. The project's ledger head is locked only from the first
+    append on, so everything about the donation itself is decided before.
+    """
+    async with write_transaction():
+        row = await _locked(donation_id, gateway)
+        current = DonationStatus(row["status"])
+        if amount is not None and (
+            amount.amount != row["amount_fen"] or amount.currency != row["currency"]
+        ):
+            raise Conflict(N_("The provider reports another amount than the donation's"))
+        target = next_status(current, outcome)
+        if target is not DonationStatus.SUCCEEDED:
+            changed = target is not None
+            if target is not None:
+                await Donation.update(
+                    {Donation.status: target.value, Donation.updated_at: utc_now()}
+                ).where(Donation.id == row["id"])
+            if fee is not None:
+                changed = (await record_fee(donation_id, fee, gateway)).changed or changed
+            return ApplyResult(donation_id, target or current, changed=changed)
+        fee_fen = row["fee_fen"] if fee is None else _checked_fee(row, fee)
+        now = utc_now()
+        # The donation's own row first: the project's ledger head, which every confirmation
+        # of the project waits for, is then held for the ledger's two statements only.
+        await get_engine().run_querystring(
+            QueryString(_CONFIRMED_SQL, target.value, fee_fen, now, now, row["id"])
+        )
+        events = [_donation_event(row)]
+        if fee_fen > 0:
+            events.append(_fee_event(row, fee_fen))
+        appended = await ledger.append_all(row["project_slug"], events)
+        if row["may_be_matched"]:
+            await draw_matches(row["project_slug"], row["public_id"], row["amount_fen"], now)
+        if appended.raised_fen >= row["goal_fen"]:
+            # The status follows the money: reaching the goal ends fundraising in this same
+            # transaction, not when somebody next opens a page.
+            await close_when_goal_reached(row["project_slug"])
+        if row["has_confirmed_refunds"]:
+            target = await _post_confirmed_refunds(row)
+        return ApplyResult(donation_id, target, changed=True)
+
+
+def _checked_fee(row: dict[str, Any], fee: Money) -> int:
+    """The fee a provider reports, if this donation may keep it: one fee, above zero, in its
+    currency."""
+    if fee.amount <= 0:
+        raise RuleViolation(N_("A fee must be more than zero"))
+    if fee.currency != row["currency"]:
+        raise RuleViolation(N_("The fee is in another currency than the donation"))
+    if row["fee_fen"] not in (0, fee.amount):
+        raise Conflict(N_("The provider reported another fee for this donation"))
+    return fee.amount
+
+
+async def record_fee(donation_id: str, fee: Money, gateway: str | None = None) -> ApplyResult:
+    """The provider's fee: kept on the donation, posted once the donation is confirmed."""
+    async with write_transaction():
+        row = await _locked(donation_id, gateway)
+        status = DonationStatus(row["status"])
+        changed = row["fee_fen"] != _checked_fee(row, fee)
+        if changed:
+            await Donation.update(
+                {Donation.fee_fen: fee.amount, Donation.updated_at: utc_now()}
+            ).where(Donation.id == row["id"])
+        if status in (DonationStatus.SUCCEEDED, DonationStatus.REFUNDED):
+            posted = await ledger.append(row["project_slug"], _fee_event(row, fee.amount))
+            changed = changed or posted.created
+        return ApplyResult(donation_id, status, changed=changed)
+
+
+async def record_refund(
+    donation_id: str, provider_ref: str, amount: Money, gateway: str | None = None
+) -> ApplyResult:
+    """A refund the provider confirmed: posted now, or once the donation is confirmed."""
+    if amount.amount <= 0:
+        raise RuleViolation(N_("A refund must be more than zero"))
+    async with write_transaction():
+        row = await _locked(donation_id, gateway)
+        existing = (
+            await DonationRefund.select(DonationRefund.id, DonationRefund.status)
+            .where(DonationRefund.provider_ref == provider_ref)
+            .first()
+        )
+        now = utc_now()
+        if existing is None:
+            await DonationRefund.insert(
+                DonationRefund(
+                    public_id=new_refund_id(),
+                    donation=row["id"],
+                    amount_fen=amount.amount,
+                    reason="",
+                    actor="provider",
+                    status="confirmed",
+                    provider_ref=provider_ref,
+                    created_at=now,
+                    confirmed_at=now,
+                )
+            )
+        elif existing["status"] in ("requested", "failed"):
+            await DonationRefund.update(
+                {DonationRefund.status: "confirmed", DonationRefund.confirmed_at: now}
+            ).where(DonationRefund.id == existing["id"])
+        status = DonationStatus(row["status"])
+        before = row["refunded_fen"]
+        if status in (DonationStatus.SUCCEEDED, DonationStatus.REFUNDED):
+            status = await _post_confirmed_refunds(row)
+        after = await Donation.select(Donation.refunded_fen).where(Donation.id == row["id"]).first()
+        changed = existing is None or (after is not None and after["refunded_fen"] != before)
+        return ApplyResult(donation_id, status, changed=changed)
+
+
+async def _has_confirmed_refunds(donation_pk: int) -> bool:
+    return bool(
+        await DonationRefund.exists().where(
+            (DonationRefund.donation == donation_pk) & (DonationRefund.status == "confirmed")
+        )
+    )
+
+
+async def _post_confirmed_refunds(row: dict[str, Any]) -> DonationStatus:
+    """Post every confirmed, not yet posted refund of a confirmed donation (oldest first)."""
+    pending = (
+        await DonationRefund.select(
+            DonationRefund.id, DonationRefund.amount_fen, DonationRefund.provider_ref
+        )
+        .where((DonationRefund.donation == row["id"]) & (DonationRefund.status == "confirmed"))
+        .order_by(DonationRefund.id)
+    )
+    current = await Donation.select(Donation.refunded_fen).where(Donation.id == row["id"]).first()
+    refunded = current["refunded_fen"] if current else row["refunded_fen"]
+    for refund in pending:
+        if refund["amount_fen"] > refundable_fen(row["amount_fen"], refunded):
+            raise Conflict(N_("A refund cannot exceed what the donation gave"))
+        posted = await ledger.append(
+            row["project_slug"], _refund_event(row, refund["amount_fen"], refund["provider_ref"])
+        )
+        refunded += refund["amount_fen"]
+        await reverse_match(row["project_slug"], row["public_id"], "捐款退款，配捐随之退回")
+        await DonationRefund.update(
+            {DonationRefund.status: "posted", DonationRefund.ledger_seq: posted.entry["seq"]}
+        ).where(DonationRefund.id == refund["id"])
+    status = status_after_refunds(row["amount_fen"], refunded)
+    await Donation.update(
+        {
+            Donation.refunded_fen: refunded,
+            Donation.status: status.value,
+            Donation.updated_at: utc_now(),
+        }
+    ).where(Donation.id == row["id"])
+    return status
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    """A refund the platform decided to ask the provider for."""
+
+    refund_id: str
+    donation_id: str
+    provider_ref: str
+    amount: Money
+    reason: str
+
+
+async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: str) -> RefundPlan:
+    """Check a refund against the donation and the fund, and record that it was asked for.
+
+    Refunds asked for but not yet confirmed count against what may still be refunded, so two
+    refunds asked at once cannot together exceed the donation.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(N_("A refund needs a reason"))
+    if len(reason) > 200:
+        raise RuleViolation(N_("A reason can be at most 200 characters"))
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise RuleViolation(N_("A refund must be more than zero"))
+    async with write_transaction():
+        row = await _locked(donation_id)
+        if DonationStatus(row["status"]) is not DonationStatus.SUCCEEDED:
+            raise Conflict(N_("Only a confirmed donation can be refunded"))
+        open_refunds = await DonationRefund.select(DonationRefund.amount_fen).where(
+            (DonationRefund.donation == row["id"])
+            & DonationRefund.status.is_in(["requested", "confirmed"])
+        )
+        asked = sum(r["amount_fen"] for r in open_refunds)
+        if amount_fen > refundable_fen(row["amount_fen"], row["refunded_fen"] + asked):
+            raise RuleViolation(N_("A refund cannot exceed what the donation gave"))
+        head = await _fund_balance(row["project_slug"])
+        if amount_fen > head:
+            raise Conflict(N_("The fund does not hold enough for this refund"))
+        provider = (
+            await Donation.select(Donation.provider_ref).where(Donation.id == row["id"]).first()
+        )
+        refund_id = new_refund_id()
+        await DonationRefund.insert(
+            DonationRefund(
+                public_id=refund_id,
+                donation=row["id"],
+                amount_fen=amount_fen,
+                reason=reason,
+                actor=actor[:100],
+                status="requested",
+                created_at=utc_now(),
+            )
+        )
+    return RefundPlan(
+        refund_id=refund_id,
+        donation_id=donation_id,
+        provider_ref=provider["provider_ref"] if provider else "",
+        amount=Money(amount_fen, row["currency"]),
+        reason=reason,
+    )
+
+
+async def attach_refund_ref(refund_id: str, provider_ref: str) -> None:
+    """Name the provider's refund for the refund we asked for (before its confirmation)."""
+    async with write_transaction():
+        reported = (
+            await DonationRefund.select(DonationRefund.id)
+            .where(DonationRefund.provider_ref == provider_ref)
+            .first()
+        )
+        if reported is not None:
+            # The provider's webhook was faster and recorded this refund already.
+            await DonationRefund.update({DonationRefund.status: "superseded"}).where(
+                (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+            )
+            return
+        await DonationRefund.update({DonationRefund.provider_ref: provider_ref}).where(
+            (DonationRefund.public_id == refund_id) & (DonationRefund.provider_ref.is_null())
+        )
+
+
+async def refund_failed(refund_id: str) -> None:
+    async with write_transaction():
+        await DonationRefund.update({DonationRefund.status: "failed"}).where(
+            (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+        )
+
+
+async def _fund_balance(project_slug: str) -> int:
+    head = (
+        await LedgerHead.select(LedgerHead.balance_fen)
+        .where(LedgerHead.project.slug == project_slug)
+        .first()
+    )
+    return int(head["balance_fen"]) if head else 0

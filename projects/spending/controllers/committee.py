@@ -1,0 +1,148 @@
+"""The committee member's page: everything awaiting their decision, across their projects.
+
+One screen per decision with the amount, the budget line's plan, spent and approved, the fund's
+balance and what is available, the justification, the attachments and the other members'
+decisions; plain forms that work on a phone without JavaScript.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from linju.platform.accounts import guards
+from linju.platform.accounts.controllers import form_errors
+from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.projects.core import read as queries
+from linju.projects.core.tables import CommitteeMember
+from linju.projects.spending.read import SpendingView, spending_view
+from linju.projects.spending.rules import ExpenditureStatus, Outcome, SubjectKind
+from linju.projects.spending.services import cancellation, completion, expenditures
+
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@dataclass(frozen=True, slots=True)
+class SeatWork:
+    """One of the member's projects and what awaits their decision there."""
+
+    project: queries.ProjectDetail
+    seat_id: int
+    spending: SpendingView
+
+    def awaiting(self) -> list[Any]:
+        return [
+            e
+            for e in self.spending.expenditures
+            if e.status is ExpenditureStatus.PROPOSED
+            and all(d.member_id != self.seat_id for d in e.decisions)
+        ]
+
+    def motions(self) -> list[Any]:
+        return [
+            m
+            for m in self.spending.motions
+            if m.status == "pending" and all(d.member_id != self.seat_id for d in m.decisions)
+        ]
+
+
+async def _work_of(account_id: int) -> list[SeatWork]:
+    seats = await CommitteeMember.select(
+        CommitteeMember.id, CommitteeMember.project.slug.as_alias("slug")
+    ).where(CommitteeMember.account_id == account_id)
+    work = []
+    for seat in seats:
+        work.append(
+            SeatWork(
+                project=await queries.get_project(seat["slug"]),
+                seat_id=int(seat["id"]),
+                spending=await spending_view(seat["slug"]),
+            )
+        )
+    return work
+
+
+async def _page(request: AnyRequest, status: int = 200, **context: Any) -> Template:
+    user = guards.logged_in_user(request)
+    context.setdefault("errors", {})
+    context.setdefault("error_for", "")
+    context.setdefault("values", {})
+    return Template(
+        "committee/index.html",
+        context={"user": user, "work": await _work_of(user.id), **context},
+        status_code=status,
+    )
+
+
+@get(
+    "/committee",
+    guards=[guards.require_login],
+    tags=["committee"],
+    summary="What awaits this committee member's decision, across their projects",
+)
+async def committee_page(request: AnyRequest) -> Template:
+    return await _page(request)
+
+
+async def _seat_of(request: AnyRequest, slug: str) -> int:
+    user = guards.logged_in_user(request)
+    row = (
+        await CommitteeMember.select(CommitteeMember.id)
+        .where((CommitteeMember.project.slug == slug) & (CommitteeMember.account_id == user.id))
+        .first()
+    )
+    if row is None:  # pragma: no cover - the guard already checked the seat
+        raise NotFound(N_("You are not on this project's committee"))
+    return int(row["id"])
+
+
+@post(
+    "/p/{slug:str}/committee/decisions",
+    guards=[guards.require_committee_member_of_project],
+    tags=["committee"],
+    summary="Approve or reject an expenditure, a completion report or a cancellation",
+)
+async def decide(request: AnyRequest, slug: FromPath[str], data: Form) -> Response[Any]:
+    subject = data.get("subject", "")
+    subject_id = data.get("subject_id", "")
+    choice = data.get("decision", "")
+    reason = data.get("reason", "")
+    try:
+        if choice not in ("approve", "reject"):
+            raise ValidationErrors({"decision": N_("Choose approve or reject")})
+        approve = choice == "approve"
+        member = await _seat_of(request, slug)
+        outcome: Outcome
+        if subject == SubjectKind.EXPENDITURE.value:
+            outcome = await expenditures.decide(slug, subject_id, member, approve, reason)
+        elif subject in (SubjectKind.COMPLETION.value, SubjectKind.CANCELLATION.value):
+            try:
+                motion_id = int(subject_id)
+            except ValueError:
+                raise NotFound(N_("Nothing to decide here")) from None
+            decide_motion = (
+                completion.decide_report
+                if subject == SubjectKind.COMPLETION.value
+                else cancellation.decide_cancellation
+            )
+            outcome = await decide_motion(slug, motion_id, member, approve, reason)
+        else:
+            raise NotFound(N_("Nothing to decide here"))
+    except DomainError as exc:
+        return await _page(
+            request,
+            exc.status if exc.status in (404, 409) else 422,
+            errors=form_errors(exc),
+            error_for=subject_id,
+            values={"reason": reason[:1000]},
+        )
+    return Redirect(path=f"/committee?decided={outcome.value}", status_code=303)
+
+
+ROUTES: list[Any] = [committee_page, decide]

@@ -1,0 +1,185 @@
+"""The supervision committee's decisions, shared by expenditures, completion and cancellation.
+
+Every use case that decides something starts with `locked_project`: inside the caller's write
+transaction it locks the project's ledger head row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's
+`BEGIN IMMEDIATE` already serialises writers). That is the row `ledger.append` locks too, so a
+decision, a payment and any ledger entry of one project happen one after another: the head a
+decision records is the real head, and "available" cannot change between check and write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from linju.platform.db import is_postgres
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation
+from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.tables import CommitteeMember, Project
+from linju.projects.ledger.tables import LedgerHead
+from linju.projects.spending.rules import (
+    Outcome,
+    Person,
+    SubjectKind,
+    reason_problem,
+    tally,
+    voting_problem,
+)
+from linju.projects.spending.tables import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class LockedProject:
+    id: int
+    slug: str
+    status: ProjectStatus
+    currency: str
+    community_slug: str
+    head_seq: int
+    head_hash: str
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    id: int
+    name: str
+    account_id: int | None
+
+    @property
+    def person(self) -> Person:
+        return Person(self.name, self.account_id)
+
+
+async def locked_project(slug: str) -> LockedProject:
+    """The project and its ledger head, the head locked until the transaction ends."""
+    project = (
+        await Project.select(
+            Project.id,
+            Project.slug,
+            Project.status,
+            Project.currency,
+            Project.community.slug.as_alias("community_slug"),
+        )
+        .where(Project.slug == slug)
+        .first()
+    )
+    if project is None:
+        raise NotFound(N_("No project %(slug)s"), slug=slug)
+    query = LedgerHead.select(LedgerHead.seq, LedgerHead.hash, LedgerHead.balance_fen).where(
+        LedgerHead.project == project["id"]
+    )
+    if is_postgres():
+        query = query.lock_rows("UPDATE")
+    head = await query.first()
+    if head is None:
+        raise NotFound(N_("No project %(slug)s"), slug=slug)
+    if is_postgres():  # the status may have changed while we waited for the lock
+        refreshed = await Project.select(Project.status).where(Project.id == project["id"]).first()
+        assert refreshed is not None
+        project["status"] = refreshed["status"]
+    return LockedProject(
+        id=int(project["id"]),
+        slug=project["slug"],
+        status=ProjectStatus(project["status"]),
+        currency=project["currency"],
+        community_slug=project["community_slug"],
+        head_seq=int(head["seq"]),
+        head_hash=head["hash"],
+        balance=int(head["balance_fen"]),
+    )
+
+
+async def seats(project_id: int) -> list[Seat]:
+    rows = (
+        await CommitteeMember.select(
+            CommitteeMember.id, CommitteeMember.name, CommitteeMember.account_id
+        )
+        .where(CommitteeMember.project == project_id)
+        .order_by(CommitteeMember.position)
+    )
+    return [Seat(int(r["id"]), r["name"], r["account_id"]) for r in rows]
+
+
+async def seats_of_account(account_id: int) -> list[dict[str, Any]]:
+    """Every committee seat an account holds, with its project's slug."""
+    return list(
+        await CommitteeMember.select(
+            CommitteeMember.id,
+            CommitteeMember.name,
+            CommitteeMember.project.slug.as_alias("project_slug"),
+        ).where(CommitteeMember.account_id == account_id)
+    )
+
+
+async def decisions_on(kind: SubjectKind, subject_id: int) -> list[dict[str, Any]]:
+    return list(
+        await Decision.select(
+            Decision.member,
+            Decision.member_name,
+            Decision.approve,
+            Decision.reason,
+            Decision.decided_at,
+            Decision.head_seq,
+            Decision.head_hash,
+        )
+        .where((Decision.subject_kind == kind.value) & (Decision.subject_id == subject_id))
+        .order_by(Decision.id)
+    )
+
+
+async def record_decision(
+    project: LockedProject,
+    kind: SubjectKind,
+    subject_id: int,
+    member_id: int,
+    approve: bool,
+    reason: str,
+    *,
+    proposer: Person | None,
+    payee: Person | None,
+    decided: bool,
+    check_approval: str | None = None,
+) -> Outcome:
+    """Check and record one member's decision inside the caller's locked transaction.
+
+    `check_approval` is the reason (a message id) an approving vote must be refused now, if any,
+    computed by the caller under the same lock. Returns the subject's outcome after this vote.
+    """
+    committee = await seats(project.id)
+    seat = next((s for s in committee if s.id == member_id), None)
+    if seat is None:
+        raise NotFound(N_("You are not on this project's committee"))
+    earlier = await decisions_on(kind, subject_id)
+    problem = voting_problem(
+        seat.person,
+        proposer,
+        payee,
+        already_voted=any(d["member"] == member_id for d in earlier),
+        decided=decided,
+    )
+    if problem is not None:
+        raise Conflict(problem)
+    reason_error = reason_problem(reason)
+    if reason_error is not None:
+        raise RuleViolation(reason_error)
+    if approve and check_approval is not None:
+        raise Conflict(check_approval)
+    await Decision.insert(
+        Decision(
+            project=project.id,
+            subject_kind=kind.value,
+            subject_id=subject_id,
+            member=seat.id,
+            member_name=seat.name,
+            approve=approve,
+            reason=reason.strip(),
+            decided_at=utc_now(),
+            head_seq=project.head_seq,
+            head_hash=project.head_hash,
+        )
+    )
+    approvals = sum(1 for d in earlier if d["approve"]) + (1 if approve else 0)
+    rejections = sum(1 for d in earlier if not d["approve"]) + (0 if approve else 1)
+    return tally(len(committee), approvals, rejections)

@@ -1,0 +1,122 @@
+"""The read side of the secretary's work: the dashboard, a project's workbench, the page section.
+
+What needs the secretary: drafts to finish, offline donations waiting for a committee member,
+and projects whose disclosure (an update every three months while in progress) is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from linju.platform.db import select_rows
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import NotFound
+from linju.projects.core.read import ProjectDetail
+from linju.projects.core.services.drafting import draft_values
+from linju.projects.core.tables import Community, Project
+from linju.projects.stewardship.services.in_kind import in_kind_register
+from linju.projects.stewardship.services.matching import project_pledges
+from linju.projects.stewardship.services.offline_donations import offline_donations_of
+from linju.projects.stewardship.services.updates import (
+    disclosure_overdue,
+    last_update_at,
+    project_updates,
+)
+from linju.projects.stewardship.tables import OfflineDonation, ProjectPhoto, ProjectUpdate
+
+
+async def gallery_of(project_id: int) -> list[dict[str, Any]]:
+    return await select_rows(
+        ProjectPhoto.url,
+        where=[(ProjectPhoto.project, project_id)],
+        order_by=[(ProjectPhoto.position, True)],
+    )
+
+
+async def dashboard_rows(community_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Each of the secretary's communities with its projects and what each one needs."""
+    communities = (
+        await Community.select(Community.id, Community.slug, Community.name)
+        .where(Community.id.is_in(list(community_ids)))
+        .order_by(Community.name)
+    )
+    projects = await Project.select(
+        Project.id,
+        Project.slug,
+        Project.title,
+        Project.status,
+        Project.community,
+        Project.status_changed_at,
+    ).where(Project.community.is_in(list(community_ids)) if community_ids else Project.id < 0)
+    ids = [p["id"] for p in projects] or [-1]
+    waiting = await OfflineDonation.select(OfflineDonation.project).where(
+        OfflineDonation.project.is_in(ids) & OfflineDonation.confirmed_at.is_null()
+    )
+    latest = await ProjectUpdate.select(ProjectUpdate.project, ProjectUpdate.posted_at).where(
+        ProjectUpdate.project.is_in(ids)
+    )
+    last: dict[int, Any] = {}
+    for row in latest:
+        if row["project"] not in last or row["posted_at"] > last[row["project"]]:
+            last[row["project"]] = row["posted_at"]
+    now = utc_now()
+    for project in projects:
+        project["waiting"] = sum(1 for w in waiting if w["project"] == project["id"])
+        project["overdue"] = disclosure_overdue(
+            project["status"], project["status_changed_at"], last.get(project["id"]), now
+        )
+        project["needs"] = (
+            project["status"] == "draft" or project["waiting"] > 0 or project["overdue"]
+        )
+    return [
+        {**c, "projects": [p for p in projects if p["community"] == c["id"]]} for c in communities
+    ]
+
+
+async def workbench(slug: str) -> dict[str, Any]:
+    """Everything the secretary's (and the committee's) pages for one project show."""
+    project = (
+        await Project.select(
+            Project.id, Project.slug, Project.title, Project.status, Project.status_changed_at,
+            Project.community.slug, Project.community.name,
+        )
+        .where(Project.slug == slug)
+        .first()
+    )  # fmt: skip
+    if project is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    offline = await offline_donations_of(project["id"])
+    return {
+        "project": project,
+        "draft": await draft_values(slug),
+        "offline": offline,
+        "waiting": [o for o in offline if o["confirmed_at"] is None],
+        "pledges": await project_pledges(project["id"]),
+        "updates": await project_updates(project["id"]),
+        "gallery": await gallery_of(project["id"]),
+        "in_kind": await in_kind_register(project["id"]),
+        "overdue": disclosure_overdue(
+            project["status"],
+            project["status_changed_at"],
+            await last_update_at(project["id"]),
+            utc_now(),
+        ),
+    }
+
+
+async def project_section(project: ProjectDetail) -> dict[str, Any]:
+    """The project page's loader (PROJECT_SECTION_LOADERS): updates, matching and in-kind help."""
+    updates = await project_updates(project.id)  # newest first
+    return {
+        "stewardship_updates": updates,
+        "stewardship_gallery": await gallery_of(project.id),
+        "stewardship_pledges": await project_pledges(project.id),
+        "stewardship_in_kind": await in_kind_register(project.id),
+        "stewardship_overdue": disclosure_overdue(
+            project.summary.status.value,
+            project.status_changed_at,
+            updates[0]["posted_at"] if updates else None,
+            utc_now(),
+        ),
+    }

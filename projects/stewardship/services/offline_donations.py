@@ -1,0 +1,180 @@
+"""Offline donations (cash at an event, a bank transfer): recorded by the secretary, confirmed by
+a committee member who is not the recorder, and only then posted to the ledger.
+
+An unconfirmed record is visible to the project's secretary and committee and counted nowhere.
+Confirmation posts the `offline_donation` entry (fund +x, donors:offline −x, key
+`offline_donation:<public id>`) and draws any matching pledge, in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from linju.platform.accounts.audit import Actor, record_audit
+from linju.platform.db import is_postgres, write_transaction
+from linju.platform.kernel.clock import local_today, utc_now
+from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.platform.kernel.money import Money
+from linju.platform.settings import get_settings
+from linju.projects.core.rules import ProjectStatus, takes_donations
+from linju.projects.core.services.funding import close_when_goal_reached
+from linju.projects.core.tables import Project
+from linju.projects.ledger import services as ledger
+from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.stewardship.services.matching import draw_matches
+from linju.projects.stewardship.tables import OfflineDonation
+
+ANONYMOUS = "匿名"
+METHODS = ("cash", "transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineGift:
+    amount_fen: int
+    donor_name: str
+    anonymous: bool
+    received_on: date
+    method: str
+    evidence_url: str  # a stored photo (/photos/...), checked before this is built
+    evidence_sha256: str
+
+
+def gift_problems(gift: OfflineGift) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if gift.amount_fen < 100:
+        problems["amount"] = N_("The amount must be at least ¥1")
+    elif gift.amount_fen > get_settings().max_donation_fen:
+        problems["amount"] = N_("The amount is over the platform's maximum")
+    if not gift.anonymous and not gift.donor_name.strip():
+        problems["donor_name"] = N_("Enter the donor's name, or tick anonymous")
+    if len(gift.donor_name) > 100:
+        problems["donor_name"] = N_("A name can have at most 100 characters")
+    if gift.received_on > local_today():
+        problems["received_on"] = N_("The date is in the future")
+    if gift.method not in METHODS:
+        problems["method"] = N_("Choose cash or bank transfer")
+    if not gift.evidence_url:
+        problems["evidence"] = N_("Add a photo of the evidence")
+    return problems
+
+
+async def record_offline_donation(actor: Actor, project_slug: str, gift: OfflineGift) -> str:
+    problems = gift_problems(gift)
+    if problems:
+        raise ValidationErrors(problems)
+    public_id = secrets.token_urlsafe(12)
+    async with write_transaction():
+        project = (
+            await Project.select(
+                Project.id, Project.status, Project.currency, Project.accepts_donations_when_funded
+            )
+            .where(Project.slug == project_slug)
+            .first()
+        )
+        if project is None:
+            raise NotFound("No project %(slug)s", slug=project_slug)
+        status = ProjectStatus(project["status"])
+        if not takes_donations(status, project["accepts_donations_when_funded"]):
+            raise Conflict(N_("This project is not taking donations"))
+        await OfflineDonation.insert(
+            OfflineDonation(
+                public_id=public_id,
+                project=project["id"],
+                amount_fen=gift.amount_fen,
+                currency=project["currency"],
+                donor_name="" if gift.anonymous else gift.donor_name.strip(),
+                anonymous=gift.anonymous,
+                received_on=gift.received_on,
+                method=gift.method,
+                evidence_path=gift.evidence_url,
+                evidence_sha256=gift.evidence_sha256,
+                recorded_by=actor.id or 0,
+                recorded_at=utc_now(),
+            )
+        )
+        await record_audit(
+            actor,
+            "offline_donation.record",
+            "offline_donation",
+            public_id,
+            after={
+                "project": project_slug,
+                "amount_fen": gift.amount_fen,
+                "donor": gift.donor_name.strip() or ANONYMOUS,
+                "received_on": gift.received_on,
+                "method": gift.method,
+                "evidence_sha256": gift.evidence_sha256,
+            },
+        )
+    return public_id
+
+
+async def confirm_offline_donation(actor: Actor, project_slug: str, public_id: str) -> int:
+    """Confirm and post; returns the ledger seq. The caller's guard checked the committee seat."""
+    async with write_transaction():
+        query = OfflineDonation.select(
+            OfflineDonation.id,
+            OfflineDonation.project.slug,
+            OfflineDonation.amount_fen,
+            OfflineDonation.currency,
+            OfflineDonation.donor_name,
+            OfflineDonation.anonymous,
+            OfflineDonation.recorded_by,
+            OfflineDonation.confirmed_at,
+        ).where(OfflineDonation.public_id == public_id)
+        if is_postgres():
+            query = query.lock_rows("UPDATE", of=(OfflineDonation,))
+        row = await query.first()
+        if row is None or row["project.slug"] != project_slug:
+            raise NotFound("No offline donation %(id)s", id=public_id)
+        if row["confirmed_at"] is not None:
+            raise Conflict(N_("This donation was already confirmed"))
+        if actor.id is not None and actor.id == row["recorded_by"]:
+            raise RuleViolation(N_("Someone other than the recorder must confirm it"))
+        donor = ANONYMOUS if row["anonymous"] or not row["donor_name"] else row["donor_name"]
+        result = await ledger.append(
+            project_slug,
+            ledger.LedgerEvent(
+                kind=EntryKind.OFFLINE_DONATION,
+                memo=donor,
+                ref=public_id,
+                postings=(
+                    ledger.Posting(fund_account(project_slug), row["amount_fen"], row["currency"]),
+                    ledger.Posting("donors:offline", -row["amount_fen"], row["currency"]),
+                ),
+                idempotency_key=f"offline_donation:{public_id}",
+            ),
+        )
+        now = utc_now()
+        await OfflineDonation.update(
+            {
+                OfflineDonation.confirmed_by: actor.id,
+                OfflineDonation.confirmed_at: now,
+                OfflineDonation.ledger_seq: result.entry["seq"],
+            }
+        ).where(OfflineDonation.id == row["id"])
+        await draw_matches(project_slug, public_id, row["amount_fen"], now)
+        await close_when_goal_reached(project_slug)
+        await record_audit(
+            actor,
+            "offline_donation.confirm",
+            "offline_donation",
+            public_id,
+            before={"confirmed": False},
+            after={"confirmed": True, "ledger_seq": result.entry["seq"]},
+        )
+        return int(result.entry["seq"])
+
+
+async def offline_donations_of(project_id: int) -> list[dict[str, Any]]:
+    rows = list(
+        await OfflineDonation.select()
+        .where(OfflineDonation.project == project_id)
+        .order_by(OfflineDonation.id, ascending=False)
+    )
+    for row in rows:
+        row["amount"] = Money(row["amount_fen"], row["currency"])
+    return rows
