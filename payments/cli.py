@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from linju.platform.cli import CommandError, run_async
+from linju.platform.commands import CommandError, run_async
 
 
 @click.group()

@@ -33,7 +33,7 @@ from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import N_, Conflict, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.core.controllers.pages import project_page
+from linju.projects.core.read import project_page_context
 from linju.projects.donations.rules import (
     FORM_FIELDS,
     DonationInput,
@@ -49,13 +49,12 @@ async def _project_page_with_form(
     slug: str, values: dict[str, str], errors: dict[str, str], status: int
 ) -> Template:
     """The project page again, the donate form filled in as sent, with its problems."""
-    page = await project_page.fn(slug=slug)
-    context = dict(page.context)
+    context = await project_page_context(slug)
     context["donate_form"] = {
         "values": values,
         "errors": {field: gettext(message) for field, message in errors.items()},
     }
-    return Template(page.template_name, context=context, status_code=status)
+    return Template("pages/project.html", context=context, status_code=status)
 
 
 @post(

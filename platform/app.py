@@ -14,10 +14,12 @@ from litestar.static_files import create_static_files_router
 
 from linju.payments import controllers as payment_controllers
 from linju.payments import refunds as payment_refunds
+from linju.payments import services as payment_services
 from linju.payments import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
+from linju.platform.accounts.places import register as register_places
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
@@ -27,10 +29,26 @@ from linju.platform.templating import template_config
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import pages as project_pages
 from linju.projects.core.controllers import secretary as secretary_controllers
+from linju.projects.core.read import register_sections
+from linju.projects.core.services.places import CorePlaces
 from linju.projects.donations import controllers as donation_controllers
+from linju.projects.donations.read import donation_sections as donation_section
 from linju.projects.ledger import controllers as project_ledger
 from linju.projects.spending.controllers import committee as committee_controllers
 from linju.projects.spending.controllers import secretary as spending_controllers
+from linju.projects.spending.read import project_section as spending_section
+from linju.projects.spending.services.cancellation import register_refund_online
+from linju.projects.stewardship.read import project_section as stewardship_section
+
+
+def wire() -> None:
+    """Connect the areas through their ports; the root is the only place that knows them all.
+
+    Idempotent; `create_app` and the command line call it before anything runs.
+    """
+    register_places(CorePlaces())
+    register_refund_online(payment_services.refund_donation)
+    register_sections(donation_section, spending_section, stewardship_section)
 
 
 def route_handlers() -> list[Any]:
@@ -78,6 +96,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    wire()
     configure_logging()
     app = Litestar(
         route_handlers=route_handlers(),

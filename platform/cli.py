@@ -7,31 +7,16 @@ table is imported.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, NoReturn
 
 import click
 
+from linju.payments.cli import payments
+from linju.platform.accounts.cli import users
+from linju.platform.commands import CommandError, fail, run_async
 from linju.platform.db import use_linju_piccolo_conf
 from linju.platform.settings import SettingsError, get_settings
-
-EXIT_FAULT = 1
-EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """Bad input to a command: one line on stderr, exit 2."""
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"linju: {message}", err=True)
-    sys.exit(code)
-
-
-def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    return asyncio.run(factory())
+from linju.projects.ledger.cli import ledger
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +24,9 @@ def cli() -> None:
     """Linju 邻聚: civic crowdfunding with a public, verifiable ledger."""
     use_linju_piccolo_conf()
     get_settings()  # validate every setting before any command does anything
+    from linju.platform.app import wire  # the areas' ports, after the settings are known
+
+    wire()
 
 
 @cli.command()
@@ -87,19 +75,11 @@ def demo() -> None:
     click.echo("demo: loaded" if loaded else "demo: the database is not empty; nothing changed")
 
 
-def _add_area_commands() -> None:
-    from linju.platform.accounts.cli import users
-
-    cli.add_command(users)
-    from linju.projects.ledger.cli import ledger
-
-    cli.add_command(ledger)
-    from linju.payments.cli import payments
-
-    cli.add_command(payments)
-
-
-_add_area_commands()
+# Each area's commands are a click group in its own `cli.py`, which imports only the shell
+# (`platform.commands`); the root adds them here, so importing an area's cli never imports this.
+cli.add_command(users)
+cli.add_command(ledger)
+cli.add_command(payments)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,8 +140,13 @@ async def db(test_database: str) -> str:
     """An empty, migrated database for this test.
 
     No connection pool is opened here: a pool belongs to its event loop, and the HTTP test
-    client runs the app on a loop of its own, where the app's lifespan opens one.
+    client runs the app on a loop of its own, where the app's lifespan opens one. The areas'
+    ports are connected as the app and the command line connect them, so services called
+    directly behave as they do behind a route.
     """
+    from linju.platform.app import wire
+
+    wire()
     if ENGINE == "postgres":
         await _empty_postgres()
     else:

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from linju.platform.cli import CommandError, run_async
+from linju.platform.commands import CommandError, run_async
 
 
 def _read_password() -> str:

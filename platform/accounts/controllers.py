@@ -15,12 +15,12 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import audit, guards, invitations, login, services, sessions
+from linju.platform.accounts.places import places
 from linju.platform.controllers import _safe_next as safe_next
 from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
 from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.settings import get_settings
-from linju.projects.core.read import list_communities
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]
@@ -166,7 +166,7 @@ async def _admin_page(status: int = 200, **context: Any) -> Template:
     return form_page(
         "admin/index.html",
         status,
-        communities=await list_communities(),
+        communities=await places().communities(),
         accounts=await services.list_accounts(),
         **context,
     )
@@ -186,7 +186,7 @@ async def admin_index() -> Template:
 async def admin_create_community(request: AnyRequest, data: Form) -> Response[Any]:
     user = guards.logged_in_user(request)
     try:
-        await invitations.create_community_audited(
+        await places().create_community(
             user.actor,
             data.get("slug", "").strip(),
             data.get("name", ""),

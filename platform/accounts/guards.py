@@ -21,10 +21,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from linju.platform.accounts.places import places
 from linju.platform.accounts.services import CurrentUser
 from linju.platform.accounts.sessions import SESSION_COOKIE, user_for_token
-from linju.platform.kernel.errors import NotFound
-from linju.projects.core.tables import Community, Project
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 
@@ -73,10 +72,7 @@ def logged_in_user(connection: Connection) -> CurrentUser:
 
 async def project_ids(slug: str) -> tuple[int, int]:
     """(project id, community id) of the project named by a path, or 404."""
-    row = await Project.select(Project.id, Project.community).where(Project.slug == slug).first()
-    if row is None:
-        raise NotFound("No project %(slug)s", slug=slug)
-    return int(row["id"]), int(row["community"])
+    return await places().project_ids(slug)
 
 
 async def require_login(connection: Connection, _: BaseRouteHandler) -> None:
@@ -125,12 +121,6 @@ async def require_steward_of_project(connection: Connection, _: BaseRouteHandler
 async def require_secretary_of_community(connection: Connection, _: BaseRouteHandler) -> None:
     """The community in the path (`{community}`, a slug) is one of the user's."""
     user = logged_in_user(connection)
-    row = (
-        await Community.select(Community.id)
-        .where(Community.slug == connection.path_params["community"])
-        .first()
-    )
-    if row is None:
-        raise NotFound("No community %(slug)s", slug=connection.path_params["community"])
-    if not user.is_secretary_of(int(row["id"])):
+    community_id = await places().community_id(connection.path_params["community"])
+    if not user.is_secretary_of(community_id):
         raise PermissionDeniedException()

@@ -1,4 +1,4 @@
-"""Admin use cases: invite a secretary or a committee member, create a community.
+"""Admin use cases: invite a secretary or a committee member.
 
 An invitation creates the account (or adds the role to an existing one) and, for an account
 without a password yet, mails a single-use link to choose one: the reset mechanism with a longer
@@ -12,7 +12,6 @@ from linju.platform.accounts.login import issue_password_token, send_password_ma
 from linju.platform.accounts.services import NewAccount, create_account
 from linju.platform.accounts.tables import Account
 from linju.platform.db import write_transaction
-from linju.projects.core.services.communities import create_community
 
 
 async def invite(actor: Actor, new: NewAccount, locale: str) -> int:
@@ -37,18 +36,3 @@ async def invite(actor: Actor, new: NewAccount, locale: str) -> int:
     if token is not None:
         await send_password_mail(new.email.strip().lower(), token, "invite", locale)
     return account_id
-
-
-async def create_community_audited(
-    actor: Actor, slug: str, name: str, district: str, description: str = ""
-) -> int:
-    async with write_transaction():
-        community_id = await create_community(slug, name, district, description)
-        await record_audit(
-            actor,
-            "community.create",
-            "community",
-            community_id,
-            after={"slug": slug, "name": name.strip(), "district": district.strip()},
-        )
-    return community_id

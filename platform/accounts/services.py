@@ -13,11 +13,11 @@ from enum import StrEnum
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.passwords import hash_password, password_problem
+from linju.platform.accounts.places import places
 from linju.platform.accounts.tables import Account, SecretaryRole
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
-from linju.platform.kernel.errors import N_, Conflict, NotFound, ValidationErrors
-from linju.projects.core.tables import CommitteeMember, Community, Project
+from linju.platform.kernel.errors import N_, Conflict, ValidationErrors
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$")
 MAX_NAME_LENGTH = 100
@@ -80,35 +80,19 @@ async def load_user(account_id: int) -> CurrentUser | None:
     communities = await SecretaryRole.select(SecretaryRole.community).where(
         SecretaryRole.account == account_id
     )
-    seats = await CommitteeMember.select(CommitteeMember.project).where(
-        CommitteeMember.account_id == account_id
-    )
+    seats = await places().seats_of(int(row["id"]))
     return CurrentUser(
         id=int(row["id"]),
         email=row["email"],
         display_name=row["display_name"],
         is_admin=bool(row["is_admin"]),
         secretary_of=frozenset(int(r["community"]) for r in communities),
-        committee_of=frozenset(int(r["project"]) for r in seats),
+        committee_of=seats,
     )
 
 
-async def _community_id(slug: str) -> int:
-    row = await Community.select(Community.id).where(Community.slug == slug).first()
-    if row is None:
-        raise NotFound("No community %(slug)s", slug=slug)
-    return int(row["id"])
-
-
-async def _project_id(slug: str) -> int:
-    row = await Project.select(Project.id).where(Project.slug == slug).first()
-    if row is None:
-        raise NotFound("No project %(slug)s", slug=slug)
-    return int(row["id"])
-
-
 async def _grant_secretary(actor: Actor, account_id: int, community_slug: str) -> None:
-    community_id = await _community_id(community_slug)
+    community_id = await places().community_id(community_slug)
     if await SecretaryRole.exists().where(
         (SecretaryRole.account == account_id) & (SecretaryRole.community == community_id)
     ):
@@ -128,38 +112,10 @@ async def _grant_committee(actor: Actor, account_id: int, name: str, project_slu
     when there is none, the person joins the committee as a member (the committee is public, so
     the audit log records the new seat).
     """
-    project_id = await _project_id(project_slug)
-    if await CommitteeMember.exists().where(
-        (CommitteeMember.project == project_id) & (CommitteeMember.account_id == account_id)
-    ):
+    project_id, _community = await places().project_ids(project_slug)
+    seat_id = await places().take_seat(account_id, name, project_id)
+    if seat_id is None:
         return
-    seat = (
-        await CommitteeMember.select(CommitteeMember.id)
-        .where(
-            (CommitteeMember.project == project_id)
-            & (CommitteeMember.name == name.strip())
-            & CommitteeMember.account_id.is_null()
-        )
-        .first()
-    )
-    if seat is not None:
-        await CommitteeMember.update({CommitteeMember.account_id: account_id}).where(
-            CommitteeMember.id == seat["id"]
-        )
-        seat_id = int(seat["id"])
-    else:
-        count = await CommitteeMember.count().where(CommitteeMember.project == project_id)
-        rows = await CommitteeMember.insert(
-            CommitteeMember(
-                project=project_id,
-                name=name.strip(),
-                role="member",
-                background="",
-                account_id=account_id,
-                position=count,
-            )
-        )
-        seat_id = int(rows[0]["id"])
     await record_audit(
         actor,
         "role.committee.grant",
@@ -245,14 +201,12 @@ async def list_accounts() -> list[dict[str, object]]:
         Account.id, Account.email, Account.display_name, Account.is_admin, Account.is_active
     ).order_by(Account.id)
     roles = await SecretaryRole.select(SecretaryRole.account, SecretaryRole.community.name)
-    seats = await CommitteeMember.select(
-        CommitteeMember.account_id, CommitteeMember.project.title
-    ).where(CommitteeMember.account_id.is_not_null())
+    seats = await places().seat_titles()
     for account in accounts:
         account["communities"] = [
             r["community.name"] for r in roles if r["account"] == account["id"]
         ]
         account["projects"] = [
-            s["project.title"] for s in seats if s["account_id"] == account["id"]
+            title for seat_account, title in seats if seat_account == account["id"]
         ]
     return list(accounts)

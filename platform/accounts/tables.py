@@ -2,8 +2,8 @@
 
 Residents need no account; accounts exist for the people who hold a role: platform admins,
 community secretaries and supervision-committee members. A committee member's role is the
-`account_id` of their seat in `projects.tables.CommitteeMember`, so the public committee and the
-people who log in to vote are one list.
+`account_id` of their seat in `projects.core.tables.CommitteeMember`, so the public committee
+and the people who log in to vote are one list.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     ForeignKey,
+    LazyTableReference,
     OnDelete,
     Serial,
     Text,
@@ -19,8 +20,6 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.table import Table
-
-from linju.projects.core.tables import Community
 
 
 class Account(Table, tablename="account"):
@@ -39,7 +38,13 @@ class SecretaryRole(Table, tablename="secretary_role"):
 
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False, index=True)
-    community = ForeignKey(references=Community, on_delete=OnDelete.cascade, null=False, index=True)
+    community = ForeignKey(
+        # lazily: the shell imports no area (docs/adr/0011-house-plan.md)
+        references=LazyTableReference("Community", module_path="linju.projects.core.tables"),
+        on_delete=OnDelete.cascade,
+        null=False,
+        index=True,
+    )
     created_at = Timestamptz()
 
 

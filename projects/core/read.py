@@ -6,17 +6,18 @@ transaction as each entry), so reading a project costs the same whatever its led
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from piccolo.querystring import QueryString
 
-from linju.platform.db import get_engine, select_rows
+from linju.platform.db import get_engine, read_snapshot, select_rows
+from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import NotFound
 from linju.platform.kernel.money import Money, percent_of
-from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.rules import ProjectStatus, days_left, takes_donations
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
 from linju.projects.ledger.tables import LedgerHead
 
@@ -238,3 +239,39 @@ async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
         accepts_donations_when_funded=bool(row["accepts_donations_when_funded"]),
         status_changed_at=row["status_changed_at"],
     )
+
+
+# The project page ------------------------------------------------------------------------------
+# Each area that shows a section on the project page (donations, stewardship, spending) has a
+# loader in its `read.py`: it gets the project and returns the extra context its partial template
+# (templates/projects/_*.html) needs. The composition root registers them, in page order
+# (`linju.platform.app.wire`), so this area imports none of them.
+SectionLoader = Callable[[ProjectDetail], Awaitable[dict[str, Any]]]
+_section_loaders: list[SectionLoader] = []
+
+
+def register_sections(*loaders: SectionLoader) -> None:
+    """Set the project page's section loaders (replacing any registered before)."""
+    _section_loaders[:] = loaders
+
+
+async def project_page_context(slug: str) -> dict[str, Any]:
+    """Everything the project page (pages/project.html) shows, read in one snapshot.
+
+    The page's route renders it; a form on the page that fails (the donate form) renders it too,
+    with its values and errors laid over it.
+    """
+    async with read_snapshot():  # every section sees the same state, on one connection
+        project = await get_project(slug)
+        summary = project.summary
+        context: dict[str, Any] = {
+            "project": project,
+            "p": summary,
+            "days_left": days_left(summary.deadline, local_today()),
+            "takes_donations": takes_donations(
+                summary.status, project.accepts_donations_when_funded
+            ),
+        }
+        for load_section in _section_loaders:
+            context.update(await load_section(project))
+    return context

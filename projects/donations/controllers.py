@@ -11,13 +11,8 @@ from litestar.response import Template
 
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.core import read as queries
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import (
-    ANONYMOUS_NAME,
-    MAX_DISPLAY_NAME_LENGTH,
-    MAX_MESSAGE_LENGTH,
-    PRESET_AMOUNTS_FEN,
     DonationStatus,
 )
 
@@ -104,21 +99,6 @@ async def receipt_page(donation_id: FromPath[str]) -> Template:
             "waiting": view.status is DonationStatus.PENDING,
         },
     )
-
-
-async def donation_sections(project: queries.ProjectDetail) -> dict[str, Any]:
-    """The project page's donate form (empty) and donor wall (PROJECT_SECTION_LOADERS)."""
-    return {
-        "donate_form": {"values": {"amount_choice": str(PRESET_AMOUNTS_FEN[1])}, "errors": {}},
-        "donate_presets": [Money(fen) for fen in PRESET_AMOUNTS_FEN],
-        "donate_limits": {
-            "max": Money(get_settings().max_donation_fen),
-            "name": MAX_DISPLAY_NAME_LENGTH,
-            "message": MAX_MESSAGE_LENGTH,
-        },
-        "donor_wall": await donations.recent_donations(project),
-        "anonymous_name": ANONYMOUS_NAME,
-    }
 
 
 ROUTES: list[Any] = [get_donation_api, receipt_page]

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import click
 
-from linju.platform.cli import EXIT_FAULT, CommandError, run_async
+from linju.platform.commands import EXIT_FAULT, CommandError, run_async
 from linju.projects.ledger.verify import VerifyResult
 
 

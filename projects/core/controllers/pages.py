@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from linju.platform.db import read_snapshot
-from linju.platform.kernel.clock import local_today
 from linju.projects.core import read as queries
-from linju.projects.core.rules import ProjectStatus, days_left, takes_donations
-from linju.projects.donations.controllers import donation_sections
-from linju.projects.spending.read import project_section as spending_section
-from linju.projects.stewardship.read import project_section as stewardship_section
+from linju.projects.core.rules import ProjectStatus
 
 # The order a community's list shows its projects in: what needs money first.
 STATUS_ORDER = (
@@ -26,16 +20,6 @@ STATUS_ORDER = (
     ProjectStatus.COMPLETED,
     ProjectStatus.CANCELLED,
 )
-
-
-# Each feature area that shows a section on the project page adds one loader here: it gets the
-# project and returns the extra context its partial template (templates/projects/_*.html) needs.
-SectionLoader = Callable[[queries.ProjectDetail], Awaitable[dict[str, Any]]]
-PROJECT_SECTION_LOADERS: list[SectionLoader] = [
-    donation_sections,
-    spending_section,
-    stewardship_section,
-]
 
 
 def _by_status(projects: list[queries.ProjectSummary]) -> OrderedDict[str, list[Any]]:
@@ -69,19 +53,7 @@ async def community_page(slug: FromPath[str]) -> Template:
 
 @get("/p/{slug:str}", name="project", tags=["pages"], summary="A project's page")
 async def project_page(slug: FromPath[str]) -> Template:
-    async with read_snapshot():  # every section sees the same state, on one connection
-        project = await queries.get_project(slug)
-        summary = project.summary
-        context: dict[str, Any] = {
-            "project": project,
-            "p": summary,
-            "days_left": days_left(summary.deadline, local_today()),
-            "takes_donations": takes_donations(
-                summary.status, project.accepts_donations_when_funded
-            ),
-        }
-        for load_section in PROJECT_SECTION_LOADERS:
-            context.update(await load_section(project))
+    context = await queries.project_page_context(slug)
     return Template("pages/project.html", context=context)
 
 

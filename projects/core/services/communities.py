@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import Conflict, RuleViolation
@@ -30,3 +31,19 @@ async def create_community(slug: str, name: str, district: str, description: str
             )
         )
     return int(rows[0]["id"])
+
+
+async def create_community_audited(
+    actor: Actor, slug: str, name: str, district: str, description: str = ""
+) -> int:
+    """An admin creates a community: the community and its audit record in one transaction."""
+    async with write_transaction():
+        community_id = await create_community(slug, name, district, description)
+        await record_audit(
+            actor,
+            "community.create",
+            "community",
+            community_id,
+            after={"slug": slug, "name": name.strip(), "district": district.strip()},
+        )
+    return community_id

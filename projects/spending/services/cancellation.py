@@ -3,10 +3,10 @@
 The committee decides by quorum, with a reason; the project is then closed (`cancelled`) in the
 same transaction, so it takes no more money. Settling then returns the money, each part through
 the service that owns it, each exactly once whatever the number of retries:
-- online donations: `payments.services.refund_donation` (the gateway refunds; its confirmation
-  posts the `refund` entry once) of what the fund received, the donation less the processor's
-  fee, which the processor does not give back — so the fund can return every donor's share and
-  end at zero;
+- online donations: through the refund port the root registers (`payments.services.
+  refund_donation`; the gateway refunds, its confirmation posts the `refund` entry once), of
+  what the fund received, the donation less the processor's fee, which the processor does not
+  give back — so the fund can return every donor's share and end at zero;
 - matching contributions: reversed on the ledger (`reversal:<project>:<seq>`, once per entry);
 - offline donations (cash, bank transfer): the secretary hands the money back and records it with
   proof (`refund_offline`), which posts a `refund` entry (`refund:offline:<id>`) once.
@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from linju.payments.services import refund_donation
 from linju.platform.db import write_transaction
 from linju.platform.kernel.errors import N_, Conflict, DomainError, NotFound, ValidationErrors
 from linju.projects.core.files import AttachmentUpload
@@ -97,6 +96,31 @@ async def _reverse_matching(slug: str, result: Settlement) -> None:
             result.reversed_seqs.append(int(draw["ledger_seq"]))
 
 
+class RefundOnline(Protocol):
+    """Refund (part of) a confirmed online donation through its gateway; returns the refund id.
+
+    The port through which cancellation reaches the payments adapter without importing it
+    (`projects` never imports `payments`): the composition root registers
+    `payments.services.refund_donation` (`linju.platform.app.wire`).
+    """
+
+    async def __call__(self, donation_id: str, amount_fen: int, reason: str, actor: str) -> str: ...
+
+
+_refund_online_port: RefundOnline | None = None
+
+
+def register_refund_online(refund: RefundOnline) -> None:
+    global _refund_online_port
+    _refund_online_port = refund
+
+
+def _refunder() -> RefundOnline:
+    if _refund_online_port is None:
+        raise RuntimeError("no refund port registered: call linju.platform.app.wire() first")
+    return _refund_online_port
+
+
 async def _refund_online(slug: str, result: Settlement) -> None:
     rows = await Donation.select(
         Donation.public_id, Donation.amount_fen, Donation.refunded_fen, Donation.fee_fen
@@ -108,7 +132,7 @@ async def _refund_online(slug: str, result: Settlement) -> None:
         if amount <= 0:
             continue
         try:
-            refund_id = await refund_donation(
+            refund_id = await _refunder()(
                 row["public_id"], amount, "项目经监督委员会决定取消，全额退款", "committee"
             )
         except DomainError as exc:  # already asked for, or the fund cannot cover it

@@ -1,0 +1,63 @@
+"""The port through which accounts reach the places a role is held in.
+
+A secretary's role names a community and a committee member's role is their seat on a project's
+committee: both live in an area (`projects.core`), which the shell must not import
+(docs/adr/0011-house-plan.md). The area implements this protocol and the composition root
+registers it (`linju.platform.app.wire`); accounts, guards and the admin page ask through it.
+The secretary role's foreign key to `community` is a lazy table reference for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from linju.platform.accounts.audit import Actor
+
+
+class Places(Protocol):
+    async def community_id(self, slug: str) -> int:
+        """The community's id, or NotFound."""
+        ...
+
+    async def project_ids(self, slug: str) -> tuple[int, int]:
+        """(project id, community id) of a project, or NotFound."""
+        ...
+
+    async def seats_of(self, account_id: int) -> frozenset[int]:
+        """The ids of the projects on whose committee the account holds a seat."""
+        ...
+
+    async def take_seat(self, account_id: int, name: str, project_id: int) -> int | None:
+        """Link the account to its seat (the unheld seat with its name, or a new member's seat)
+        on the project's committee, in the caller's transaction; the seat's id, or None when the
+        account holds a seat there already."""
+        ...
+
+    async def seat_titles(self) -> Sequence[tuple[int, str]]:
+        """(account id, project title) of every seat held by an account, for the admin page."""
+        ...
+
+    async def create_community(
+        self, actor: Actor, slug: str, name: str, district: str, description: str
+    ) -> int:
+        """Create a community (audited, one transaction); its id, or a DomainError."""
+        ...
+
+    async def communities(self) -> Sequence[Any]:
+        """Every community (with `slug` and `name`), for the admin page's forms."""
+        ...
+
+
+_places: Places | None = None
+
+
+def register(places: Places) -> None:
+    global _places
+    _places = places
+
+
+def places() -> Places:
+    if _places is None:
+        raise RuntimeError("no Places registered: call linju.platform.app.wire() first")
+    return _places
