@@ -10,11 +10,11 @@ export DATABASE_URL ?= sqlite:///var/linju.db
 PYTEST_WORKERS ?= 2
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help install run migrate demo test lint typecheck test-sqlite test-postgres bench messages clean
+.PHONY: help install run migrate demo test lint imports typecheck test-sqlite test-postgres bench messages clean
 
 help:
 	@echo "make run   - create .venv, install, migrate, load the demo, serve http://127.0.0.1:8000"
-	@echo "make test  - ruff, mypy, and the whole test suite on SQLite and on PostgreSQL"
+	@echo "make test  - ruff, import contracts, mypy, and the whole suite on SQLite and on PostgreSQL"
 	@echo "make bench - the benchmarks of docs/performance.md (ledger, page, confirmations)"
 
 $(STAMP): pyproject.toml
@@ -37,9 +37,18 @@ migrate: install
 demo: install
 	$(BIN)/linju demo
 
-lint: install
+lint: install imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The import contracts of pyproject.toml ([tool.importlinter], docs/adr/0011-house-plan.md).
+# Like mypy, import-linter cannot follow the editable install's import hook: it reads the
+# packages through a folder of symbolic links that mirrors the installed `linju.*` names.
+imports: install
+	@mkdir -p var && d=$$(mktemp -d "$$PWD/var/imports.XXXXXX") && mkdir "$$d/linju" && \
+	for p in platform projects payments; do ln -s "$$PWD/$$p" "$$d/linju/$$p"; done && \
+	(cd "$$d" && PYTHONPATH="$$d" "$(CURDIR)/$(BIN)/lint-imports" "$(CURDIR)/pyproject.toml" --no-cache); \
+	status=$$?; rm -rf "$$d"; exit $$status
 
 # mypy cannot follow the editable install's import hook, so it reads the packages through a
 # folder of symbolic links that mirrors the installed `linju.*` names (docs/adr/0001).

@@ -421,30 +421,16 @@ def serve_bare(slug: str, port: int) -> None:
     import uvicorn
     from litestar import Litestar, get
 
-    from linju.platform.app import create_app  # registers every area's page sections
-    from linju.platform.kernel.clock import local_today
+    from linju.platform.app import wire
     from linju.platform.middleware import locale_middleware
     from linju.platform.settings import get_settings
     from linju.platform.templating import template_config
     from linju.projects.core import read as queries
-    from linju.projects.core.controllers.pages import PROJECT_SECTION_LOADERS
-    from linju.projects.core.rules import days_left, takes_donations
 
-    del create_app
+    wire()  # registers every area's page sections
 
     async def context() -> dict[str, Any]:
-        project = await queries.get_project(slug)
-        built: dict[str, Any] = {
-            "project": project,
-            "p": project.summary,
-            "days_left": days_left(project.summary.deadline, local_today()),
-            "takes_donations": takes_donations(
-                project.summary.status, project.accepts_donations_when_funded
-            ),
-        }
-        for load_section in PROJECT_SECTION_LOADERS:
-            built.update(await load_section(project))
-        return built
+        return await queries.project_page_context(slug)
 
     page_context = asyncio.run(context())
 

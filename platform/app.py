@@ -1,4 +1,8 @@
-"""The application factory: the one place where the areas' routes and the shell meet."""
+"""The application factory: the one place where the areas' routes and the shell meet.
+
+With `cli.py` and `piccolo_conf.py` this is the composition root, the only modules that import
+the areas (the import contracts in pyproject.toml enforce it; docs/adr/0011-house-plan.md).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from linju.payments import controllers as payment_controllers
-from linju.payments import refunds as payment_refunds
 from linju.payments import services as payment_services
-from linju.payments import webhooks as payment_webhooks
+from linju.payments.controllers import donate as payment_controllers
+from linju.payments.controllers import refunds as payment_refunds
+from linju.payments.controllers import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
@@ -28,7 +32,6 @@ from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import pages as project_pages
-from linju.projects.core.controllers import secretary as secretary_controllers
 from linju.projects.core.read import register_sections
 from linju.projects.core.services.places import CorePlaces
 from linju.projects.donations import controllers as donation_controllers
@@ -38,6 +41,7 @@ from linju.projects.spending.controllers import committee as committee_controlle
 from linju.projects.spending.controllers import secretary as spending_controllers
 from linju.projects.spending.read import project_section as spending_section
 from linju.projects.spending.services.cancellation import register_refund_online
+from linju.projects.stewardship import controllers as stewardship_controllers
 from linju.projects.stewardship.read import project_section as stewardship_section
 
 
@@ -59,7 +63,7 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
-        *secretary_controllers.ROUTES,
+        *stewardship_controllers.ROUTES,
         *spending_controllers.ROUTES,
         *committee_controllers.ROUTES,
         *donation_controllers.ROUTES,

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from linju.platform.db import database_is_reachable
 from linju.platform.i18n import LOCALE_COOKIE, normalise_locale
 from linju.platform.settings import get_settings
+from linju.platform.web import safe_next
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
 
@@ -25,22 +26,13 @@ async def healthz() -> Response[dict[str, str]]:
     )
 
 
-def _safe_next(next_path: str | None) -> str:
-    """Only paths on this site: never an open redirect to another host."""
-    if not next_path or not next_path.startswith("/") or next_path.startswith("//"):
-        return "/"
-    if "\\" in next_path or any(ord(ch) < 32 for ch in next_path):
-        return "/"
-    return next_path
-
-
 @get("/lang/{code:str}", tags=["pages"], summary="Choose the language (remembered in a cookie)")
 async def choose_language(
     code: FromPath[str],
     next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Redirect:
     locale = normalise_locale(code, get_settings().default_locale)
-    response = Redirect(path=_safe_next(next_path), status_code=303)
+    response = Redirect(path=safe_next(next_path), status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,
         locale,

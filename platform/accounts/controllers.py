@@ -16,27 +16,14 @@ from litestar.response import Redirect, Template
 
 from linju.platform.accounts import audit, guards, invitations, login, services, sessions
 from linju.platform.accounts.places import places
-from linju.platform.controllers import _safe_next as safe_next
 from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
 from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.settings import get_settings
+from linju.platform.web import form_errors, form_page, safe_next
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]
-
-
-def form_errors(exc: DomainError) -> dict[str, str]:
-    """A domain error as translated messages per field ("" for the form as a whole)."""
-    if isinstance(exc, ValidationErrors):
-        return {field: gettext(message) for field, message in exc.problems.items()}
-    return {"": gettext(exc.message, **exc.params)}
-
-
-def form_page(name: str, status: int = 200, **context: Any) -> Template:
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    return Template(name, context=context, status_code=status)
 
 
 def _client_address(request: AnyRequest) -> str:

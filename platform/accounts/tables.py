@@ -38,7 +38,7 @@ class SecretaryRole(Table, tablename="secretary_role"):
 
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False, index=True)
-    community = ForeignKey(
+    community: ForeignKey[Table] = ForeignKey(
         # lazily: the shell imports no area (docs/adr/0011-house-plan.md)
         references=LazyTableReference("Community", module_path="linju.projects.core.tables"),
         on_delete=OnDelete.cascade,

@@ -21,13 +21,14 @@ from PIL import Image, UnidentifiedImageError
 
 from linju.platform.kernel.errors import N_, RuleViolation
 from linju.platform.settings import get_settings
-from linju.projects.spending.rules import MAX_ATTACHMENT_BYTES
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 PIL_FORMATS = {"JPEG": JPEG, "PNG": PNG}
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
 class BadAttachment(RuleViolation):

@@ -118,3 +118,8 @@ def days_left(deadline: date | None, today: date) -> int | None:
     if deadline is None:
         return None
     return max(0, (deadline - today).days)
+
+
+def goal_reached(status: ProjectStatus, raised: int, goal: int) -> bool:
+    """A fundraising project whose donations reached the goal is funded."""
+    return status is ProjectStatus.FUNDRAISING and goal > 0 and raised >= goal

@@ -65,3 +65,18 @@ class CommitteeMember(Table, tablename="committee_member"):
     background = Varchar(length=200, default="")
     account_id = BigInt(null=True, default=None)  # linked to an account once accounts exist
     position = Integer(default=0)
+
+
+class ProjectPhoto(Table, tablename="project_photo"):
+    """A photo of a project's gallery (the cover is `Project.cover_image`).
+
+    Registered in the Piccolo app `stewardship`, where its migration has always been; a draft's
+    gallery is part of the project itself, so the class lives here with the project.
+    """
+
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    url = Varchar(length=255)
+    sha256 = Varchar(length=64)
+    position = Integer(default=0)
+    added_at = Timestamptz()

@@ -14,7 +14,6 @@ from typing import Any
 from linju.platform.kernel.errors import N_
 from linju.projects.core.rules import ProjectStatus
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_PAYEE_LENGTH = 200
 MAX_PURPOSE_LENGTH = 300
 MAX_REASON_LENGTH = 1000
@@ -238,11 +237,6 @@ def cancellation_problem(status: ProjectStatus) -> str | None:
     if status not in {ProjectStatus.FUNDRAISING, ProjectStatus.FUNDED, ProjectStatus.DRAFT}:
         return N_("This project can no longer be cancelled")
     return None
-
-
-def goal_reached(status: ProjectStatus, raised: int, goal: int) -> bool:
-    """A fundraising project whose donations reached the goal is funded."""
-    return status is ProjectStatus.FUNDRAISING and goal > 0 and raised >= goal
 
 
 def approved_unpaid(expenditures: Iterable[Mapping[str, Any]]) -> int:

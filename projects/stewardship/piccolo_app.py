@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from linju.projects.core.tables import ProjectPhoto
 from linju.projects.stewardship.tables import (
     InKindContribution,
     MatchDraw,
     MatchingPledge,
     OfflineDonation,
-    ProjectPhoto,
     ProjectUpdate,
 )
 

@@ -14,7 +14,7 @@ from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.drafting import draft_values
-from linju.projects.core.tables import Community, Project
+from linju.projects.core.tables import Community, Project, ProjectPhoto
 from linju.projects.stewardship.services.in_kind import in_kind_register
 from linju.projects.stewardship.services.matching import project_pledges
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
@@ -23,7 +23,7 @@ from linju.projects.stewardship.services.updates import (
     last_update_at,
     project_updates,
 )
-from linju.projects.stewardship.tables import OfflineDonation, ProjectPhoto, ProjectUpdate
+from linju.projects.stewardship.tables import OfflineDonation, ProjectUpdate
 
 
 async def gallery_of(project_id: int) -> list[dict[str, Any]]:

@@ -97,14 +97,3 @@ class InKindContribution(Table, tablename="in_kind_contribution"):
     location = Varchar(length=200, default="")
     recorded_by = BigInt()
     recorded_at = Timestamptz()
-
-
-class ProjectPhoto(Table, tablename="project_photo"):
-    """A photo of a project's gallery (the cover is `Project.cover_image`)."""
-
-    id = Serial(primary_key=True)
-    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
-    url = Varchar(length=255)
-    sha256 = Varchar(length=64)
-    position = Integer(default=0)
-    added_at = Timestamptz()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linju.projects.core.rules import ProjectStatus, can_transition
+from linju.projects.core.rules import ProjectStatus, can_transition, goal_reached
 from linju.projects.spending.rules import (
     ExpenditureStatus,
     LeftoverChoice,
@@ -19,7 +19,6 @@ from linju.projects.spending.rules import (
     cancellation_problem,
     completion_problems,
     figures_by_line,
-    goal_reached,
     proposal_problems,
     quorum,
     same_person,

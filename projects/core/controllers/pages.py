@@ -1,16 +1,18 @@
-"""Server-rendered pages for residents: home, a community's list, a project."""
+"""Server-rendered pages for residents: home, a community's list, a project, its photos."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
 
-from litestar import get
+from litestar import Response, get
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from linju.projects.core import read as queries
 from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.services import photos
 
 # The order a community's list shows its projects in: what needs money first.
 STATUS_ORDER = (
@@ -57,4 +59,21 @@ async def project_page(slug: FromPath[str]) -> Template:
     return Template("pages/project.html", context=context)
 
 
-ROUTES: list[Any] = [home, community_page, project_page]
+@get("/photos/{name:str}", tags=["pages"], summary="A stored photo (always image/jpeg)")
+async def photo(name: FromPath[str]) -> Response[bytes]:
+    try:
+        data = photos.read_photo(name)
+    except (FileNotFoundError, OSError) as exc:
+        raise NotFoundException() from exc
+    return Response(
+        data,
+        media_type="image/jpeg",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )
+
+
+ROUTES: list[Any] = [home, community_page, project_page, photo]

@@ -26,8 +26,7 @@ from linju.projects.core.services.projects import (
     publish,
     update_draft,
 )
-from linju.projects.core.tables import BudgetLine, CommitteeMember, Project
-from linju.projects.stewardship.tables import ProjectPhoto
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Project, ProjectPhoto
 
 YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
 MAX_STORY_LENGTH = 20_000

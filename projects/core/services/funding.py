@@ -9,11 +9,10 @@ accept anything, so a project that reached its goal is always funded when money 
 from __future__ import annotations
 
 from linju.platform.db import write_transaction
-from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.rules import ProjectStatus, goal_reached
 from linju.projects.core.services.projects import change_status
+from linju.projects.ledger.lock import locked_project
 from linju.projects.ledger.tables import LedgerHead
-from linju.projects.spending.rules import goal_reached
-from linju.projects.spending.services.committee import locked_project
 
 
 async def close_when_goal_reached(slug: str) -> bool:

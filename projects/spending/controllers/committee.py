@@ -16,8 +16,8 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
-from linju.platform.accounts.controllers import form_errors
 from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.platform.web import form_errors
 from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.read import SpendingView, spending_view

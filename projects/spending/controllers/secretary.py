@@ -18,10 +18,10 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
-from linju.platform.accounts.controllers import form_errors
 from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
 from linju.platform.kernel.money import Money
+from linju.platform.web import form_errors
 from linju.projects.core import files
 from linju.projects.core import read as queries
 from linju.projects.core.files import AttachmentUpload, Upload

@@ -28,6 +28,7 @@ from linju.projects.core.tables import Project
 from linju.projects.donations.tables import Donation
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.lock import locked_project
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead
 from linju.projects.spending.attachments import discard_uploads, insert_attachments, store_uploads
 from linju.projects.spending.rules import (
@@ -37,7 +38,6 @@ from linju.projects.spending.rules import (
     cancellation_problem,
     reason_problem,
 )
-from linju.projects.spending.services.committee import locked_project
 from linju.projects.spending.services.motions import decide_motion, insert_motion
 from linju.projects.stewardship.services.matching import reverse_match
 from linju.projects.stewardship.tables import MatchDraw, OfflineDonation

@@ -17,6 +17,7 @@ from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.projects import change_status
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.lock import locked_project
 from linju.projects.spending.attachments import discard_uploads, insert_attachments, store_uploads
 from linju.projects.spending.rules import (
     LeftoverChoice,
@@ -25,7 +26,6 @@ from linju.projects.spending.rules import (
     SubjectKind,
     completion_problems,
 )
-from linju.projects.spending.services.committee import locked_project
 from linju.projects.spending.services.expenditures import open_expenditures
 from linju.projects.spending.services.motions import decide_motion, insert_motion
 

@@ -1,7 +1,7 @@
 """Expenditures: propose, decide by quorum, pay once, withdraw.
 
 Each use case is one write transaction that starts by locking the project's ledger head
-(`committee.locked_project`), so "available" (the balance less approved but unpaid) is read and
+(`ledger.lock.locked_project`), so "available" (the balance less approved but unpaid) is read and
 acted on under the same lock that every ledger append takes: two approvals racing for the last
 of a fund are serialised on PostgreSQL, and exactly one of them finds the money still there.
 """
@@ -25,6 +25,7 @@ from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import BudgetLine
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.lock import LockedProject, locked_project
 from linju.projects.spending import notify
 from linju.projects.spending.attachments import (
     discard_uploads,
@@ -47,8 +48,6 @@ from linju.projects.spending.rules import (
     reason_problem,
 )
 from linju.projects.spending.services.committee import (
-    LockedProject,
-    locked_project,
     record_decision,
 )
 from linju.projects.spending.tables import Expenditure

@@ -12,8 +12,9 @@ from typing import Any
 from linju.platform.db import is_postgres
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound
+from linju.projects.ledger.lock import LockedProject
 from linju.projects.spending.rules import MotionStatus, Outcome, Person, SubjectKind
-from linju.projects.spending.services.committee import LockedProject, record_decision
+from linju.projects.spending.services.committee import record_decision
 from linju.projects.spending.tables import Motion
 
 

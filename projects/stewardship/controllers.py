@@ -1,5 +1,6 @@
-"""The secretary's pages: the dashboard, drafting and publishing, and the work around a project
-(offline donations, matching pledges, updates, in-kind help, the poster).
+"""The secretary's pages: the dashboard, a project's workbench (drafting and publishing through
+`projects.core`'s services) and the work around a project (offline donations, matching pledges,
+updates, in-kind help, the poster).
 
 Thin: each POST reads its form, calls one use case and redirects (303), or shows the page again
 with the problems in the visitor's language (422). Every route is guarded by role AND object
@@ -12,18 +13,18 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
-from linju.platform.accounts.controllers import form_errors
 from linju.platform.i18n import gettext
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
+from linju.platform.web import form_errors
 from linju.projects.core.services import drafting, photos
 from linju.projects.core.services.projects import ProjectDraft, PublicationRefused
 from linju.projects.stewardship import read as dashboard
@@ -383,23 +384,6 @@ async def confirm_offline(request: AnyRequest, slug: FromPath[str], donation: Fr
     return Redirect(path=f"/p/{slug}/offline", status_code=303)
 
 
-@get("/photos/{name:str}", tags=["pages"], summary="A stored photo (always image/jpeg)")
-async def photo(name: FromPath[str]) -> Response[bytes]:
-    try:
-        data = photos.read_photo(name)
-    except (FileNotFoundError, OSError) as exc:
-        raise NotFoundException() from exc
-    return Response(
-        data,
-        media_type="image/jpeg",
-        headers={
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "Content-Security-Policy": "default-src 'none'",
-        },
-    )
-
-
 ROUTES: list[Any] = [
     secretary_dashboard,
     new_draft_form,
@@ -414,5 +398,4 @@ ROUTES: list[Any] = [
     poster_page,
     offline_list,
     confirm_offline,
-    photo,
 ]
