@@ -34,9 +34,9 @@ from linju.projects.spending.services.expenditures import (
     propose,
     record_payment,
 )
-from linju.projects.stewardship.services.matching import PledgePlan, create_pledge
+from linju.projects.stewardship.rules import OfflineGift, PledgePlan
+from linju.projects.stewardship.services.matching import create_pledge
 from linju.projects.stewardship.services.offline_donations import (
-    OfflineGift,
     confirm_offline_donation,
     record_offline_donation,
 )

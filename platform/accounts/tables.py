@@ -40,7 +40,7 @@ class SecretaryRole(Table, tablename="secretary_role"):
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, null=False, index=True)
     community: ForeignKey[Table] = ForeignKey(
         # lazily: the shell imports no area (docs/adr/0011-house-plan.md)
-        references=LazyTableReference("Community", module_path="linju.projects.core.tables"),
+        references=LazyTableReference("Community", app_name="projects"),
         on_delete=OnDelete.cascade,
         null=False,
         index=True,

@@ -28,6 +28,7 @@ from linju.platform.web import form_errors
 from linju.projects.core.services import drafting, photos
 from linju.projects.core.services.projects import ProjectDraft, PublicationRefused
 from linju.projects.stewardship import read as dashboard
+from linju.projects.stewardship import rules
 from linju.projects.stewardship.services import (
     in_kind,
     matching,
@@ -251,7 +252,7 @@ async def record_offline(request: AnyRequest, slug: FromPath[str], data: Multipa
         if problems:
             raise ValidationErrors(problems)
         stored = await _store_photos(data, "evidence")
-        gift = offline_donations.OfflineGift(
+        gift = rules.OfflineGift(
             amount_fen=amount or 0,
             donor_name=values.get("donor_name", ""),
             anonymous=bool(values.get("anonymous")),
@@ -297,7 +298,7 @@ async def create_pledge(request: AnyRequest, slug: FromPath[str], data: Form) ->
         assert starts is not None
         assert ends is not None
         assert cap is not None
-        plan = matching.PledgePlan(
+        plan = rules.PledgePlan(
             sponsor_slug=data.get("sponsor_slug", "").strip(),
             sponsor_name=data.get("sponsor_name", ""),
             ratio_num=int(num),
@@ -324,7 +325,7 @@ async def record_in_kind(request: AnyRequest, slug: FromPath[str], data: Form) -
     try:
         hours_text = data.get("labour_hours", "").strip() or "0"
         value = drafting.parse_yuan(data.get("estimated_value", "") or "0")
-        gift = in_kind.InKindGift(
+        gift = rules.InKindGift(
             kind=data.get("kind", ""),
             contributor=data.get("contributor", ""),
             description=data.get("description", ""),

@@ -15,14 +15,11 @@ from linju.platform.kernel.errors import NotFound
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.drafting import draft_values
 from linju.projects.core.tables import Community, Project, ProjectPhoto
+from linju.projects.stewardship.rules import disclosure_overdue
 from linju.projects.stewardship.services.in_kind import in_kind_register
 from linju.projects.stewardship.services.matching import project_pledges
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
-from linju.projects.stewardship.services.updates import (
-    disclosure_overdue,
-    last_update_at,
-    project_updates,
-)
+from linju.projects.stewardship.services.updates import last_update_at, project_updates
 from linju.projects.stewardship.tables import OfflineDonation, ProjectUpdate
 
 

@@ -6,46 +6,16 @@ estimated value that is never added to the money raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import select_rows, write_transaction
 from linju.platform.kernel.clock import utc_now
-from linju.platform.kernel.errors import N_, NotFound, ValidationErrors
+from linju.platform.kernel.errors import NotFound, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.projects.core.tables import Project
+from linju.projects.stewardship.rules import HOURS_PER_DAY, InKindGift, in_kind_problems
 from linju.projects.stewardship.tables import InKindContribution
-
-KINDS = ("labour", "goods", "space")
-HOURS_PER_DAY = 8
-
-
-@dataclass(frozen=True, slots=True)
-class InKindGift:
-    kind: str
-    contributor: str
-    description: str
-    labour_hours: int = 0
-    estimated_value_fen: int = 0
-    location: str = ""
-
-
-def in_kind_problems(gift: InKindGift) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if gift.kind not in KINDS:
-        problems["kind"] = N_("Choose labour, goods or space")
-    if not gift.contributor.strip() or len(gift.contributor) > 100:
-        problems["contributor"] = N_("Enter who gave it (at most 100 characters)")
-    if not gift.description.strip() or len(gift.description) > 300:
-        problems["description"] = N_("Describe it (at most 300 characters)")
-    if gift.kind == "labour" and not (1 <= gift.labour_hours <= 100_000):
-        problems["labour_hours"] = N_("Enter the hours of work")
-    if gift.kind == "goods" and gift.estimated_value_fen < 0:
-        problems["estimated_value"] = N_("Enter the estimated value in yuan")
-    if gift.kind == "space" and (not gift.location.strip() or len(gift.location) > 200):
-        problems["location"] = N_("Enter where the space is")
-    return problems
 
 
 async def record_in_kind(actor: Actor, slug: str, gift: InKindGift) -> int:

@@ -11,24 +11,18 @@ A refund reverses the whole match (`reverse_match`) and gives its room back to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import is_postgres, select_rows, write_transaction
 from linju.platform.kernel.clock import utc_now
-from linju.platform.kernel.errors import N_, NotFound, ValidationErrors
+from linju.platform.kernel.errors import NotFound, ValidationErrors
 from linju.platform.kernel.money import Money
-from linju.projects.core.rules import is_valid_slug
 from linju.projects.core.tables import Project
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.stewardship.rules import PledgePlan, match_amount, pledge_problems
 from linju.projects.stewardship.tables import MatchDraw, MatchingPledge
-
-
-def match_amount(amount_fen: int, ratio_num: int, ratio_den: int, room_fen: int) -> int:
-    """The sponsor's share of a donation (rounded down to the fen), never beyond the room left."""
-    return max(0, min(amount_fen * ratio_num // ratio_den, room_fen))
 
 
 async def draw_matches(
@@ -125,32 +119,6 @@ async def reverse_match(project_slug: str, donation_ref: str, reason: str) -> in
             {MatchingPledge.drawn_fen: MatchingPledge.drawn_fen - draw["amount_fen"]}
         ).where(MatchingPledge.id == draw["pledge"])
         return int(draw["amount_fen"])
-
-
-@dataclass(frozen=True, slots=True)
-class PledgePlan:
-    sponsor_slug: str
-    sponsor_name: str
-    ratio_num: int
-    ratio_den: int
-    cap_fen: int
-    starts_at: datetime
-    ends_at: datetime
-
-
-def pledge_problems(plan: PledgePlan) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if not is_valid_slug(plan.sponsor_slug):
-        problems["sponsor_slug"] = N_("A slug uses lowercase letters, digits and hyphens")
-    if not plan.sponsor_name.strip() or len(plan.sponsor_name) > 100:
-        problems["sponsor_name"] = N_("A sponsor needs a name of at most 100 characters")
-    if not (1 <= plan.ratio_num <= 100 and 1 <= plan.ratio_den <= 100):
-        problems["ratio"] = N_("The ratio needs two whole numbers from 1 to 100")
-    if plan.cap_fen <= 0:
-        problems["cap"] = N_("The cap must be more than zero")
-    if plan.ends_at <= plan.starts_at:
-        problems["ends_at"] = N_("The window must end after it starts")
-    return problems
 
 
 async def create_pledge(actor: Actor, project_slug: str, plan: PledgePlan) -> int:

@@ -9,8 +9,6 @@ Confirmation posts the `offline_donation` entry (fund +x, donors:offline −x, k
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
@@ -24,45 +22,13 @@ from linju.projects.core.services.funding import close_when_goal_reached
 from linju.projects.core.tables import Project
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.stewardship.rules import ANONYMOUS, OfflineGift, gift_problems
 from linju.projects.stewardship.services.matching import draw_matches
 from linju.projects.stewardship.tables import OfflineDonation
 
-ANONYMOUS = "匿名"
-METHODS = ("cash", "transfer")
-
-
-@dataclass(frozen=True, slots=True)
-class OfflineGift:
-    amount_fen: int
-    donor_name: str
-    anonymous: bool
-    received_on: date
-    method: str
-    evidence_url: str  # a stored photo (/photos/...), checked before this is built
-    evidence_sha256: str
-
-
-def gift_problems(gift: OfflineGift) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if gift.amount_fen < 100:
-        problems["amount"] = N_("The amount must be at least ¥1")
-    elif gift.amount_fen > get_settings().max_donation_fen:
-        problems["amount"] = N_("The amount is over the platform's maximum")
-    if not gift.anonymous and not gift.donor_name.strip():
-        problems["donor_name"] = N_("Enter the donor's name, or tick anonymous")
-    if len(gift.donor_name) > 100:
-        problems["donor_name"] = N_("A name can have at most 100 characters")
-    if gift.received_on > local_today():
-        problems["received_on"] = N_("The date is in the future")
-    if gift.method not in METHODS:
-        problems["method"] = N_("Choose cash or bank transfer")
-    if not gift.evidence_url:
-        problems["evidence"] = N_("Add a photo of the evidence")
-    return problems
-
 
 async def record_offline_donation(actor: Actor, project_slug: str, gift: OfflineGift) -> str:
-    problems = gift_problems(gift)
+    problems = gift_problems(gift, max_fen=get_settings().max_donation_fen, today=local_today())
     if problems:
         raise ValidationErrors(problems)
     public_id = secrets.token_urlsafe(12)

@@ -7,30 +7,19 @@ the secretary's dashboard: residents who gave money are owed news of it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import select_rows, write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors
-from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.tables import Project
+from linju.projects.stewardship.rules import (
+    MAX_UPDATE_LENGTH,
+    MAX_UPDATE_PHOTOS,
+)
 from linju.projects.stewardship.tables import ProjectUpdate
-
-DISCLOSURE_DAYS = 90
-MAX_UPDATE_LENGTH = 5000
-MAX_UPDATE_PHOTOS = 6
-
-
-def disclosure_overdue(
-    status: str, status_changed_at: datetime, last_update_at: datetime | None, now: datetime
-) -> bool:
-    """In progress for three months (or three months since the last update) without news."""
-    if status != ProjectStatus.IN_PROGRESS.value:
-        return False
-    since = max(status_changed_at, last_update_at) if last_update_at else status_changed_at
-    return now - since > timedelta(days=DISCLOSURE_DAYS)
 
 
 async def post_update(actor: Actor, slug: str, body: str, photo_urls: list[str]) -> int:

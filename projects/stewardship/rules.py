@@ -1,0 +1,133 @@
+"""The stewardship's rules: pure (no I/O), so they are tested without a database.
+
+Offline gifts, matching pledges, in-kind help and progress updates: what a valid record is, how
+much a pledge matches, when a project's disclosure is overdue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from linju.platform.kernel.errors import N_
+from linju.projects.core.rules import ProjectStatus, is_valid_slug
+
+KINDS = ("labour", "goods", "space")
+
+
+HOURS_PER_DAY = 8
+
+
+@dataclass(frozen=True, slots=True)
+class InKindGift:
+    kind: str
+    contributor: str
+    description: str
+    labour_hours: int = 0
+    estimated_value_fen: int = 0
+    location: str = ""
+
+
+def in_kind_problems(gift: InKindGift) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if gift.kind not in KINDS:
+        problems["kind"] = N_("Choose labour, goods or space")
+    if not gift.contributor.strip() or len(gift.contributor) > 100:
+        problems["contributor"] = N_("Enter who gave it (at most 100 characters)")
+    if not gift.description.strip() or len(gift.description) > 300:
+        problems["description"] = N_("Describe it (at most 300 characters)")
+    if gift.kind == "labour" and not (1 <= gift.labour_hours <= 100_000):
+        problems["labour_hours"] = N_("Enter the hours of work")
+    if gift.kind == "goods" and gift.estimated_value_fen < 0:
+        problems["estimated_value"] = N_("Enter the estimated value in yuan")
+    if gift.kind == "space" and (not gift.location.strip() or len(gift.location) > 200):
+        problems["location"] = N_("Enter where the space is")
+    return problems
+
+
+def match_amount(amount_fen: int, ratio_num: int, ratio_den: int, room_fen: int) -> int:
+    """The sponsor's share of a donation (rounded down to the fen), never beyond the room left."""
+    return max(0, min(amount_fen * ratio_num // ratio_den, room_fen))
+
+
+@dataclass(frozen=True, slots=True)
+class PledgePlan:
+    sponsor_slug: str
+    sponsor_name: str
+    ratio_num: int
+    ratio_den: int
+    cap_fen: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+def pledge_problems(plan: PledgePlan) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not is_valid_slug(plan.sponsor_slug):
+        problems["sponsor_slug"] = N_("A slug uses lowercase letters, digits and hyphens")
+    if not plan.sponsor_name.strip() or len(plan.sponsor_name) > 100:
+        problems["sponsor_name"] = N_("A sponsor needs a name of at most 100 characters")
+    if not (1 <= plan.ratio_num <= 100 and 1 <= plan.ratio_den <= 100):
+        problems["ratio"] = N_("The ratio needs two whole numbers from 1 to 100")
+    if plan.cap_fen <= 0:
+        problems["cap"] = N_("The cap must be more than zero")
+    if plan.ends_at <= plan.starts_at:
+        problems["ends_at"] = N_("The window must end after it starts")
+    return problems
+
+
+ANONYMOUS = "匿名"
+
+
+METHODS = ("cash", "transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineGift:
+    amount_fen: int
+    donor_name: str
+    anonymous: bool
+    received_on: date
+    method: str
+    evidence_url: str  # a stored photo (/photos/...), checked before this is built
+    evidence_sha256: str
+
+
+def gift_problems(gift: OfflineGift, *, max_fen: int, today: date) -> dict[str, str]:
+    """What is wrong with an offline gift; `max_fen` is the largest single gift, `today` the
+    community's date."""
+    problems: dict[str, str] = {}
+    if gift.amount_fen < 100:
+        problems["amount"] = N_("The amount must be at least ¥1")
+    elif gift.amount_fen > max_fen:
+        problems["amount"] = N_("The amount is over the platform's maximum")
+    if not gift.anonymous and not gift.donor_name.strip():
+        problems["donor_name"] = N_("Enter the donor's name, or tick anonymous")
+    if len(gift.donor_name) > 100:
+        problems["donor_name"] = N_("A name can have at most 100 characters")
+    if gift.received_on > today:
+        problems["received_on"] = N_("The date is in the future")
+    if gift.method not in METHODS:
+        problems["method"] = N_("Choose cash or bank transfer")
+    if not gift.evidence_url:
+        problems["evidence"] = N_("Add a photo of the evidence")
+    return problems
+
+
+DISCLOSURE_DAYS = 90
+
+
+MAX_UPDATE_LENGTH = 5000
+
+
+MAX_UPDATE_PHOTOS = 6
+
+
+def disclosure_overdue(
+    status: str, status_changed_at: datetime, last_update_at: datetime | None, now: datetime
+) -> bool:
+    """In progress for three months (or three months since the last update) without news."""
+    if status != ProjectStatus.IN_PROGRESS.value:
+        return False
+    since = max(status_changed_at, last_update_at) if last_update_at else status_changed_at
+    return now - since > timedelta(days=DISCLOSURE_DAYS)
