@@ -57,11 +57,14 @@ def refund(donation_id: str, amount: str, reason: str, actor: str) -> None:
     """Refund (part of) a confirmed donation through its gateway."""
     from linju.payments.gateway import GatewayError
     from linju.payments.services import refund_donation
-    from linju.projects.donations.rules import parse_yuan
+    from linju.platform.kernel.money import InvalidYuan, parse_yuan
 
-    fen = parse_yuan(amount)
-    if fen is None or fen <= 0:
-        raise CommandError(f"--amount: not an amount in yuan: {amount!r}")
+    try:
+        fen = parse_yuan(amount)
+    except InvalidYuan as exc:
+        raise CommandError(f"--amount: {exc}") from None
+    if fen <= 0:
+        raise CommandError(f"--amount: a refund must be more than zero, got {amount!r}")
 
     async def go() -> str:
         try:

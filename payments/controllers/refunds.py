@@ -22,9 +22,9 @@ from linju.platform.accounts.guards import logged_in_user, require_secretary_or_
 from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import N_, DomainError, NotFound, RuleViolation, ValidationErrors
-from linju.platform.kernel.money import Money
+from linju.platform.kernel.money import Money, yuan_or_none
 from linju.projects.donations import services as donations
-from linju.projects.donations.rules import MAX_REASON_LENGTH, parse_yuan, refundable_fen
+from linju.projects.donations.rules import MAX_REASON_LENGTH, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan
 
 GUARDS = [require_secretary_or_admin_of_project]
@@ -107,7 +107,7 @@ async def refund_submit(
 ) -> Redirect | Template:
     view = await _donation_of_project(slug, donation_id)
     values = {"amount": data.get("amount", ""), "reason": data.get("reason", "")}
-    fen = parse_yuan(values["amount"])
+    fen = yuan_or_none(values["amount"])
     if fen is None or fen <= 0:
         return _refund_page(view, values, gettext("Enter an amount in yuan, like 88 or 88.50"), 422)
     try:

@@ -1,6 +1,6 @@
 """Pure rules of a donation: its amount, its words, its states. No database, no web.
 
-Amounts typed by people are yuan text ("88.5"), parsed with Decimal into whole fen, never float.
+Amounts typed by people are yuan text ("88.5"), read by the kernel's `parse_yuan` into whole fen.
 The state machine is the one place that decides what a provider's report does to a donation,
 so events arriving duplicated or in any order end in the same state.
 """
@@ -11,11 +11,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.money import yuan_or_none
 
 MIN_DONATION_FEN = 100  # ¥1.00
 MAX_DISPLAY_NAME_LENGTH = 40
@@ -28,7 +28,6 @@ PRESET_AMOUNTS_FEN = (1000, 5000, 10000, 50000)
 EMAIL_PATTERN = re.compile(
     r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-YUAN_PATTERN = re.compile(r"^\d{1,9}(?:\.\d{1,2})?$")
 
 
 class DonationStatus(StrEnum):
@@ -54,21 +53,6 @@ def new_donation_id() -> str:
 
 def new_refund_id() -> str:
     return "rfd_" + secrets.token_urlsafe(16)[:22]
-
-
-def parse_yuan(text: str) -> int | None:
-    """Yuan as typed ("88", "88.5", "88.50", "¥88.5") to whole fen; None when it is not a sum.
-
-    Decimal, never float: "0.1" + "0.2" yuan is exactly 30 fen.
-    """
-    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
-    if not YUAN_PATTERN.match(cleaned):
-        return None
-    try:
-        fen = Decimal(cleaned) * 100
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        return None
-    return int(fen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +139,7 @@ def donation_from_form(fields: Mapping[str, str]) -> tuple[DonationInput, dict[s
     custom = fields.get("custom_amount", "").strip()
     amount_fen = 0
     if custom or choice == "custom":
-        parsed = parse_yuan(custom)
+        parsed = yuan_or_none(custom)
         if parsed is None:
             problems["amount"] = N_("Enter an amount in yuan, like 88 or 88.50")
         else:

@@ -24,6 +24,7 @@ from linju.platform.accounts import guards
 from linju.platform.i18n import gettext
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
+from linju.platform.kernel.money import yuan_or_none
 from linju.platform.web import form_errors
 from linju.projects.core.services import drafting, photos
 from linju.projects.core.services.projects import ProjectDraft, PublicationRefused
@@ -242,7 +243,7 @@ async def record_offline(request: AnyRequest, slug: FromPath[str], data: Multipa
     values = _texts(data)
     stored: list[photos.StoredPhoto] = []
     try:
-        amount = drafting.parse_yuan(values.get("amount", ""))
+        amount = yuan_or_none(values.get("amount", ""))
         received = _parse_date(values.get("received_on", ""))
         problems = {}
         if amount is None:
@@ -282,7 +283,7 @@ async def record_offline(request: AnyRequest, slug: FromPath[str], data: Multipa
 async def create_pledge(request: AnyRequest, slug: FromPath[str], data: Form) -> Any:
     user = guards.logged_in_user(request)
     try:
-        cap = drafting.parse_yuan(data.get("cap", ""))
+        cap = yuan_or_none(data.get("cap", ""))
         starts = _parse_date(data.get("starts_on", ""))
         ends = _parse_date(data.get("ends_on", ""))
         num, _, den = data.get("ratio", "").partition(":")
@@ -324,7 +325,7 @@ async def record_in_kind(request: AnyRequest, slug: FromPath[str], data: Form) -
     user = guards.logged_in_user(request)
     try:
         hours_text = data.get("labour_hours", "").strip() or "0"
-        value = drafting.parse_yuan(data.get("estimated_value", "") or "0")
+        value = yuan_or_none(data.get("estimated_value", "") or "0")
         gift = rules.InKindGift(
             kind=data.get("kind", ""),
             contributor=data.get("contributor", ""),

@@ -1,4 +1,6 @@
-"""Donation rules: amounts typed in yuan, limits, the words a donor gives, the state machine."""
+"""Donation rules: amounts typed in yuan, limits, the words a donor gives, the state machine.
+
+How yuan text is read is the kernel's (tests/platform/kernel/test_yuan.py)."""
 
 from __future__ import annotations
 
@@ -17,34 +19,11 @@ from linju.projects.donations.rules import (
     donation_problems,
     new_donation_id,
     next_status,
-    parse_yuan,
     public_name,
     status_after_refunds,
 )
 
 MAX = 5_000_000
-
-
-@pytest.mark.parametrize(
-    ("text", "fen"),
-    [
-        ("88", 8800),
-        ("88.5", 8850),
-        ("88.50", 8850),
-        ("0.1", 10),
-        ("¥1", 100),
-        ("￥1,000.01", 100001),
-        (" 10 ", 1000),
-        ("50000", 5_000_000),
-    ],
-)
-def test_yuan_text_becomes_exact_fen(text: str, fen: int) -> None:
-    assert parse_yuan(text) == fen
-
-
-@pytest.mark.parametrize("text", ["", "abc", "1.005", "-5", "1e3", "NaN", "1..2", "十元", ".5"])
-def test_what_is_not_a_sum_of_yuan_is_refused(text: str) -> None:
-    assert parse_yuan(text) is None
 
 
 def _input(**changes: object) -> DonationInput:

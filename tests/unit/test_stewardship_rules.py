@@ -1,33 +1,17 @@
-"""Pure pieces of the secretary's work: amounts in yuan, the disclosure duty, photos, Markdown."""
+"""Pure pieces of the secretary's work: the disclosure duty, photos, Markdown."""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from PIL import Image
 
 from linju.platform.kernel.markdown import render_markdown
-from linju.projects.core.services.drafting import format_yuan, parse_yuan
 from linju.projects.core.services.photos import photo_problem
 from linju.projects.stewardship.services.updates import disclosure_overdue
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("text", "fen"),
-    [("12000", 1_200_000), ("12,000.5", 1_200_050), ("¥0.01", 1), (" 3000.00 ", 300_000)],
-)
-def test_yuan_are_read_exactly(text: str, fen: int) -> None:
-    assert parse_yuan(text) == fen
-    assert parse_yuan(format_yuan(fen)) == fen
-
-
-@pytest.mark.parametrize("text", ["", "十万", "1.234", "-5", "1e3", "0x10", "1 000"])
-def test_what_is_not_an_amount_is_refused(text: str) -> None:
-    assert parse_yuan(text) is None
 
 
 def test_a_project_in_progress_three_months_without_news_is_overdue() -> None:

@@ -18,6 +18,7 @@ from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.money import format_yuan, yuan_or_none
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.photos import StoredPhoto
 from linju.projects.core.services.projects import (
@@ -28,23 +29,9 @@ from linju.projects.core.services.projects import (
 )
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Project, ProjectPhoto
 
-YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
 MAX_STORY_LENGTH = 20_000
 MAX_LINES = 50
 MAX_GALLERY_PHOTOS = 12
-
-
-def parse_yuan(text: str) -> int | None:
-    """'12,000.5' → 1200050 fen, exactly (no float); None when it is not an amount."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    match = YUAN.match(cleaned)
-    if not match:
-        return None
-    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-
-
-def format_yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
 
 
 def _lines(text: str) -> list[list[str]]:
@@ -57,7 +44,7 @@ def parse_draft_form(
 ) -> ProjectDraft:
     """Read the form; raises ValidationErrors naming every field that cannot be read."""
     problems: dict[str, str] = {}
-    goal = parse_yuan(form.get("goal", ""))
+    goal = yuan_or_none(form.get("goal", ""))
     if goal is None:
         problems["goal"] = N_("Enter the goal in yuan, e.g. 12000 or 12000.50")
     deadline: date | None = None
@@ -69,7 +56,7 @@ def parse_draft_form(
     budget: list[BudgetLinePlan] = []
     budget_rows = _lines(form.get("budget", ""))
     for parts in budget_rows[:MAX_LINES]:
-        amount = parse_yuan(parts[-1]) if len(parts) >= 2 else None
+        amount = yuan_or_none(parts[-1]) if len(parts) >= 2 else None
         if amount is None or len(parts) != 2 or len(parts[0]) > 200:
             problems["budget"] = N_("Write each budget line as: item | amount in yuan")
             break

@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
-from linju.platform.kernel.money import Money
+from linju.platform.kernel.money import Money, yuan_or_none
 from linju.platform.web import form_errors
 from linju.projects.core import files
 from linju.projects.core import read as queries
@@ -28,7 +28,6 @@ from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.funding import close_when_goal_reached
 from linju.projects.core.services.projects import change_status
-from linju.projects.donations.rules import parse_yuan
 from linju.projects.spending.read import spending_view
 from linju.projects.spending.rules import LeftoverChoice, Person
 from linju.projects.spending.services import cancellation, completion, expenditures
@@ -119,7 +118,7 @@ async def secretary_page(slug: FromPath[str]) -> Template:
 async def propose(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Response[Any]:
     values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
     try:
-        amount = parse_yuan(values.get("amount", ""))
+        amount = yuan_or_none(values.get("amount", ""))
         if amount is None:
             raise ValidationErrors({"amount": N_("Enter an amount in yuan, like 4800.00")})
         try:
