@@ -1,11 +1,18 @@
-"""The one factory that picks a gateway from settings. A new provider adds one line here."""
+"""The list of payment gateways, and the one factory that picks a gateway from settings.
+
+A new provider adds its name and one line here, and its name to `platform.settings.GATEWAYS`
+(the shell cannot import this list; see there): the two must agree or nothing starts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from linju.payments.gateway import GatewayError, PaymentGateway
-from linju.platform.settings import Settings, get_settings
+from linju.platform.settings import GATEWAYS, Settings, get_settings
+
+SANDBOX = "sandbox"
+STRIPE = "stripe"
 
 
 def _sandbox(settings: Settings) -> PaymentGateway:
@@ -27,9 +34,11 @@ def _stripe(settings: Settings) -> PaymentGateway:
 
 
 FACTORIES: dict[str, Callable[[Settings], PaymentGateway]] = {
-    "sandbox": _sandbox,
-    "stripe": _stripe,
+    SANDBOX: _sandbox,
+    STRIPE: _stripe,
 }
+if tuple(FACTORIES) != GATEWAYS:
+    raise RuntimeError(f"payments/registry.py has {tuple(FACTORIES)}, settings allow {GATEWAYS}")
 _cache: dict[tuple[str, Settings], PaymentGateway] = {}
 
 

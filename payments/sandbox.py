@@ -33,6 +33,7 @@ from linju.payments.gateway import (
     RefundRequest,
     RefundResult,
 )
+from linju.payments.registry import SANDBOX
 from linju.payments.tables import SandboxRefund, SandboxSession
 from linju.platform.db import is_postgres, write_transaction
 from linju.platform.kernel.clock import utc_now
@@ -211,7 +212,7 @@ async def finish_session(session_id: str, outcome: SandboxOutcome) -> dict[str, 
 class SandboxGateway:
     """The PaymentGateway of the sandbox (see the module docstring)."""
 
-    name = "sandbox"
+    name = SANDBOX
 
     def __init__(self, base_url: str, webhook_secret: str) -> None:
         self.base_url = base_url.rstrip("/")

@@ -32,6 +32,7 @@ from linju.payments.gateway import (
     RefundRequest,
     RefundResult,
 )
+from linju.payments.registry import STRIPE
 from linju.platform.kernel.money import Money
 
 logger = logging.getLogger("linju.payments.stripe")
@@ -73,7 +74,7 @@ def _ident(value: Any) -> str | None:
 class StripeGateway:
     """The PaymentGateway for Stripe (see the module docstring)."""
 
-    name = "stripe"
+    name = STRIPE
 
     def __init__(
         self,

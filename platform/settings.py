@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+# The payment gateways LINJU_PAYMENT_GATEWAY may name, the first the default. The list of
+# gateways is payments/registry.py, but the shell imports no area, so their names are kept here
+# and the registry refuses to load unless its gateways are exactly these: a new gateway is named
+# in both places, and every message and choice about gateways is made from this tuple.
 GATEWAYS = ("sandbox", "stripe")
 LOCALES = ("zh_CN", "en")
 
@@ -142,7 +146,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
     var_dir = Path(env.get("LINJU_VAR_DIR", "var"))
     database_url = _database_url(env.get("DATABASE_URL", "sqlite:///var/linju.db"))
     base_url = _http_url("LINJU_BASE_URL", env.get("LINJU_BASE_URL", "http://127.0.0.1:8000"))
-    gateway = env.get("LINJU_PAYMENT_GATEWAY", "sandbox")
+    gateway = env.get("LINJU_PAYMENT_GATEWAY", GATEWAYS[0])
     if gateway not in GATEWAYS:
         raise SettingsError(f"LINJU_PAYMENT_GATEWAY: must be one of {', '.join(GATEWAYS)}")
     locale = env.get("LINJU_DEFAULT_LOCALE", "zh_CN")

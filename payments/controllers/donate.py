@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
 from linju.payments import services
 from linju.payments.gateway import GatewayError
-from linju.payments.registry import gateway_named
+from linju.payments.registry import SANDBOX, gateway_named
 from linju.payments.sandbox import (
     SandboxGateway,
     SandboxOutcome,
@@ -129,7 +129,7 @@ async def create_donation_api(
 
 
 def _sandbox_enabled() -> None:
-    if get_settings().payment_gateway != "sandbox":
+    if get_settings().payment_gateway != SANDBOX:
         raise NotFoundException()
 
 
@@ -172,7 +172,7 @@ async def sandbox_choose(
     session = await finish_session(session_id, outcome)
     if session is None:
         raise NotFoundException()
-    gateway = gateway_named("sandbox")
+    gateway = gateway_named(SANDBOX)
     assert isinstance(gateway, SandboxGateway)
     delivered = await gateway.deliver(session_payload(session))
     if not delivered:

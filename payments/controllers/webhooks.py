@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from linju.payments import services
 from linju.payments.gateway import GatewayError, InvalidSignature, MalformedCallback
-from linju.payments.registry import gateway_named
+from linju.payments.registry import SANDBOX, STRIPE, gateway_named
 from linju.platform.errors import problem_response
 from linju.platform.kernel.errors import DomainError
 
@@ -65,7 +65,7 @@ async def _receive(name: str, request: Request[Any, Any, Any]) -> Response[Any]:
     status_code=HTTP_200_OK,
 )
 async def sandbox_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _receive("sandbox", request)
+    return await _receive(SANDBOX, request)
 
 
 @post(
@@ -75,7 +75,7 @@ async def sandbox_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
     status_code=HTTP_200_OK,
 )
 async def stripe_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _receive("stripe", request)
+    return await _receive(STRIPE, request)
 
 
 ROUTES: list[Any] = [sandbox_webhook, stripe_webhook]
