@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
 from babel import Locale
 from babel.numbers import (
     NumberPattern,
@@ -73,6 +74,18 @@ class Money:
     def to_json(self) -> dict[str, int | str]:
         """The contract's JSON shape: `{"amount": <minor units>, "currency": "CNY"}`."""
         return {"amount": self.amount, "currency": self.currency}
+
+
+class AmountOut(msgspec.Struct):
+    """An amount in the API, as the contract writes it: `{"amount": <minor units>, "currency":
+    "CNY"}`; every JSON answer with money in it uses this one shape."""
+
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, money: Money) -> AmountOut:
+        return cls(amount=money.amount, currency=money.currency)
 
 
 def minor_units_to_decimal(minor_units: int, currency: str) -> Decimal:

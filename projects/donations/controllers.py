@@ -9,17 +9,12 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from linju.platform.kernel.money import Money
+from linju.platform.kernel.money import AmountOut
 from linju.platform.settings import get_settings
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import (
     DonationStatus,
 )
-
-
-class AmountOut(msgspec.Struct):
-    amount: int
-    currency: str
 
 
 class LedgerRefOut(msgspec.Struct):
@@ -43,10 +38,6 @@ class DonationOut(msgspec.Struct):
     receipt_url: str
 
 
-def _amount(money: Money) -> AmountOut:
-    return AmountOut(amount=money.amount, currency=money.currency)
-
-
 def _entry_url(slug: str, seq: int) -> str:
     return f"/api/v1/projects/{slug}/ledger/{seq}"
 
@@ -63,8 +54,8 @@ async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
         id=view.id,
         project=view.project_slug,
         status=view.status.value,
-        amount=_amount(view.amount),
-        refunded=_amount(view.refunded),
+        amount=AmountOut.of(view.amount),
+        refunded=AmountOut.of(view.refunded),
         display_name=view.public_name,
         message=view.message,
         created_at=view.created_at.isoformat(),

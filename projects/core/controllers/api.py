@@ -9,13 +9,9 @@ import msgspec
 from litestar import get
 from litestar.params import FromPath, QueryParameter
 
+from linju.platform.kernel.money import AmountOut
 from linju.projects.core import read as queries
 from linju.projects.core.rules import ProjectStatus
-
-
-class AmountOut(msgspec.Struct):
-    amount: int
-    currency: str
 
 
 class CommunityRef(msgspec.Struct):
@@ -68,10 +64,6 @@ class ProjectOut(ProjectSummaryOut):
     ledger_head: LedgerHeadOut
 
 
-def _amount(money: Any) -> AmountOut:
-    return AmountOut(amount=money.amount, currency=money.currency)
-
-
 def _summary_fields(p: queries.ProjectSummary) -> dict[str, Any]:
     return {
         "slug": p.slug,
@@ -79,10 +71,10 @@ def _summary_fields(p: queries.ProjectSummary) -> dict[str, Any]:
         "summary": p.summary,
         "community": CommunityRef(slug=p.community.slug, name=p.community.name),
         "status": p.status,
-        "goal": _amount(p.goal),
-        "raised": _amount(p.raised),
-        "balance": _amount(p.balance),
-        "spent": _amount(p.spent),
+        "goal": AmountOut.of(p.goal),
+        "raised": AmountOut.of(p.raised),
+        "balance": AmountOut.of(p.balance),
+        "spent": AmountOut.of(p.spent),
         "donations_count": p.donations_count,
         "deadline": p.deadline,
         "url": f"/p/{p.slug}",
@@ -122,7 +114,9 @@ async def get_project(slug: FromPath[str]) -> ProjectOut:
     return ProjectOut(
         **_summary_fields(project.summary),
         story=project.story,
-        budget=[BudgetLineOut(title=b.title, amount=_amount(b.amount)) for b in project.budget],
+        budget=[
+            BudgetLineOut(title=b.title, amount=AmountOut.of(b.amount)) for b in project.budget
+        ],
         committee=[
             CommitteeMemberOut(name=m.name, role=m.role, background=m.background)
             for m in project.committee
