@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from linju.platform.kernel.errors import N_
 from linju.platform.kernel.money import Money
 
 
@@ -32,6 +33,10 @@ class MalformedCallback(Exception):
 
 class GatewayError(Exception):
     """The provider refused a request or could not be reached."""
+
+
+# What people and API clients are told when a GatewayError stops their request (503).
+UNREACHABLE = N_("The payment service cannot be reached; please try again")
 
 
 class PaymentEventKind(StrEnum):

@@ -11,7 +11,8 @@ import json
 import logging
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+import msgspec
+from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
@@ -19,7 +20,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
 from linju.payments import services
-from linju.payments.gateway import GatewayError
+from linju.payments.gateway import UNREACHABLE, GatewayError
 from linju.payments.registry import SANDBOX, gateway_named
 from linju.payments.sandbox import (
     SandboxGateway,
@@ -28,10 +29,9 @@ from linju.payments.sandbox import (
     get_session,
     session_payload,
 )
-from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import N_, Conflict, ValidationErrors
-from linju.platform.kernel.money import Money
+from linju.platform.kernel.errors import N_, Conflict, Unavailable, ValidationErrors
+from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.settings import get_settings
 from linju.projects.core.read import project_page_context
 from linju.projects.donations.rules import (
@@ -43,6 +43,16 @@ from linju.projects.donations.rules import (
 )
 
 logger = logging.getLogger("linju.payments")
+
+
+class DonationStartedOut(msgspec.Struct):
+    """A pending donation: send the donor to `checkout_url`; `receipt_url` shows the outcome."""
+
+    id: str
+    status: str
+    amount: AmountOut
+    checkout_url: str
+    receipt_url: str
 
 
 async def _project_page_with_form(
@@ -104,7 +114,7 @@ async def donate_form(
 )
 async def create_donation_api(
     slug: FromPath[str], request: Request[Any, Any, Any]
-) -> Response[Any]:
+) -> DonationStartedOut:
     body = await request.body()
     try:
         payload = json.loads(body)
@@ -115,16 +125,13 @@ async def create_donation_api(
         started = await services.begin_donation(slug, donation)
     except GatewayError as exc:
         logger.error("checkout for %s could not start: %s", slug, exc)
-        return problem_response(request, 503, "The payment service cannot be reached")
-    return Response(
-        {
-            "id": started.donation.id,
-            "status": started.donation.status.value,
-            "amount": started.donation.amount.to_json(),
-            "checkout_url": started.checkout_url,
-            "receipt_url": f"{get_settings().base_url}/donations/{started.donation.id}",
-        },
-        status_code=HTTP_201_CREATED,
+        raise Unavailable(UNREACHABLE) from exc
+    return DonationStartedOut(
+        id=started.donation.id,
+        status=started.donation.status.value,
+        amount=AmountOut.of(started.donation.amount),
+        checkout_url=started.checkout_url,
+        receipt_url=f"{get_settings().base_url}/donations/{started.donation.id}",
     )
 
 

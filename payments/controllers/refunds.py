@@ -9,25 +9,43 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+import msgspec
+from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
 from linju.payments import services
-from linju.payments.gateway import GatewayError
+from linju.payments.gateway import UNREACHABLE, GatewayError
 from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
-from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import N_, DomainError, NotFound, RuleViolation, ValidationErrors
-from linju.platform.kernel.money import Money, yuan_or_none
+from linju.platform.kernel.errors import (
+    N_,
+    DomainError,
+    NotFound,
+    RuleViolation,
+    Unavailable,
+    ValidationErrors,
+)
+from linju.platform.kernel.money import AmountOut, Money, yuan_or_none
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan
 
 GUARDS = [require_secretary_or_admin_of_project]
+
+
+class RefundOut(msgspec.Struct):
+    """A refund asked of the provider; `donation_status` and `refunded` are the donation's after
+    it (a refund the provider confirms at once is counted already)."""
+
+    id: str
+    donation: str
+    amount: AmountOut
+    donation_status: str
+    refunded: AmountOut
 
 
 async def _donation_of_project(slug: str, donation_id: str) -> DonationView:
@@ -129,7 +147,7 @@ async def refund_submit(
 )
 async def refund_api(
     request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
-) -> Response[Any]:
+) -> RefundOut:
     await _donation_of_project(slug, donation_id)
     try:
         payload = json.loads(await request.body())
@@ -143,18 +161,15 @@ async def refund_api(
         raise RuleViolation(N_("Donations are in CNY only"))
     try:
         refund_id = await _refund(request, donation_id, fen, reason)
-    except GatewayError:
-        return problem_response(request, 503, "The payment service cannot be reached")
+    except GatewayError as exc:
+        raise Unavailable(UNREACHABLE) from exc
     view = await donations.get_donation(donation_id)
-    return Response(
-        {
-            "id": refund_id,
-            "donation": donation_id,
-            "amount": Money(fen).to_json(),
-            "donation_status": view.status.value,
-            "refunded": view.refunded.to_json(),
-        },
-        status_code=HTTP_201_CREATED,
+    return RefundOut(
+        id=refund_id,
+        donation=donation_id,
+        amount=AmountOut.of(Money(fen)),
+        donation_status=view.status.value,
+        refunded=AmountOut.of(view.refunded),
     )
 
 

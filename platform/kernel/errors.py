@@ -42,6 +42,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Unavailable(DomainError):
+    """A service the action needs (a payment provider) cannot be reached; nothing was done, and
+    the same request may be tried again later."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 class ValidationErrors(RuleViolation):
     """Several field-level problems found at once, so a form can show them all."""
 

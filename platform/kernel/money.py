@@ -71,10 +71,6 @@ class Money:
     def zero(cls, currency: str = "CNY") -> Money:
         return cls(0, currency)
 
-    def to_json(self) -> dict[str, int | str]:
-        """The contract's JSON shape: `{"amount": <minor units>, "currency": "CNY"}`."""
-        return {"amount": self.amount, "currency": self.currency}
-
 
 class AmountOut(msgspec.Struct):
     """An amount in the API, as the contract writes it: `{"amount": <minor units>, "currency":

@@ -1,0 +1,94 @@
+"""The POST APIs answer typed structs: the OpenAPI schema describes them, the bytes stay as they
+were (keys in the contract's order, compact JSON), and an unreachable provider is a 503 problem."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from linju.payments import services
+from linju.payments.gateway import GatewayError
+from tests.accounts_support import log_in, make_account
+
+from .helpers import sandbox_event, signed
+
+pytestmark = pytest.mark.usefixtures("demo")
+SLUG = "tongqu-leyuan"
+Client = httpx.AsyncClient
+DONATIONS = "/api/v1/projects/{slug}/donations"
+REFUNDS = "/api/v1/projects/{slug}/donations/{donation_id}/refunds"
+
+
+def _compact(ordered: dict[str, Any]) -> bytes:
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def _donate(client: Client, fen: int) -> httpx.Response:
+    return await client.post(
+        DONATIONS.format(slug=SLUG), json={"amount": {"amount": fen, "currency": "CNY"}}
+    )
+
+
+async def test_a_started_donation_is_the_bytes_it_always_was(client: Client) -> None:
+    answer = await _donate(client, 10_000)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert answer.content == _compact(
+        {
+            "id": body["id"],
+            "status": "pending",
+            "amount": {"amount": 10_000, "currency": "CNY"},
+            "checkout_url": body["checkout_url"],
+            "receipt_url": f"http://testserver.local/donations/{body['id']}",
+        }
+    )
+
+
+async def test_a_refund_is_the_bytes_it_always_was(client: Client) -> None:
+    created = (await _donate(client, 10_000)).json()
+    payload, headers = signed(await sandbox_event(created["checkout_url"], "paid"))
+    assert (await client.post("/webhooks/sandbox", content=payload, headers=headers)).is_success
+    await log_in(client, await make_account("admin@example.cn", "admin"))
+    answer = await client.post(
+        REFUNDS.format(slug=SLUG, donation_id=created["id"]),
+        json={"amount": {"amount": 1_000, "currency": "CNY"}, "reason": "捐错了"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.content == _compact(
+        {
+            "id": answer.json()["id"],
+            "donation": created["id"],
+            "amount": {"amount": 1_000, "currency": "CNY"},
+            "donation_status": "succeeded",
+            "refunded": {"amount": 1_000, "currency": "CNY"},
+        }
+    )
+
+
+async def test_an_unreachable_provider_is_a_503_problem(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise GatewayError("connection refused")
+
+    monkeypatch.setattr(services, "begin_donation", unreachable)
+    answer = await _donate(client, 10_000)
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["status"] == 503
+
+
+async def test_the_schema_describes_what_the_post_apis_answer(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    for path, name in ((DONATIONS, "DonationStartedOut"), (REFUNDS, "RefundOut")):
+        answer = schema["paths"][path]["post"]["responses"]["201"]
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{name}"
+        }
+        properties = components[name]["properties"]
+        assert properties["amount"] == {"$ref": "#/components/schemas/AmountOut"}
+    assert [name for name in components if "AmountOut" in name] == ["AmountOut"]
