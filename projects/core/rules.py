@@ -107,7 +107,13 @@ def publication_problems(
     return problems
 
 
+NOT_TAKING_DONATIONS = N_("This project is not taking donations.")
+
+
 def takes_donations(status: ProjectStatus, accepts_when_funded: bool) -> bool:
+    """May this project take money now? The one rule for every way money comes in: an online
+    donation, an offline gift, a sponsor's matching pledge (and the project page, which offers
+    the donate form by it). While fundraising; once funded, only if the project said so."""
     return status is ProjectStatus.FUNDRAISING or (
         status is ProjectStatus.FUNDED and accepts_when_funded
     )

@@ -23,9 +23,7 @@ from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.projects.core.read import ProjectDetail
-from linju.projects.core.rules import ProjectStatus, takes_donations
-from linju.projects.core.services.funding import close_when_goal_reached
-from linju.projects.core.tables import Project
+from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
 from linju.projects.donations.rules import (
     DonationInput,
     DonationStatus,
@@ -163,27 +161,15 @@ async def create_donation(
     if problems:
         raise ValidationErrors(problems)
     async with write_transaction():
-        project = (
-            await Project.select(
-                Project.id, Project.status, Project.currency, Project.accepts_donations_when_funded
-            )
-            .where(Project.slug == project_slug)
-            .first()
-        )
-        if project is None or project["status"] == ProjectStatus.DRAFT.value:
-            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
-        if not takes_donations(
-            ProjectStatus(project["status"]), project["accepts_donations_when_funded"]
-        ):
-            raise Conflict(N_("This project is not taking donations."))
-        if project["currency"] != data.currency:
+        project = await project_taking_donations(project_slug)
+        if project.currency != data.currency:
             raise RuleViolation(N_("Donations are in CNY only"))
         now = utc_now()
         public_id = new_donation_id()
         await Donation.insert(
             Donation(
                 public_id=public_id,
-                project=project["id"],
+                project=project.id,
                 amount_fen=data.amount_fen,
                 currency=data.currency,
                 display_name=data.display_name.strip(),

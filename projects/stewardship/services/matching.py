@@ -18,6 +18,7 @@ from linju.platform.db import is_postgres, select_rows, write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound, ValidationErrors
 from linju.platform.kernel.money import Money
+from linju.projects.core.services.funding import project_taking_donations
 from linju.projects.core.tables import Project
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
@@ -126,22 +127,16 @@ async def create_pledge(actor: Actor, project_slug: str, plan: PledgePlan) -> in
     if problems:
         raise ValidationErrors(problems)
     async with write_transaction():
-        project = (
-            await Project.select(Project.id, Project.currency)
-            .where(Project.slug == project_slug)
-            .first()
-        )
-        if project is None:
-            raise NotFound("No project %(slug)s", slug=project_slug)
+        project = await project_taking_donations(project_slug)
         rows = await MatchingPledge.insert(
             MatchingPledge(
-                project=project["id"],
+                project=project.id,
                 sponsor_slug=plan.sponsor_slug,
                 sponsor_name=plan.sponsor_name.strip(),
                 ratio_num=plan.ratio_num,
                 ratio_den=plan.ratio_den,
                 cap_fen=plan.cap_fen,
-                currency=project["currency"],
+                currency=project.currency,
                 starts_at=plan.starts_at,
                 ends_at=plan.ends_at,
                 created_at=utc_now(),

@@ -17,9 +17,7 @@ from linju.platform.kernel.clock import local_today, utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.core.rules import ProjectStatus, takes_donations
-from linju.projects.core.services.funding import close_when_goal_reached
-from linju.projects.core.tables import Project
+from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.stewardship.rules import ANONYMOUS, OfflineGift, gift_problems
@@ -33,24 +31,13 @@ async def record_offline_donation(actor: Actor, project_slug: str, gift: Offline
         raise ValidationErrors(problems)
     public_id = secrets.token_urlsafe(12)
     async with write_transaction():
-        project = (
-            await Project.select(
-                Project.id, Project.status, Project.currency, Project.accepts_donations_when_funded
-            )
-            .where(Project.slug == project_slug)
-            .first()
-        )
-        if project is None:
-            raise NotFound("No project %(slug)s", slug=project_slug)
-        status = ProjectStatus(project["status"])
-        if not takes_donations(status, project["accepts_donations_when_funded"]):
-            raise Conflict(N_("This project is not taking donations"))
+        project = await project_taking_donations(project_slug)
         await OfflineDonation.insert(
             OfflineDonation(
                 public_id=public_id,
-                project=project["id"],
+                project=project.id,
                 amount_fen=gift.amount_fen,
-                currency=project["currency"],
+                currency=project.currency,
                 donor_name="" if gift.anonymous else gift.donor_name.strip(),
                 anonymous=gift.anonymous,
                 received_on=gift.received_on,
