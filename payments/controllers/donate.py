@@ -30,7 +30,7 @@ from linju.payments.sandbox import (
     session_payload,
 )
 from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import N_, Conflict, Unavailable, ValidationErrors
+from linju.platform.kernel.errors import N_, Conflict, Unavailable, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.settings import get_settings
 from linju.projects.core.read import project_page_context
@@ -148,9 +148,7 @@ def _sandbox_enabled() -> None:
 )
 async def sandbox_checkout(session_id: FromPath[str]) -> Template:
     _sandbox_enabled()
-    session = await get_session(session_id)
-    if session is None:
-        raise NotFoundException()
+    session = found(await get_session(session_id))
     return Template(
         "payments/sandbox_checkout.html",
         context={
@@ -176,9 +174,7 @@ async def sandbox_choose(
         outcome = SandboxOutcome(data.get("outcome", ""))
     except ValueError:
         raise ValidationErrors({"outcome": N_("Choose one of the buttons")}) from None
-    session = await finish_session(session_id, outcome)
-    if session is None:
-        raise NotFoundException()
+    session = found(await finish_session(session_id, outcome))
     gateway = gateway_named(SANDBOX)
     assert isinstance(gateway, SandboxGateway)
     delivered = await gateway.deliver(session_payload(session))

@@ -3,7 +3,9 @@ translates them and turns them into a problem document or a re-rendered form."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def N_(message: str) -> str:
@@ -26,6 +28,14 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
     title = "Not found"
+
+
+def found(value: T | None, message: str = N_("Page not found"), /, **params: Any) -> T:
+    """`value`, or NotFound (404) with `message` when it is None: how a route says that the row,
+    file or session it looked up is not there."""
+    if value is None:
+        raise NotFound(message, **params)
+    return value
 
 
 class RuleViolation(DomainError):

@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
-from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors, found
 from linju.platform.web import form_errors
 from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
@@ -97,9 +97,8 @@ async def _seat_of(request: AnyRequest, slug: str) -> int:
         .where((CommitteeMember.project.slug == slug) & (CommitteeMember.account_id == user.id))
         .first()
     )
-    if row is None:  # pragma: no cover - the guard already checked the seat
-        raise NotFound(N_("You are not on this project's committee"))
-    return int(row["id"])
+    # The guard already checked the seat.
+    return int(found(row, N_("You are not on this project's committee"))["id"])
 
 
 @post(

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import local_today
-from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.platform.kernel.errors import N_, DomainError, ValidationErrors, found
 from linju.platform.kernel.money import Money, yuan_or_none
 from linju.platform.web import form_errors
 from linju.projects.core import files
@@ -275,9 +275,7 @@ async def _attachment(slug: str, file_id: str) -> dict[str, Any]:
         .where((Attachment.public_id == file_id) & (Attachment.project.slug == slug))
         .first()
     )
-    if row is None:
-        raise NotFound(N_("No such file"))
-    return row
+    return found(row, N_("No such file"))
 
 
 def _file_response(path: str, content_type: str) -> Response[bytes]:
@@ -300,9 +298,8 @@ def _file_response(path: str, content_type: str) -> Response[bytes]:
 )
 async def public_file(slug: FromPath[str], file_id: FromPath[str]) -> Response[bytes]:
     row = await _attachment(slug, file_id)
-    if not row["public_path"]:
-        raise NotFound(N_("This file is not published"))
-    return _file_response(row["public_path"], row["public_content_type"])
+    path = found(row["public_path"] or None, N_("This file is not published"))
+    return _file_response(path, row["public_content_type"])
 
 
 @get(
