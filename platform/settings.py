@@ -45,10 +45,6 @@ class Settings:
     smtp_url: str | None = None  # smtp:// or smtps://user:password@host:port; None: console
     mail_from: str = "linju@localhost"
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.database_url.startswith("postgresql")
-
 
 def _read_environment(env_file: Path) -> dict[str, str]:
     """The process environment wins over `.env`, as with every twelve-factor tool."""

@@ -393,14 +393,6 @@ async def record_refund(
         return ApplyResult(donation_id, status, changed=changed)
 
 
-async def _has_confirmed_refunds(donation_pk: int) -> bool:
-    return bool(
-        await DonationRefund.exists().where(
-            (DonationRefund.donation == donation_pk) & (DonationRefund.status == "confirmed")
-        )
-    )
-
-
 async def _post_confirmed_refunds(row: dict[str, Any]) -> DonationStatus:
     """Post every confirmed, not yet posted refund of a confirmed donation (oldest first)."""
     pending = (

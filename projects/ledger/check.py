@@ -1,9 +1,9 @@
 """The platform checking its own books: a project's ledger in the database, entry by entry.
 
 The chain and every invariant are checked by the same verifier residents run on an export
-(`ledger_verify`), fed a page of entries at a time; then the head row, a cache the append
-service keeps, must equal what the entries fold to, or the project page would show figures
-the ledger does not support.
+(`verify.py`), fed a page of entries at a time; then the head row, a cache the append service
+keeps, must equal what the entries fold to, or the project page would show figures the ledger
+does not support.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,11 +139,6 @@ def _entry_problem(entry: Any, state: ChainState) -> str | None:
     return None
 
 
-def advance(state: ChainState, entry: Mapping[str, Any]) -> None:
-    """Fold a verified entry into the state."""
-    _fold(state, entry, figures_delta(entry["postings"], entry["project"]))
-
-
 _SEEN_CURRENCIES: set[str] = set()  # codes already matched against CURRENCY_PATTERN
 
 
@@ -262,15 +257,6 @@ def parse_line_strictly(raw: bytes, number: int) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedLine(number, f"not a JSON object ({exc})") from exc
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int | None, Any]]:
-    """Entries of a JSONL export with their line numbers; MalformedLine names a bad line."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                raise MalformedLine(number, "empty line")
-            yield number, parse_line_strictly(raw, number)
 
 
 # Files this large are checked by several processes at once (see `verify_file`).

@@ -39,7 +39,6 @@ def test_defaults_follow_the_contract(clean_env: Path) -> None:
     assert settings.payment_gateway == "sandbox"
     assert settings.default_locale == "zh_CN"
     assert settings.max_donation_fen == 5_000_000
-    assert not settings.is_postgres
     assert not settings.secure_cookies
 
 
@@ -111,7 +110,6 @@ def test_postgres_urls_are_accepted_and_normalised(
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linju")
     settings = load_settings(env_file=clean_env / "absent.env")
     assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/linju"
-    assert settings.is_postgres
 
 
 def test_get_settings_is_cached() -> None:

@@ -45,17 +45,6 @@ async def seats(project_id: int) -> list[Seat]:
     return [Seat(int(r["id"]), r["name"], r["account_id"]) for r in rows]
 
 
-async def seats_of_account(account_id: int) -> list[dict[str, Any]]:
-    """Every committee seat an account holds, with its project's slug."""
-    return list(
-        await CommitteeMember.select(
-            CommitteeMember.id,
-            CommitteeMember.name,
-            CommitteeMember.project.slug.as_alias("project_slug"),
-        ).where(CommitteeMember.account_id == account_id)
-    )
-
-
 async def decisions_on(kind: SubjectKind, subject_id: int) -> list[dict[str, Any]]:
     return list(
         await Decision.select(
