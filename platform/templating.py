@@ -22,6 +22,7 @@ from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
 from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
+from linju.platform.web import FormState
 
 
 def templates_dir() -> str:
@@ -72,6 +73,19 @@ def _csrf_field(context: Context) -> Markup:
     return Markup(context.get("csrf_input", ""))  # noqa: S704 - Litestar's own hidden input
 
 
+@pass_context
+def _form_state(context: Context, name: str, initial: Any = None) -> FormState:
+    """A form of the page: `{% set f = form_state("offline") %}`, drawn with partials/forms.html.
+
+    The form that just failed (`failed_form`, from `platform.web.Page.submit`) comes back with its
+    values and problems; any other starts from `initial` (a mapping of field values).
+    """
+    failed = context.get("failed_form")
+    if isinstance(failed, FormState) and failed.name == name:
+        return failed
+    return FormState(name, dict(initial or {}))
+
+
 @lru_cache(maxsize=1)
 def build_environment() -> Environment:
     env = Environment(
@@ -96,6 +110,7 @@ def build_environment() -> Environment:
         current_locale=i18n.current_locale.get,
         language_tags=i18n.LANGUAGE_TAGS,
         csrf_field=_csrf_field,
+        form_state=_form_state,
     )
     return env
 

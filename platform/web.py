@@ -1,16 +1,34 @@
-"""What every area's routes share for people's forms: errors beside fields, safe redirects.
+"""What every area's routes share for people's forms: one way to read a form, run its action and
+answer, and safe redirects.
+
+A form lives on a `Page` (a template and what it shows). `Page.show()` renders it; `Page.submit()`
+reads the posted form (URL-encoded or multipart), runs the caller's action and answers with the
+caller's redirect (a path: 303) or response. When the action raises a `DomainError` (a refused
+rule, `ValidationErrors` naming fields, a conflict), the same page is shown again as HTML, with
+the error's status (422 for bad input, 409, 404, 429...), the values as sent, an error summary at
+the top of the page linking to each field, and each message beside its field. Templates draw
+forms with the macros of `templates/partials/forms.html`, which take a `FormState`
+(`form_state("name")` in a template) so that ids, values and messages always agree.
 
 Controllers stay thin by leaving the plumbing here (docs/adr/0011-house-plan.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NoReturn, TypeVar
 
-from litestar.response import Template
+from litestar import MediaType, Request, Response
+from litestar.datastructures import UploadFile
+from litestar.response import Redirect, Template
 
 from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import DomainError, ValidationErrors
+
+CSRF_FIELD = "_csrf_token"
+T = TypeVar("T")
 
 
 def safe_next(next_path: str | None) -> str:
@@ -25,11 +43,190 @@ def safe_next(next_path: str | None) -> str:
 def form_errors(exc: DomainError) -> dict[str, str]:
     """A domain error as translated messages per field ("" for the form as a whole)."""
     if isinstance(exc, ValidationErrors):
-        return {field: gettext(message) for field, message in exc.problems.items()}
+        return {name: gettext(message) for name, message in exc.problems.items()}
     return {"": gettext(exc.message, **exc.params)}
 
 
-def form_page(name: str, status: int = 200, **context: Any) -> Template:
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    return Template(name, context=context, status_code=status)
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """One form of a page as its template draws it: the values to fill in, the problems to show.
+
+    `name` tells a page's forms apart and makes their ids: `form-<name>` for the form,
+    `f-<name>-<field>` for a field (what the error summary links to), `e-<name>-<field>` for the
+    message beside it.
+    """
+
+    name: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)  # a field's name → its message
+    messages: tuple[str, ...] = ()  # about the form as a whole, e.g. every reason for a refusal
+
+    @property
+    def form_id(self) -> str:
+        return f"form-{self.name}"
+
+    def id(self, name: str) -> str:
+        return f"f-{self.name}-{name}"
+
+    def error_id(self, name: str) -> str:
+        return f"e-{self.name}-{name}"
+
+    def value(self, name: str) -> str:
+        value = self.values.get(name)
+        return "" if value is None else str(value)
+
+    def error(self, name: str) -> str:
+        return self.errors.get(name, "")
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.messages)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary: the form's own messages first (no anchor),
+        then each field's, linking to the field."""
+        return [("", m) for m in self.messages] + [(self.id(n), m) for n, m in self.errors.items()]
+
+
+class SubmittedForm:
+    """A form as the browser sent it: text fields by name, uploaded files by name.
+
+    `parsed` reads a field that must be something (an amount, a date) and notes a problem when it
+    is not; `raise_problems` then refuses the form with every problem noted at once.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        getall = getattr(data, "getall", None)
+        self._items: dict[str, list[Any]] = {
+            key: list(getall(key)) if getall else _as_list(data[key]) for key in data
+        }
+        self.problems: dict[str, str] = {}
+
+    @property
+    def names(self) -> set[str]:
+        """Every field the browser sent (an empty file input too; not an unticked box)."""
+        return set(self._items) - {CSRF_FIELD}
+
+    def text(self, name: str) -> str:
+        """The field's (first) text value, "" when absent or a file."""
+        return next((v for v in self._items.get(name, ()) if isinstance(v, str)), "")
+
+    def checked(self, name: str) -> bool:
+        return bool(self.text(name))
+
+    def files(self, name: str) -> list[UploadFile]:
+        """The files chosen in a file input (none when it was left empty)."""
+        return [v for v in self._items.get(name, ()) if isinstance(v, UploadFile) and v.filename]
+
+    def parsed(self, name: str, parse: Callable[[str], T], problem: str, default: T) -> T:
+        """The field read by `parse`; when it raises ValueError, `problem` (a message id) is noted
+        for the field and `default` stands in until `raise_problems`."""
+        try:
+            return parse(self.text(name))
+        except ValueError:
+            self.problems.setdefault(name, problem)
+            return default
+
+    def raise_problems(self) -> None:
+        """ValidationErrors with every problem noted, if any."""
+        if self.problems:
+            raise ValidationErrors(dict(self.problems))
+
+    def refuse(self, name: str, problem: str) -> NoReturn:
+        """Note `problem` for the field and refuse the form with every problem noted."""
+        self.problems.setdefault(name, problem)
+        raise ValidationErrors(dict(self.problems))
+
+    def texts(self) -> dict[str, str]:
+        """Every text field, to fill the form in again (never the CSRF token)."""
+        return {
+            name: self.text(name)
+            for name, values in self._items.items()
+            if name != CSRF_FIELD and any(isinstance(v, str) for v in values)
+        }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def iso_date(text: str) -> date:
+    """A day as an `<input type="date">` sends it (2026-05-01); ValueError otherwise."""
+    return date.fromisoformat(text.strip())
+
+
+FormAction = Callable[[SubmittedForm], Awaitable["Response[Any] | str"]]
+
+
+def failed_form(
+    name: str,
+    exc: DomainError,
+    submitted: SubmittedForm,
+    fields: Mapping[str, str] | None = None,
+) -> FormState:
+    """The form again after `exc`: its values as sent and each message where it belongs.
+
+    A service names problems in its own words; `fields` maps them to the form's field names
+    (`{"ends_at": "ends_on"}`). A problem about no field the form sent is about the whole form.
+    """
+    aliases = fields or {}
+    errors: dict[str, str] = {}
+    messages: list[str] = []
+    for key, message in form_errors(exc).items():
+        target = aliases.get(key, key)
+        if target and target in submitted.names:
+            errors.setdefault(target, message)
+        else:
+            messages.append(message)
+    messages.extend(gettext(reason) for reason in getattr(exc, "reasons", ()) or ())
+    return FormState(name, submitted.texts(), errors, tuple(messages))
+
+
+def render(template: str, context: Mapping[str, Any], status: int = 200) -> Template:
+    """A page as HTML, whatever the route handler's annotation would have guessed."""
+    return Template(template, context=dict(context), status_code=status, media_type=MediaType.HTML)
+
+
+ContextBuilder = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page with forms: its template and what it shows (built again for every answer)."""
+
+    template: str
+    context: ContextBuilder | Mapping[str, Any] = field(default_factory=dict)
+
+    async def _context(self) -> dict[str, Any]:
+        if callable(self.context):
+            return dict(await self.context())
+        return dict(self.context)
+
+    async def show(self, status: int = 200, **extra: Any) -> Template:
+        return render(self.template, {**await self._context(), **extra}, status)
+
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        form: str | Callable[[SubmittedForm], str],
+        action: FormAction,
+        *,
+        fields: Mapping[str, str] | None = None,
+    ) -> Response[Any]:
+        """Read the posted form and run `action` on it.
+
+        The action returns a path to redirect to (303) or a response of its own. When it raises a
+        `DomainError`, the page is shown again with the error's status and the failed form (named
+        `form`, or named from what was sent) in the context as `failed_form`.
+        """
+        submitted = SubmittedForm(await request.form())
+        try:
+            outcome = await action(submitted)
+        except DomainError as exc:
+            name = form(submitted) if callable(form) else form
+            return await self.show(
+                exc.status, failed_form=failed_form(name, exc, submitted, fields)
+            )
+        if isinstance(outcome, str):
+            return Redirect(path=outcome, status_code=303)
+        return outcome

@@ -2,8 +2,8 @@
 
 `make_account` creates an account with one role straight through the service; `log_in` sets a
 fresh session cookie on a test client without going through the login form (fast: no argon2
-verify); `log_in_with_form` goes through the real form, CSRF token included; `csrf_token` reads
-a page's token for a form post.
+verify); `log_in_with_form` goes through the real form as the page renders it (tests/forms.py),
+CSRF token included; `csrf_token` reads a page's token for a post that is not a page's form.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.accounts.services import NewAccount, Role, create_account
 from linju.platform.accounts.sessions import SESSION_COOKIE, start_session
+from tests.forms import submit
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery"
@@ -23,7 +24,12 @@ _TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 async def in_app(client: Any, factory: Callable[[], Awaitable[T]]) -> T:
-    """Run `factory()` on the app's event loop (where its pool lives); any loop when no client."""
+    """Run `factory()` on the app's event loop (where its pool lives).
+
+    The shared `client` (tests/client_support.py) runs the app on the test's own loop, so this
+    awaits it here; only a client that runs the app in a thread of its own (Litestar's
+    AsyncTestClient, with its `blocking_portal`) needs the call to cross to that thread.
+    """
     portal = getattr(client, "blocking_portal", None)
     if portal is None:  # no client, or one that runs the app on this test's own loop
 
@@ -78,10 +84,8 @@ def csrf_token(html: str) -> str:
 
 
 async def post_form(client: Any, page_path: str, action: str, data: dict[str, str]) -> Any:
-    """GET a page for its CSRF token, then POST the form to `action` with it."""
-    page = await client.get(page_path)
-    token = csrf_token(page.text)
-    return await client.post(action, data={**data, "_csrf_token": token}, follow_redirects=False)
+    """GET a page and send its form to `action` as rendered, with `data` typed into its fields."""
+    return await submit(client, page_path, action, data)
 
 
 async def log_in_with_form(client: Any, email: str, password: str = PASSWORD) -> Any:

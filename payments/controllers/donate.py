@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
@@ -29,10 +28,10 @@ from linju.payments.sandbox import (
     get_session,
     session_payload,
 )
-from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import N_, Conflict, Unavailable, ValidationErrors, found
+from linju.platform.kernel.errors import N_, Unavailable, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.settings import get_settings
+from linju.platform.web import Page, SubmittedForm
 from linju.projects.core.read import project_page_context
 from linju.projects.donations.rules import (
     FORM_FIELDS,
@@ -43,6 +42,7 @@ from linju.projects.donations.rules import (
 )
 
 logger = logging.getLogger("linju.payments")
+SANDBOX_OUTCOMES = {outcome.value for outcome in SandboxOutcome}
 
 
 class DonationStartedOut(msgspec.Struct):
@@ -55,55 +55,28 @@ class DonationStartedOut(msgspec.Struct):
     receipt_url: str
 
 
-async def _project_page_with_form(
-    slug: str, values: dict[str, str], errors: dict[str, str], status: int
-) -> Template:
-    """The project page again, the donate form filled in as sent, with its problems."""
-    context = await project_page_context(slug)
-    context["donate_form"] = {
-        "values": values,
-        "errors": {field: gettext(message) for field, message in errors.items()},
-    }
-    return Template("pages/project.html", context=context, status_code=status)
-
-
 @post(
     "/p/{slug:str}/donate",
     name="donate",
     tags=["pages"],
     summary="Donate from the project page: a pending donation, then the gateway's checkout",
-    status_code=HTTP_303_SEE_OTHER,
 )
-async def donate_form(
-    slug: FromPath[str],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Redirect | Template:
-    values = {field: str(data.get(field, "")) for field in FORM_FIELDS}
-    donation, problems = donation_from_form(values)
-    problems.update(
-        {
-            k: v
-            for k, v in donation_problems(donation, get_settings().max_donation_fen).items()
-            if k not in problems
-        }
-    )
-    if problems:
-        return await _project_page_with_form(slug, values, problems, 422)
-    try:
-        started = await services.begin_donation(slug, donation)
-    except ValidationErrors as exc:
-        return await _project_page_with_form(slug, values, exc.problems, 422)
-    except Conflict as exc:
-        return await _project_page_with_form(slug, values, {"form": exc.message}, exc.status)
-    except GatewayError as exc:
-        logger.error("checkout for %s could not start: %s", slug, exc)
-        return await _project_page_with_form(
-            slug,
-            values,
-            {"form": N_("The payment service cannot be reached; please try again")},
-            503,
-        )
-    return Redirect(started.checkout_url, status_code=HTTP_303_SEE_OTHER)
+async def donate_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
+    async def donate(form: SubmittedForm) -> Response[Any]:
+        donation, problems = donation_from_form({field: form.text(field) for field in FORM_FIELDS})
+        for field, problem in donation_problems(donation, get_settings().max_donation_fen).items():
+            problems.setdefault(field, problem)
+        if problems:
+            raise ValidationErrors(problems)
+        try:
+            started = await services.begin_donation(slug, donation)
+        except GatewayError as exc:
+            logger.error("checkout for %s could not start: %s", slug, exc)
+            raise Unavailable(UNREACHABLE) from exc
+        return Redirect(started.checkout_url, status_code=HTTP_303_SEE_OTHER)
+
+    page = Page("pages/project.html", lambda: project_page_context(slug))
+    return await page.submit(request, "donate", donate, fields={"amount": "custom_amount"})
 
 
 @post(
@@ -140,6 +113,18 @@ def _sandbox_enabled() -> None:
         raise NotFoundException()
 
 
+def _checkout_page(session_id: str) -> Page:
+    async def context() -> dict[str, Any]:
+        session = found(await get_session(session_id))
+        return {
+            "session": session,
+            "amount": Money(session["amount_fen"], session["currency"]),
+            "fee": Money(session["fee_fen"], session["currency"]),
+        }
+
+    return Page("payments/sandbox_checkout.html", context)
+
+
 @get(
     "/sandbox/checkout/{session_id:str}",
     name="sandbox-checkout",
@@ -148,40 +133,32 @@ def _sandbox_enabled() -> None:
 )
 async def sandbox_checkout(session_id: FromPath[str]) -> Template:
     _sandbox_enabled()
-    session = found(await get_session(session_id))
-    return Template(
-        "payments/sandbox_checkout.html",
-        context={
-            "session": session,
-            "amount": Money(session["amount_fen"], session["currency"]),
-            "fee": Money(session["fee_fen"], session["currency"]),
-        },
-    )
+    return await _checkout_page(session_id).show()
 
 
 @post(
     "/sandbox/checkout/{session_id:str}",
     tags=["sandbox"],
     summary="The donor's choice on the sandbox checkout; the sandbox then calls the webhook",
-    status_code=HTTP_303_SEE_OTHER,
 )
 async def sandbox_choose(
-    session_id: FromPath[str],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Redirect:
+    request: Request[Any, Any, Any], session_id: FromPath[str]
+) -> Response[Any]:
     _sandbox_enabled()
-    try:
-        outcome = SandboxOutcome(data.get("outcome", ""))
-    except ValueError:
-        raise ValidationErrors({"outcome": N_("Choose one of the buttons")}) from None
-    session = found(await finish_session(session_id, outcome))
-    gateway = gateway_named(SANDBOX)
-    assert isinstance(gateway, SandboxGateway)
-    delivered = await gateway.deliver(session_payload(session))
-    if not delivered:
-        logger.warning("sandbox session %s: webhook not delivered; reconcile", session_id)
-    target = session["success_url"] if session["status"] == "paid" else session["cancel_url"]
-    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+    async def choose(form: SubmittedForm) -> Response[Any]:
+        choice = form.text("outcome")
+        if choice not in SANDBOX_OUTCOMES:
+            form.refuse("outcome", N_("Choose one of the buttons"))
+        session = found(await finish_session(session_id, SandboxOutcome(choice)))
+        gateway = gateway_named(SANDBOX)
+        assert isinstance(gateway, SandboxGateway)
+        if not await gateway.deliver(session_payload(session)):
+            logger.warning("sandbox session %s: webhook not delivered; reconcile", session_id)
+        target = session["success_url"] if session["status"] == "paid" else session["cancel_url"]
+        return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+    return await _checkout_page(session_id).submit(request, "checkout", choose)
 
 
 ROUTES: list[Any] = [donate_form, create_donation_api, sandbox_checkout, sandbox_choose]

@@ -7,29 +7,21 @@ and its audit record are written in one transaction (`services.refund_donation`)
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Template
+from litestar.status_codes import HTTP_201_CREATED
 
 from linju.payments import services
 from linju.payments.gateway import UNREACHABLE, GatewayError
 from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
-from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import (
-    N_,
-    DomainError,
-    NotFound,
-    RuleViolation,
-    Unavailable,
-    ValidationErrors,
-)
-from linju.platform.kernel.money import AmountOut, Money, yuan_or_none
+from linju.platform.kernel.errors import N_, NotFound, RuleViolation, Unavailable, ValidationErrors
+from linju.platform.kernel.money import AmountOut, Money, parse_yuan
+from linju.platform.web import Page, SubmittedForm
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan
@@ -70,20 +62,20 @@ async def _refund(request: Request[Any, Any, Any], donation_id: str, fen: int, r
     return await services.refund_donation(donation_id, fen, reason, user.actor.label, audit)
 
 
-def _refund_page(
-    view: DonationView, values: dict[str, str], error: str | None, status: int
-) -> Template:
-    return Template(
+def _refund_page(view: DonationView) -> Page:
+    refundable = Money(refundable_fen(view.amount.amount, view.refunded.amount))
+    return Page(
         "payments/refund.html",
-        context={
-            "donation": view,
-            "refundable": Money(refundable_fen(view.amount.amount, view.refunded.amount)),
-            "values": values,
-            "error": error,
-            "max_reason": MAX_REASON_LENGTH,
-        },
-        status_code=status,
+        {"donation": view, "refundable": refundable, "max_reason": MAX_REASON_LENGTH},
     )
+
+
+def _refund_fen(text: str) -> int:
+    """Yuan as typed, more than nothing; ValueError otherwise."""
+    fen = parse_yuan(text)
+    if fen <= 0:
+        raise ValueError(text)
+    return fen
 
 
 @get(
@@ -106,8 +98,7 @@ async def donation_list(slug: FromPath[str]) -> Template:
     summary="The refund form for one donation (admin or the community's secretary)",
 )
 async def refund_form(slug: FromPath[str], donation_id: FromPath[str]) -> Template:
-    view = await _donation_of_project(slug, donation_id)
-    return _refund_page(view, {}, None, 200)
+    return await _refund_page(await _donation_of_project(slug, donation_id)).show()
 
 
 @post(
@@ -115,27 +106,22 @@ async def refund_form(slug: FromPath[str], donation_id: FromPath[str]) -> Templa
     guards=GUARDS,
     tags=["refunds"],
     summary="Refund (part of) a donation through its gateway",
-    status_code=HTTP_303_SEE_OTHER,
 )
 async def refund_submit(
-    request: Request[Any, Any, Any],
-    slug: FromPath[str],
-    donation_id: FromPath[str],
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
-) -> Redirect | Template:
+    request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
+) -> Response[Any]:
     view = await _donation_of_project(slug, donation_id)
-    values = {"amount": data.get("amount", ""), "reason": data.get("reason", "")}
-    fen = yuan_or_none(values["amount"])
-    if fen is None or fen <= 0:
-        return _refund_page(view, values, gettext("Enter an amount in yuan, like 88 or 88.50"), 422)
-    try:
-        await _refund(request, donation_id, fen, values["reason"])
-    except DomainError as exc:
-        return _refund_page(view, values, gettext(exc.message, **exc.params), exc.status)
-    except GatewayError:
-        message = gettext("The payment service cannot be reached; please try again")
-        return _refund_page(view, values, message, 503)
-    return Redirect(f"/donations/{donation_id}", status_code=HTTP_303_SEE_OTHER)
+
+    async def refund(form: SubmittedForm) -> str:
+        fen = form.parsed("amount", _refund_fen, N_("Enter an amount in yuan, like 88 or 88.50"), 0)
+        form.raise_problems()
+        try:
+            await _refund(request, donation_id, fen, form.text("reason"))
+        except GatewayError as exc:
+            raise Unavailable(UNREACHABLE) from exc
+        return f"/donations/{donation_id}"
+
+    return await _refund_page(view).submit(request, "refund", refund)
 
 
 @post(

@@ -1,7 +1,8 @@
 """Pages for people with an account: log in and out, passwords, and the admin's pages.
 
-Controllers are thin: they read the form, call one use case, and either redirect (303) or show
-the form again with the problems in the visitor's language (422, or 429 when throttled).
+Controllers are thin: each form goes through `platform.web.Page.submit`, which calls one use
+case and either redirects (303) or shows the form again with the problems in the visitor's
+language (422, or 429 when throttled).
 """
 
 from __future__ import annotations
@@ -10,19 +11,17 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import audit, guards, invitations, login, services, sessions
 from linju.platform.accounts.places import places
 from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
-from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
+from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.settings import get_settings
-from linju.platform.web import form_errors, form_page, safe_next
+from linju.platform.web import Page, SubmittedForm, safe_next
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -46,32 +45,23 @@ def _set_session_cookie(response: Response[Any], token: str) -> None:
 async def login_form(
     next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Template:
-    return form_page("accounts/login.html", next=safe_next(next_path))
+    return await Page("accounts/login.html", {"next": safe_next(next_path)}).show()
 
 
 @post("/login", tags=["accounts"], summary="Log in (a new session id every time)")
-async def login_submit(request: AnyRequest, data: Form) -> Response[Any]:
-    email = data.get("email", "")
-    next_path = safe_next(data.get("next"))
-    try:
+async def login_submit(request: AnyRequest) -> Response[Any]:
+    async def log_in(form: SubmittedForm) -> Response[Any]:
         account_id = await login.authenticate(
-            email, data.get("password", ""), _client_address(request)
+            form.text("email"), form.text("password"), _client_address(request)
         )
-    except DomainError as exc:
-        status = 429 if isinstance(exc, login.LoginThrottled) else 422
-        return form_page(
-            "accounts/login.html",
-            status,
-            errors=form_errors(exc),
-            values={"email": email[:254]},
-            next=next_path,
+        token = await sessions.start_session(
+            account_id, replacing=request.cookies.get(sessions.SESSION_COOKIE)
         )
-    token = await sessions.start_session(
-        account_id, replacing=request.cookies.get(sessions.SESSION_COOKIE)
-    )
-    response: Response[Any] = Redirect(path=next_path, status_code=303)
-    _set_session_cookie(response, token)
-    return response
+        response: Response[Any] = Redirect(path=safe_next(form.text("next")), status_code=303)
+        _set_session_cookie(response, token)
+        return response
+
+    return await Page("accounts/login.html").submit(request, "login", log_in)
 
 
 @post("/logout", tags=["accounts"], summary="Log out (the session is deleted)")
@@ -84,6 +74,10 @@ async def logout(request: AnyRequest) -> Response[Any]:
     return response
 
 
+def _account_page(request: AnyRequest) -> Page:
+    return Page("accounts/account.html", {"user": guards.logged_in_user(request)})
+
+
 @get(
     "/account",
     guards=[guards.require_login],
@@ -91,7 +85,7 @@ async def logout(request: AnyRequest) -> Response[Any]:
     summary="The logged-in person's account and roles",
 )
 async def account_page(request: AnyRequest) -> Template:
-    return form_page("accounts/account.html", user=guards.logged_in_user(request))
+    return await _account_page(request).show()
 
 
 @post(
@@ -100,68 +94,71 @@ async def account_page(request: AnyRequest) -> Template:
     tags=["accounts"],
     summary="Change one's password (other sessions end)",
 )
-async def change_password(request: AnyRequest, data: Form) -> Response[Any]:
+async def change_password(request: AnyRequest) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
-        await login.change_password(
-            user.actor, user.id, data.get("current", ""), data.get("new", "")
-        )
-    except DomainError as exc:
-        return form_page("accounts/account.html", 422, user=user, errors=form_errors(exc))
-    # Every session ended, this one too: start a fresh one so the person stays logged in.
-    token = await sessions.start_session(user.id)
-    response: Response[Any] = Redirect(path="/account?changed=1", status_code=303)
-    _set_session_cookie(response, token)
-    return response
+
+    async def change(form: SubmittedForm) -> Response[Any]:
+        await login.change_password(user.actor, user.id, form.text("current"), form.text("new"))
+        # Every session ended, this one too: start a fresh one so the person stays logged in.
+        token = await sessions.start_session(user.id)
+        response: Response[Any] = Redirect(path="/account?changed=1", status_code=303)
+        _set_session_cookie(response, token)
+        return response
+
+    return await _account_page(request).submit(request, "password", change)
+
+
+FORGOT = Page("accounts/forgot.html")
 
 
 @get("/password/forgot", tags=["accounts"], summary="Ask for a password reset link")
 async def forgot_form() -> Template:
-    return form_page("accounts/forgot.html")
+    return await FORGOT.show()
 
 
 @post("/password/forgot", tags=["accounts"], summary="Mail a reset link if the account exists")
-async def forgot_submit(data: Form) -> Template:
-    await login.request_password_reset(data.get("email", ""), current_locale.get())
-    return form_page("accounts/forgot.html", sent=True)
+async def forgot_submit(request: AnyRequest) -> Response[Any]:
+    async def send(form: SubmittedForm) -> Response[Any]:
+        await login.request_password_reset(form.text("email"), current_locale.get())
+        return await FORGOT.show(sent=True)
+
+    return await FORGOT.submit(request, "forgot", send)
+
+
+def _reset_page(token: str, valid: bool = True) -> Page:
+    return Page("accounts/reset.html", {"token": token, "valid": valid})
 
 
 @get("/password/reset/{token:str}", tags=["accounts"], summary="Choose a new password")
 async def reset_form(token: FromPath[str]) -> Template:
     valid = await login.token_is_valid(token)
-    return form_page("accounts/reset.html", 200 if valid else 410, token=token, valid=valid)
+    return await _reset_page(token, valid).show(200 if valid else 410)
 
 
 @post("/password/reset/{token:str}", tags=["accounts"], summary="Set the new password")
-async def reset_submit(token: FromPath[str], data: Form) -> Response[Any]:
-    if data.get("new", "") != data.get("confirm", ""):
-        errors = {"confirm": gettext("The two passwords differ")}
-        return form_page("accounts/reset.html", 422, token=token, valid=True, errors=errors)
-    try:
-        await login.reset_password(token, data.get("new", ""))
-    except DomainError as exc:
-        return form_page(
-            "accounts/reset.html", 422, token=token, valid=True, errors=form_errors(exc)
-        )
-    return Redirect(path="/login?reset=1", status_code=303)
+async def reset_submit(request: AnyRequest, token: FromPath[str]) -> Response[Any]:
+    async def reset(form: SubmittedForm) -> str:
+        if form.text("new") != form.text("confirm"):
+            raise ValidationErrors({"confirm": N_("The two passwords differ")})
+        await login.reset_password(token, form.text("new"))
+        return "/login?reset=1"
+
+    return await _reset_page(token).submit(request, "reset", reset)
 
 
 # Admin pages ---------------------------------------------------------------------------------
 
 
-async def _admin_page(status: int = 200, **context: Any) -> Template:
-    return form_page(
-        "admin/index.html",
-        status,
-        communities=await places().communities(),
-        accounts=await services.list_accounts(),
-        **context,
-    )
+async def _admin_context() -> dict[str, Any]:
+    return {"communities": await places().communities(), "accounts": await services.list_accounts()}
+
+
+ADMIN = Page("admin/index.html", _admin_context)
 
 
 @get("/admin", guards=[guards.require_admin], tags=["admin"], summary="Communities and people")
 async def admin_index() -> Template:
-    return await _admin_page()
+    return await ADMIN.show()
 
 
 @post(
@@ -170,19 +167,31 @@ async def admin_index() -> Template:
     tags=["admin"],
     summary="Create a community",
 )
-async def admin_create_community(request: AnyRequest, data: Form) -> Response[Any]:
+async def admin_create_community(request: AnyRequest) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
+
+    async def create(form: SubmittedForm) -> str:
         await places().create_community(
             user.actor,
-            data.get("slug", "").strip(),
-            data.get("name", ""),
-            data.get("district", ""),
-            data.get("description", ""),
+            form.text("slug").strip(),
+            form.text("name"),
+            form.text("district"),
+            form.text("description"),
         )
-    except DomainError as exc:
-        return await _admin_page(422, community_errors=form_errors(exc), community_values=data)
-    return Redirect(path="/admin", status_code=303)
+        return "/admin"
+
+    return await ADMIN.submit(request, "community", create)
+
+
+def _role(value: str) -> services.Role:
+    """Secretary or committee member: admins are made on the command line only."""
+    try:
+        role = services.Role(value)
+    except ValueError:
+        role = services.Role.ADMIN
+    if role is services.Role.ADMIN:
+        raise ValidationErrors({"role": N_("Choose secretary or committee member")})
+    return role
 
 
 @post(
@@ -191,30 +200,21 @@ async def admin_create_community(request: AnyRequest, data: Form) -> Response[An
     tags=["admin"],
     summary="Invite a secretary or a committee member",
 )
-async def admin_invite(request: AnyRequest, data: Form) -> Response[Any]:
+async def admin_invite(request: AnyRequest) -> Response[Any]:
     user = guards.logged_in_user(request)
-    role_value = data.get("role", "")
-    try:
-        role = services.Role(role_value)
-    except ValueError:
-        role = None
-    try:
-        if role is None or role is services.Role.ADMIN:
-            raise ValidationErrors({"role": N_("Choose secretary or committee member")})
-        await invitations.invite(
-            user.actor,
-            services.NewAccount(
-                email=data.get("email", ""),
-                display_name=data.get("name", ""),
-                role=role,
-                community_slug=data.get("community") or None,
-                project_slug=data.get("project") or None,
-            ),
-            current_locale.get(),
+
+    async def invite(form: SubmittedForm) -> str:
+        new = services.NewAccount(
+            email=form.text("email"),
+            display_name=form.text("name"),
+            role=_role(form.text("role")),
+            community_slug=form.text("community") or None,
+            project_slug=form.text("project") or None,
         )
-    except DomainError as exc:
-        return await _admin_page(422, invite_errors=form_errors(exc), invite_values=data)
-    return Redirect(path="/admin?invited=1", status_code=303)
+        await invitations.invite(user.actor, new, current_locale.get())
+        return "/admin?invited=1"
+
+    return await ADMIN.submit(request, "invite", invite)
 
 
 @get("/admin/audit", guards=[guards.require_admin], tags=["admin"], summary="The audit log")

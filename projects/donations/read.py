@@ -19,7 +19,7 @@ from linju.projects.donations.rules import (
 async def donation_sections(project: ProjectDetail) -> dict[str, Any]:
     """The project page's donate form (empty) and donor wall (a project page section)."""
     return {
-        "donate_form": {"values": {"amount_choice": str(PRESET_AMOUNTS_FEN[1])}, "errors": {}},
+        "donate_initial": {"amount_choice": str(PRESET_AMOUNTS_FEN[1])},
         "donate_presets": [Money(fen) for fen in PRESET_AMOUNTS_FEN],
         "donate_limits": {
             "max": Money(get_settings().max_donation_fen),

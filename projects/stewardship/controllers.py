@@ -2,32 +2,31 @@
 `projects.core`'s services) and the work around a project (offline donations, matching pledges,
 updates, in-kind help, the poster).
 
-Thin: each POST reads its form, calls one use case and redirects (303), or shows the page again
-with the problems in the visitor's language (422). Every route is guarded by role AND object
-(docs/adr/0006-accounts.md); a committee member confirms offline donations on /p/{slug}/offline.
+Thin: each POST hands its form to `platform.web.Page.submit` with the one use case it calls, and
+redirects (303), or the page comes back with the problems in the visitor's language (422, or the
+refusal's own status). Every route is guarded by role AND object (docs/adr/0006-accounts.md); a
+committee member confirms offline donations on /p/{slug}/offline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, time
+from typing import Any
 
-from litestar import Request, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
+from litestar import Request, Response, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.params import FromPath
+from litestar.response import Template
 
 from linju.platform.accounts import guards
-from linju.platform.i18n import gettext
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
-from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
-from linju.platform.kernel.money import yuan_or_none
-from linju.platform.web import form_errors
+from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.money import parse_yuan, yuan_or_none
+from linju.platform.web import Page, SubmittedForm, iso_date
 from linju.projects.core.services import drafting, photos
-from linju.projects.core.services.projects import ProjectDraft, PublicationRefused
+from linju.projects.core.services.projects import ProjectDraft
 from linju.projects.stewardship import read as dashboard
 from linju.projects.stewardship import rules
 from linju.projects.stewardship.services import (
@@ -38,60 +37,45 @@ from linju.projects.stewardship.services import (
     updates,
 )
 
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 AnyRequest = Request[Any, Any, Any]
 TAGS = ["secretary"]
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value if isinstance(value, str) else ""
-
-
-def _files(data: dict[str, Any], name: str) -> list[UploadFile]:
-    value = data.get(name)
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, UploadFile) and item.filename]
-
-
-async def _store_photos(data: dict[str, Any], name: str) -> list[photos.StoredPhoto]:
-    """Store the uploaded photos of a field; BadPhoto (nothing kept) when one is not a photo."""
+@asynccontextmanager
+async def _photos_kept_on_success() -> AsyncIterator[list[photos.StoredPhoto]]:
+    """Photos stored inside the block are discarded again when it fails: nothing half-kept."""
     stored: list[photos.StoredPhoto] = []
     try:
-        for upload in _files(data, name):
-            stored.append(photos.store_photo(await upload.read()))
-    except photos.BadPhoto as exc:
+        yield stored
+    except BaseException:
         for photo in stored:
             photos.discard_photo(photo.url)
-        raise ValidationErrors({name: exc.message}) from exc
-    return stored
+        raise
 
 
-def _texts(data: dict[str, Any]) -> dict[str, str]:
-    return {key: _text(data, key) for key in data if not _files(data, key)}
+async def _store_photos(
+    form: SubmittedForm, name: str, stored: list[photos.StoredPhoto]
+) -> list[photos.StoredPhoto]:
+    """Store a field's photos (noted in `stored` too); refused, naming it, if one is no photo."""
+    added: list[photos.StoredPhoto] = []
+    for upload in form.files(name):
+        try:
+            photo = photos.store_photo(await upload.read())
+        except photos.BadPhoto as exc:
+            raise ValidationErrors({name: exc.message}) from exc
+        stored.append(photo)
+        added.append(photo)
+    return added
 
 
-async def _save_draft(
-    data: dict[str, Any],
-    community: str,
-    save: Callable[[ProjectDraft, list[photos.StoredPhoto]], Awaitable[None]],
-) -> tuple[ProjectDraft | None, dict[str, str]]:
-    """Store the photos, read the form and save; on any problem keep no photo, return errors."""
-    cover: list[photos.StoredPhoto] = []
-    gallery: list[photos.StoredPhoto] = []
-    try:
-        cover = await _store_photos(data, "cover")
-        gallery = await _store_photos(data, "gallery")
-        draft = drafting.parse_draft_form(_texts(data), community, cover[0].url if cover else "")
-        await save(draft, gallery)
-    except DomainError as exc:
-        for photo in cover + gallery:
-            photos.discard_photo(photo.url)
-        return None, form_errors(exc)
-    return draft, {}
+async def _read_draft(
+    form: SubmittedForm, community: str, stored: list[photos.StoredPhoto], slug: str | None = None
+) -> tuple[ProjectDraft, list[photos.StoredPhoto]]:
+    """The draft and its new gallery photos; an edited draft keeps its address (`slug`)."""
+    cover = await _store_photos(form, "cover", stored)
+    gallery = await _store_photos(form, "gallery", stored)
+    texts = form.texts() if slug is None else {**form.texts(), "slug": slug}
+    return drafting.parse_draft_form(texts, community, cover[0].url if cover else ""), gallery
 
 
 # Dashboard and new drafts -------------------------------------------------------------------
@@ -108,10 +92,8 @@ async def secretary_dashboard(request: AnyRequest) -> Template:
     )
 
 
-def _draft_page(status: int = 200, **context: Any) -> Template:
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    return Template("secretary/draft.html", context=context, status_code=status)
+def _draft_page(community: str) -> Page:
+    return Page("secretary/draft.html", {"action": f"/secretary/c/{community}/new", "new": True})
 
 
 @get(
@@ -121,7 +103,7 @@ def _draft_page(status: int = 200, **context: Any) -> Template:
     summary="A new draft project",
 )
 async def new_draft_form(community: FromPath[str]) -> Template:
-    return _draft_page(action=f"/secretary/c/{community}/new", new=True)
+    return await _draft_page(community).show()
 
 
 @post(
@@ -130,32 +112,23 @@ async def new_draft_form(community: FromPath[str]) -> Template:
     tags=TAGS,
     summary="Create a draft project",
 )
-async def create_draft(request: AnyRequest, community: FromPath[str], data: Multipart) -> Any:
+async def create_draft(request: AnyRequest, community: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
 
-    async def save(draft: ProjectDraft, gallery: list[photos.StoredPhoto]) -> None:
-        await drafting.create_draft(user.actor, draft, gallery)
+    async def create(form: SubmittedForm) -> str:
+        async with _photos_kept_on_success() as stored:
+            draft, gallery = await _read_draft(form, community, stored)
+            await drafting.create_draft(user.actor, draft, gallery)
+        return f"/p/{draft.slug}/manage"
 
-    draft, errors = await _save_draft(data, community, save)
-    if errors or draft is None:
-        return _draft_page(
-            422, action=f"/secretary/c/{community}/new", new=True,
-            errors=errors, values=_texts(data),
-        )  # fmt: skip
-    return Redirect(path=f"/p/{draft.slug}/manage", status_code=303)
+    return await _draft_page(community).submit(request, "draft", create)
 
 
 # One project's workbench ---------------------------------------------------------------------
 
 
-async def _workbench(slug: str, status: int = 200, **context: Any) -> Template:
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    context.setdefault("reasons", [])
-    context.update(await dashboard.workbench(slug))
-    if not context["values"] and context["draft"]["status"] == "draft":
-        context["values"] = context["draft"]
-    return Template("secretary/project.html", context=context, status_code=status)
+def _workbench(slug: str) -> Page:
+    return Page("secretary/project.html", lambda: dashboard.workbench(slug))
 
 
 @get(
@@ -165,7 +138,7 @@ async def _workbench(slug: str, status: int = 200, **context: Any) -> Template:
     summary="A project's workbench for its secretary",
 )
 async def workbench(slug: FromPath[str]) -> Template:
-    return await _workbench(slug)
+    return await _workbench(slug).show()
 
 
 @post(
@@ -174,17 +147,17 @@ async def workbench(slug: FromPath[str]) -> Template:
     tags=TAGS,
     summary="Save a draft's edits",
 )
-async def edit_draft(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Any:
+async def edit_draft(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    community = (await dashboard.workbench(slug))["project"]["community.slug"]
 
-    async def save(draft: ProjectDraft, gallery: list[photos.StoredPhoto]) -> None:
-        await drafting.edit_draft(user.actor, slug, draft, gallery)
+    async def edit(form: SubmittedForm) -> str:
+        community = (await dashboard.workbench(slug))["project"]["community.slug"]
+        async with _photos_kept_on_success() as stored:
+            draft, gallery = await _read_draft(form, community, stored, slug)
+            await drafting.edit_draft(user.actor, slug, draft, gallery)
+        return f"/p/{slug}/manage"
 
-    _draft, errors = await _save_draft(data, community, save)
-    if errors:
-        return await _workbench(slug, 422, errors=errors, values=_texts(data))
-    return Redirect(path=f"/p/{slug}/manage", status_code=303)
+    return await _workbench(slug).submit(request, "draft", edit)
 
 
 @post(
@@ -193,16 +166,14 @@ async def edit_draft(request: AnyRequest, slug: FromPath[str], data: Multipart) 
     tags=TAGS,
     summary="Publish a draft (refused with every reason until complete)",
 )
-async def publish(request: AnyRequest, slug: FromPath[str]) -> Any:
+async def publish(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
+
+    async def publish_it(form: SubmittedForm) -> str:
         await drafting.publish_project(user.actor, slug)
-    except PublicationRefused as exc:
-        reasons = [gettext(reason) for reason in exc.reasons]
-        return await _workbench(slug, 422, reasons=reasons)
-    except DomainError as exc:
-        return await _workbench(slug, exc.status, errors=form_errors(exc))
-    return Redirect(path=f"/p/{slug}", status_code=303)
+        return f"/p/{slug}"
+
+    return await _workbench(slug).submit(request, "publish", publish_it)
 
 
 @post(
@@ -211,25 +182,16 @@ async def publish(request: AnyRequest, slug: FromPath[str]) -> Any:
     tags=TAGS,
     summary="Post a progress update",
 )
-async def post_update(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Any:
+async def post_update(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    stored: list[photos.StoredPhoto] = []
-    try:
-        stored = await _store_photos(data, "photos")
-        await updates.post_update(user.actor, slug, _text(data, "body"), [p.url for p in stored])
-    except DomainError as exc:
-        for photo in stored:
-            photos.discard_photo(photo.url)
-        errors = {f"update_{k}": v for k, v in form_errors(exc).items()}
-        return await _workbench(slug, 422, errors=errors, values=_texts(data))
-    return Redirect(path=f"/p/{slug}#updates", status_code=303)
 
+    async def post_it(form: SubmittedForm) -> str:
+        async with _photos_kept_on_success() as stored:
+            posted = await _store_photos(form, "photos", stored)
+            await updates.post_update(user.actor, slug, form.text("body"), [p.url for p in posted])
+        return f"/p/{slug}#updates"
 
-def _parse_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
+    return await _workbench(slug).submit(request, "update", post_it)
 
 
 @post(
@@ -238,40 +200,60 @@ def _parse_date(text: str) -> date | None:
     tags=TAGS,
     summary="Record an offline donation (counted once a committee member confirms it)",
 )
-async def record_offline(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Any:
+async def record_offline(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    values = _texts(data)
-    stored: list[photos.StoredPhoto] = []
-    try:
-        amount = yuan_or_none(values.get("amount", ""))
-        received = _parse_date(values.get("received_on", ""))
-        problems = {}
-        if amount is None:
-            problems["offline_amount"] = N_("Enter the amount in yuan, e.g. 200 or 200.50")
-        if received is None:
-            problems["offline_received_on"] = N_("Enter the date it was received")
-        if problems:
-            raise ValidationErrors(problems)
-        stored = await _store_photos(data, "evidence")
-        gift = rules.OfflineGift(
-            amount_fen=amount or 0,
-            donor_name=values.get("donor_name", ""),
-            anonymous=bool(values.get("anonymous")),
-            received_on=received or local_today(),
-            method=values.get("method", "cash"),
-            evidence_url=stored[0].url if stored else "",
-            evidence_sha256=stored[0].sha256 if stored else "",
+
+    async def record(form: SubmittedForm) -> str:
+        amount = form.parsed(
+            "amount", parse_yuan, N_("Enter the amount in yuan, e.g. 200 or 200.50"), 0
         )
-        await offline_donations.record_offline_donation(user.actor, slug, gift)
-    except DomainError as exc:
-        for photo in stored:
-            photos.discard_photo(photo.url)
-        errors = {
-            (k if k.startswith("offline_") else f"offline_{k}"): v
-            for k, v in form_errors(exc).items()
-        }
-        return await _workbench(slug, exc.status, errors=errors, values=values)
-    return Redirect(path=f"/p/{slug}/manage#offline", status_code=303)
+        received = form.parsed(
+            "received_on", iso_date, N_("Enter the date it was received"), local_today()
+        )
+        form.raise_problems()
+        async with _photos_kept_on_success() as stored:
+            evidence = await _store_photos(form, "evidence", stored)
+            gift = rules.OfflineGift(
+                amount_fen=amount,
+                donor_name=form.text("donor_name"),
+                anonymous=form.checked("anonymous"),
+                received_on=received,
+                method=form.text("method") or "cash",
+                evidence_url=evidence[0].url if evidence else "",
+                evidence_sha256=evidence[0].sha256 if evidence else "",
+            )
+            await offline_donations.record_offline_donation(user.actor, slug, gift)
+        return f"/p/{slug}/manage#offline"
+
+    return await _workbench(slug).submit(request, "offline", record)
+
+
+def _ratio(text: str) -> tuple[int, int]:
+    """'1:1' → (1, 1); ValueError unless two whole numbers."""
+    num, colon, den = text.partition(":")
+    if not (colon and num.strip().isdigit() and den.strip().isdigit()):
+        raise ValueError(text)
+    return int(num), int(den)
+
+
+def _pledge_plan(form: SubmittedForm) -> rules.PledgePlan:
+    day = N_("Enter the first and last day of the window")
+    cap = form.parsed("cap", parse_yuan, N_("Enter the cap in yuan"), 0)
+    starts = form.parsed("starts_on", iso_date, day, local_today())
+    ends = form.parsed("ends_on", iso_date, day, local_today())
+    ratio = form.parsed(
+        "ratio", _ratio, N_("The ratio needs two whole numbers from 1 to 100"), (0, 0)
+    )
+    form.raise_problems()
+    return rules.PledgePlan(
+        sponsor_slug=form.text("sponsor_slug").strip(),
+        sponsor_name=form.text("sponsor_name"),
+        ratio_num=ratio[0],
+        ratio_den=ratio[1],
+        cap_fen=cap,
+        starts_at=datetime.combine(starts, time.min, COMMUNITY_TIMEZONE).astimezone(UTC),
+        ends_at=datetime.combine(ends, time.max, COMMUNITY_TIMEZONE).astimezone(UTC),
+    )
 
 
 @post(
@@ -280,39 +262,30 @@ async def record_offline(request: AnyRequest, slug: FromPath[str], data: Multipa
     tags=TAGS,
     summary="Record a matching sponsor's pledge",
 )
-async def create_pledge(request: AnyRequest, slug: FromPath[str], data: Form) -> Any:
+async def create_pledge(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
-        cap = yuan_or_none(data.get("cap", ""))
-        starts = _parse_date(data.get("starts_on", ""))
-        ends = _parse_date(data.get("ends_on", ""))
-        num, _, den = data.get("ratio", "").partition(":")
-        problems: dict[str, str] = {}
-        if cap is None:
-            problems["cap"] = N_("Enter the cap in yuan")
-        if starts is None or ends is None:
-            problems["ends_at"] = N_("Enter the first and last day of the window")
-        if not (num.strip().isdigit() and den.strip().isdigit()):
-            problems["ratio"] = N_("The ratio needs two whole numbers from 1 to 100")
-        if problems:
-            raise ValidationErrors(problems)
-        assert starts is not None
-        assert ends is not None
-        assert cap is not None
-        plan = rules.PledgePlan(
-            sponsor_slug=data.get("sponsor_slug", "").strip(),
-            sponsor_name=data.get("sponsor_name", ""),
-            ratio_num=int(num),
-            ratio_den=int(den),
-            cap_fen=cap,
-            starts_at=datetime.combine(starts, time.min, COMMUNITY_TIMEZONE).astimezone(UTC),
-            ends_at=datetime.combine(ends, time.max, COMMUNITY_TIMEZONE).astimezone(UTC),
-        )
-        await matching.create_pledge(user.actor, slug, plan)
-    except DomainError as exc:
-        errors = {f"pledge_{k}": v for k, v in form_errors(exc).items()}
-        return await _workbench(slug, 422, errors=errors, values=data)
-    return Redirect(path=f"/p/{slug}/manage#pledges", status_code=303)
+
+    async def record(form: SubmittedForm) -> str:
+        await matching.create_pledge(user.actor, slug, _pledge_plan(form))
+        return f"/p/{slug}/manage#pledges"
+
+    fields = {"starts_at": "starts_on", "ends_at": "ends_on"}
+    return await _workbench(slug).submit(request, "pledge", record, fields=fields)
+
+
+def _in_kind_gift(form: SubmittedForm) -> rules.InKindGift:
+    """The gift as typed; hours or a value that cannot be read are -1, which the rules refuse
+    for the kind that needs them."""
+    hours = form.text("labour_hours").strip() or "0"
+    value = yuan_or_none(form.text("estimated_value") or "0")
+    return rules.InKindGift(
+        kind=form.text("kind"),
+        contributor=form.text("contributor"),
+        description=form.text("description"),
+        labour_hours=int(hours) if hours.isdigit() else -1,
+        estimated_value_fen=value if value is not None else -1,
+        location=form.text("location"),
+    )
 
 
 @post(
@@ -321,24 +294,14 @@ async def create_pledge(request: AnyRequest, slug: FromPath[str], data: Form) ->
     tags=TAGS,
     summary="Record labour, goods or space given to the project",
 )
-async def record_in_kind(request: AnyRequest, slug: FromPath[str], data: Form) -> Any:
+async def record_in_kind(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
-        hours_text = data.get("labour_hours", "").strip() or "0"
-        value = yuan_or_none(data.get("estimated_value", "") or "0")
-        gift = rules.InKindGift(
-            kind=data.get("kind", ""),
-            contributor=data.get("contributor", ""),
-            description=data.get("description", ""),
-            labour_hours=int(hours_text) if hours_text.isdigit() else -1,
-            estimated_value_fen=value if value is not None else -1,
-            location=data.get("location", ""),
-        )
-        await in_kind.record_in_kind(user.actor, slug, gift)
-    except DomainError as exc:
-        errors = {f"in_kind_{k}": v for k, v in form_errors(exc).items()}
-        return await _workbench(slug, 422, errors=errors, values=data)
-    return Redirect(path=f"/p/{slug}#in-kind", status_code=303)
+
+    async def record(form: SubmittedForm) -> str:
+        await in_kind.record_in_kind(user.actor, slug, _in_kind_gift(form))
+        return f"/p/{slug}#in-kind"
+
+    return await _workbench(slug).submit(request, "in_kind", record)
 
 
 @get(
@@ -354,6 +317,17 @@ async def poster_page(slug: FromPath[str]) -> Template:
 # The committee's side of offline donations ---------------------------------------------------
 
 
+def _offline_page(request: AnyRequest, slug: str) -> Page:
+    user = guards.logged_in_user(request)
+
+    async def context() -> dict[str, Any]:
+        context = await dashboard.workbench(slug)
+        can_confirm = user.is_committee_member_of(context["project"]["id"])
+        return {**context, "can_confirm": can_confirm, "me": user.id}
+
+    return Page("secretary/offline.html", context)
+
+
 @get(
     "/p/{slug:str}/offline",
     guards=[guards.require_steward_of_project],
@@ -361,12 +335,7 @@ async def poster_page(slug: FromPath[str]) -> Template:
     summary="Offline donations of a project, confirmed or waiting",
 )
 async def offline_list(request: AnyRequest, slug: FromPath[str]) -> Template:
-    user = guards.logged_in_user(request)
-    context = await dashboard.workbench(slug)
-    context["can_confirm"] = user.is_committee_member_of(context["project"]["id"])
-    context["me"] = user.id
-    context["errors"] = {}
-    return Template("secretary/offline.html", context=context)
+    return await _offline_page(request, slug).show()
 
 
 @post(
@@ -375,15 +344,16 @@ async def offline_list(request: AnyRequest, slug: FromPath[str]) -> Template:
     tags=["committee"],
     summary="Confirm an offline donation (a committee member other than the recorder)",
 )
-async def confirm_offline(request: AnyRequest, slug: FromPath[str], donation: FromPath[str]) -> Any:
+async def confirm_offline(
+    request: AnyRequest, slug: FromPath[str], donation: FromPath[str]
+) -> Response[Any]:
     user = guards.logged_in_user(request)
-    try:
+
+    async def confirm(form: SubmittedForm) -> str:
         await offline_donations.confirm_offline_donation(user.actor, slug, donation)
-    except DomainError as exc:
-        context = await dashboard.workbench(slug)
-        context.update(can_confirm=True, me=user.id, errors=form_errors(exc))
-        return Template("secretary/offline.html", context=context, status_code=exc.status)
-    return Redirect(path=f"/p/{slug}/offline", status_code=303)
+        return f"/p/{slug}/offline"
+
+    return await _offline_page(request, slug).submit(request, f"confirm-{donation}", confirm)
 
 
 ROUTES: list[Any] = [

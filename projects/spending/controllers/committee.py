@@ -8,16 +8,15 @@ decisions; plain forms that work on a phone without JavaScript.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.params import FromPath
+from litestar.response import Template
 
 from linju.platform.accounts import guards
-from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors, found
-from linju.platform.web import form_errors
+from linju.platform.kernel.errors import N_, NotFound, ValidationErrors, found
+from linju.platform.web import Page, SubmittedForm
 from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.read import SpendingView, spending_view
@@ -25,7 +24,6 @@ from linju.projects.spending.rules import ExpenditureStatus, Outcome, SubjectKin
 from linju.projects.spending.services import cancellation, completion, expenditures
 
 AnyRequest = Request[Any, Any, Any]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +66,13 @@ async def _work_of(account_id: int) -> list[SeatWork]:
     return work
 
 
-async def _page(request: AnyRequest, status: int = 200, **context: Any) -> Template:
+def _page(request: AnyRequest) -> Page:
     user = guards.logged_in_user(request)
-    context.setdefault("errors", {})
-    context.setdefault("error_for", "")
-    context.setdefault("values", {})
-    return Template(
-        "committee/index.html",
-        context={"user": user, "work": await _work_of(user.id), **context},
-        status_code=status,
-    )
+
+    async def context() -> dict[str, Any]:
+        return {"user": user, "work": await _work_of(user.id)}
+
+    return Page("committee/index.html", context)
 
 
 @get(
@@ -87,7 +82,7 @@ async def _page(request: AnyRequest, status: int = 200, **context: Any) -> Templ
     summary="What awaits this committee member's decision, across their projects",
 )
 async def committee_page(request: AnyRequest) -> Template:
-    return await _page(request)
+    return await _page(request).show()
 
 
 async def _seat_of(request: AnyRequest, slug: str) -> int:
@@ -107,15 +102,13 @@ async def _seat_of(request: AnyRequest, slug: str) -> int:
     tags=["committee"],
     summary="Approve or reject an expenditure, a completion report or a cancellation",
 )
-async def decide(request: AnyRequest, slug: FromPath[str], data: Form) -> Response[Any]:
-    subject = data.get("subject", "")
-    subject_id = data.get("subject_id", "")
-    choice = data.get("decision", "")
-    reason = data.get("reason", "")
-    try:
+async def decide(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    async def record(form: SubmittedForm) -> str:
+        subject, subject_id = form.text("subject"), form.text("subject_id")
+        choice = form.text("decision")
         if choice not in ("approve", "reject"):
             raise ValidationErrors({"decision": N_("Choose approve or reject")})
-        approve = choice == "approve"
+        approve, reason = choice == "approve", form.text("reason")
         member = await _seat_of(request, slug)
         outcome: Outcome
         if subject == SubjectKind.EXPENDITURE.value:
@@ -133,15 +126,12 @@ async def decide(request: AnyRequest, slug: FromPath[str], data: Form) -> Respon
             outcome = await decide_motion(slug, motion_id, member, approve, reason)
         else:
             raise NotFound(N_("Nothing to decide here"))
-    except DomainError as exc:
-        return await _page(
-            request,
-            exc.status if exc.status in (404, 409) else 422,
-            errors=form_errors(exc),
-            error_for=subject_id,
-            values={"reason": reason[:1000]},
-        )
-    return Redirect(path=f"/committee?decided={outcome.value}", status_code=303)
+        return f"/committee?decided={outcome.value}"
+
+    def form_name(form: SubmittedForm) -> str:
+        return f"decision-{form.text('subject_id')}"
+
+    return await _page(request).submit(request, form_name, record)
 
 
 ROUTES: list[Any] = [committee_page, decide]

@@ -1,27 +1,24 @@
 """The secretary's spending pages and the files of expenditures.
 
-Thin: read the form, call one use case, then redirect (303) or show the page again with the
-problems in the visitor's language (422), nothing half-written. Attachments arrive as multipart
-uploads; their content is checked by the service, never trusted from the browser.
+Thin: each form goes through `platform.web.Page.submit` with the one use case it calls, then
+redirects (303) or the page comes back with the problems in the visitor's language (422, or the
+refusal's own status), nothing half-written. Attachments arrive as multipart uploads; their
+content is checked by the service, never trusted from the browser.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.params import FromPath
+from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import local_today
-from linju.platform.kernel.errors import N_, DomainError, ValidationErrors, found
-from linju.platform.kernel.money import Money, yuan_or_none
-from linju.platform.web import form_errors
+from linju.platform.kernel.errors import N_, found
+from linju.platform.kernel.money import Money, parse_yuan
+from linju.platform.web import Page, SubmittedForm, iso_date
 from linju.projects.core import files
 from linju.projects.core import read as queries
 from linju.projects.core.files import AttachmentUpload, Upload
@@ -35,33 +32,26 @@ from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Attachment
 
 AnyRequest = Request[Any, Any, Any]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 # A few attachments of at most 10 MB each, plus the form's text.
 MAX_UPLOAD_BODY = 45 * 1024 * 1024
 SECRETARY = [guards.require_secretary_of_project]
 LEFTOVER_CHOICES = {choice.value for choice in LeftoverChoice}
 
 
-def _files(value: Any) -> list[UploadFile]:
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, UploadFile) and item.filename]
-
-
 async def read_upload(
-    data: dict[str, Any], field: str, redacted_field: str, publish_field: str, label: str
+    form: SubmittedForm, field: str, public_field: str
 ) -> AttachmentUpload | None:
     """One original file from the form, with the public copy the secretary chose."""
-    originals = _files(data.get(field))
+    originals = form.files(field)
     if not originals:
         return None
     original = originals[0]
-    redacted = _files(data.get(redacted_field))
+    redacted = form.files(public_field)
     return AttachmentUpload(
         original=Upload(original.filename, await original.read()),
-        label=str(data.get(label) or "")[:200],  # the file name may hold personal data
+        label=form.text("label")[:200],  # the file name may hold personal data
         redacted=Upload(redacted[0].filename, await redacted[0].read()) if redacted else None,
-        publish_original=str(data.get(publish_field, "")) == "on",
+        publish_original=form.text("publish_original") == "on",
     )
 
 
@@ -70,31 +60,23 @@ def _proposer(request: AnyRequest) -> Person:
     return Person(user.display_name, user.id)
 
 
-async def _page(slug: str, status: int = 200, **context: Any) -> Template:
-    context.setdefault("errors", {})
-    context.setdefault("values", {})
-    context.setdefault("pay_errors", {})
-    context.setdefault("pay_for", "")
-    project = await queries.get_project(slug)
-    return Template(
-        "spending/secretary.html",
-        context={
+def _page(slug: str) -> Page:
+    async def context() -> dict[str, Any]:
+        project = await queries.get_project(slug)
+        cancelled = project.summary.status is ProjectStatus.CANCELLED
+        to_return = await cancellation.offline_to_return(slug) if cancelled else []
+        return {
             "project": project,
             "p": project.summary,
             "spending": await spending_view(slug),
             "today": local_today().isoformat(),
             "offline_to_return": [
                 {**gift, "amount": Money(int(gift["amount_fen"]), gift["currency"])}
-                for gift in (
-                    await cancellation.offline_to_return(slug)
-                    if project.summary.status is ProjectStatus.CANCELLED
-                    else []
-                )
+                for gift in to_return
             ],
-            **context,
-        },
-        status_code=status,
-    )
+        }
+
+    return Page("spending/secretary.html", context)
 
 
 @get(
@@ -105,7 +87,7 @@ async def _page(slug: str, status: int = 200, **context: Any) -> Template:
 )
 async def secretary_page(slug: FromPath[str]) -> Template:
     await close_when_goal_reached(slug)
-    return await _page(slug)
+    return await _page(slug).show()
 
 
 @post(
@@ -115,34 +97,26 @@ async def secretary_page(slug: FromPath[str]) -> Template:
     summary="Propose an expenditure to the committee",
     request_max_body_size=MAX_UPLOAD_BODY,
 )
-async def propose(request: AnyRequest, slug: FromPath[str], data: Multipart) -> Response[Any]:
-    values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
-    try:
-        amount = yuan_or_none(values.get("amount", ""))
-        if amount is None:
-            raise ValidationErrors({"amount": N_("Enter an amount in yuan, like 4800.00")})
-        try:
-            line_id = int(values.get("budget_line", ""))
-        except ValueError:
-            raise ValidationErrors({"budget_line": N_("Choose one of the budget lines")}) from None
-        upload = await read_upload(data, "invoice", "invoice_public", "publish_original", "label")
+async def propose(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    async def propose_it(form: SubmittedForm) -> str:
+        amount = form.parsed("amount", parse_yuan, N_("Enter an amount in yuan, like 4800.00"), 0)
+        line_id = form.parsed("budget_line", int, N_("Choose one of the budget lines"), 0)
+        upload = await read_upload(form, "invoice", "invoice_public")
         if upload is None:
-            raise ValidationErrors({"invoice": N_("Attach the invoice, receipt or quote")})
-        public_id = await expenditures.propose(
-            slug,
-            Proposal(
-                budget_line_id=line_id,
-                payee=values.get("payee", ""),
-                purpose=values.get("purpose", ""),
-                amount_fen=amount,
-                justification=values.get("justification", ""),
-                attachments=(upload,),
-            ),
-            _proposer(request),
+            form.refuse("invoice", N_("Attach the invoice, receipt or quote"))
+        form.raise_problems()
+        proposal = Proposal(
+            budget_line_id=line_id,
+            payee=form.text("payee"),
+            purpose=form.text("purpose"),
+            amount_fen=amount,
+            justification=form.text("justification"),
+            attachments=(upload,),
         )
-    except DomainError as exc:
-        return await _page(slug, 422, errors=form_errors(exc), values=values)
-    return Redirect(path=f"/p/{slug}/spending#{public_id}", status_code=303)
+        public_id = await expenditures.propose(slug, proposal, _proposer(request))
+        return f"/p/{slug}/spending#{public_id}"
+
+    return await _page(slug).submit(request, "propose", propose_it)
 
 
 @post(
@@ -153,23 +127,20 @@ async def propose(request: AnyRequest, slug: FromPath[str], data: Multipart) -> 
     request_max_body_size=MAX_UPLOAD_BODY,
 )
 async def record_payment(
-    slug: FromPath[str], expenditure: FromPath[str], data: Multipart
+    request: AnyRequest, slug: FromPath[str], expenditure: FromPath[str]
 ) -> Response[Any]:
-    values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
-    try:
-        try:
-            paid_on = date.fromisoformat(values.get("paid_on", ""))
-        except ValueError:
-            raise ValidationErrors({"paid_on": N_("Enter the payment date")}) from None
-        proof = await read_upload(data, "proof", "proof_public", "publish_original", "label")
+    async def pay(form: SubmittedForm) -> str:
+        paid_on = form.parsed("paid_on", iso_date, N_("Enter the payment date"), local_today())
+        proof = await read_upload(form, "proof", "proof_public")
         if proof is None:
-            raise ValidationErrors({"proof": N_("Attach the proof of payment")})
+            form.refuse("proof", N_("Attach the proof of payment"))
+        form.raise_problems()
         await expenditures.record_payment(
-            slug, expenditure, Payment(paid_on, values.get("method", ""), proof)
+            slug, expenditure, Payment(paid_on, form.text("method"), proof)
         )
-    except DomainError as exc:
-        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for=expenditure)
-    return Redirect(path=f"/p/{slug}#{expenditure}", status_code=303)
+        return f"/p/{slug}#{expenditure}"
+
+    return await _page(slug).submit(request, f"pay-{expenditure}", pay)
 
 
 @post(
@@ -178,12 +149,14 @@ async def record_payment(
     tags=["spending"],
     summary="Withdraw an unpaid expenditure, with a reason",
 )
-async def withdraw(slug: FromPath[str], expenditure: FromPath[str], data: Form) -> Response[Any]:
-    try:
-        await expenditures.withdraw(slug, expenditure, data.get("reason", ""))
-    except DomainError as exc:
-        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for=expenditure)
-    return Redirect(path=f"/p/{slug}/spending#{expenditure}", status_code=303)
+async def withdraw(
+    request: AnyRequest, slug: FromPath[str], expenditure: FromPath[str]
+) -> Response[Any]:
+    async def withdraw_it(form: SubmittedForm) -> str:
+        await expenditures.withdraw(slug, expenditure, form.text("reason"))
+        return f"/p/{slug}/spending#{expenditure}"
+
+    return await _page(slug).submit(request, f"withdraw-{expenditure}", withdraw_it)
 
 
 @post(
@@ -192,12 +165,12 @@ async def withdraw(slug: FromPath[str], expenditure: FromPath[str], data: Form) 
     tags=["spending"],
     summary="Close fundraising: the project is funded and may start spending",
 )
-async def close_fundraising(slug: FromPath[str]) -> Response[Any]:
-    try:
+async def close_fundraising(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    async def close(form: SubmittedForm) -> str:
         await change_status(slug, ProjectStatus.FUNDED)
-    except DomainError as exc:
-        return await _page(slug, exc.status, pay_errors=form_errors(exc), pay_for="cancellation")
-    return Redirect(path=f"/p/{slug}/spending", status_code=303)
+        return f"/p/{slug}/spending"
+
+    return await _page(slug).submit(request, "close", close)
 
 
 @post(
@@ -207,27 +180,24 @@ async def close_fundraising(slug: FromPath[str]) -> Response[Any]:
     summary="File the completion report for the committee's sign-off",
     request_max_body_size=MAX_UPLOAD_BODY,
 )
-async def file_completion(
-    request: AnyRequest, slug: FromPath[str], data: Multipart
-) -> Response[Any]:
-    values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
-    try:
-        choice = values.get("leftover", "")
-        leftover = LeftoverChoice(choice) if choice in LEFTOVER_CHOICES else None
+async def file_completion(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    async def file_it(form: SubmittedForm) -> str:
+        choice = form.text("leftover")
         photos = [
-            AttachmentUpload(Upload(f.filename, await f.read())) for f in _files(data.get("photos"))
+            AttachmentUpload(Upload(f.filename, await f.read()), publish_original=True)
+            for f in form.files("photos")
         ]
         await completion.file_report(
             slug,
-            values.get("summary", ""),
+            form.text("summary"),
             _proposer(request),
-            leftover,
-            values.get("follow_up", ""),
-            [replace(photo, publish_original=True) for photo in photos],
+            LeftoverChoice(choice) if choice in LEFTOVER_CHOICES else None,
+            form.text("follow_up"),
+            photos,
         )
-    except DomainError as exc:
-        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for="completion")
-    return Redirect(path=f"/p/{slug}#spending", status_code=303)
+        return f"/p/{slug}#spending"
+
+    return await _page(slug).submit(request, "completion", file_it)
 
 
 @post(
@@ -236,12 +206,12 @@ async def file_completion(
     tags=["spending"],
     summary="Ask the committee to cancel the project (every donation is then returned)",
 )
-async def ask_cancellation(request: AnyRequest, slug: FromPath[str], data: Form) -> Response[Any]:
-    try:
-        await cancellation.propose_cancellation(slug, data.get("reason", ""), _proposer(request))
-    except DomainError as exc:
-        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for="cancellation")
-    return Redirect(path=f"/p/{slug}#spending", status_code=303)
+async def ask_cancellation(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    async def ask(form: SubmittedForm) -> str:
+        await cancellation.propose_cancellation(slug, form.text("reason"), _proposer(request))
+        return f"/p/{slug}#spending"
+
+    return await _page(slug).submit(request, "cancel", ask)
 
 
 @post(
@@ -252,16 +222,16 @@ async def ask_cancellation(request: AnyRequest, slug: FromPath[str], data: Form)
     request_max_body_size=MAX_UPLOAD_BODY,
 )
 async def refund_offline(
-    slug: FromPath[str], gift: FromPath[str], data: Multipart
+    request: AnyRequest, slug: FromPath[str], gift: FromPath[str]
 ) -> Response[Any]:
-    try:
-        proof = await read_upload(data, "proof", "proof_public", "publish_original", "label")
+    async def record(form: SubmittedForm) -> str:
+        proof = await read_upload(form, "proof", "proof_public")
         if proof is None:
-            raise ValidationErrors({"proof": N_("Attach the proof of payment")})
+            form.refuse("proof", N_("Attach the proof of payment"))
         await cancellation.refund_offline(slug, gift, proof)
-    except DomainError as exc:
-        return await _page(slug, 422, pay_errors=form_errors(exc), pay_for="cancellation")
-    return Redirect(path=f"/p/{slug}/spending", status_code=303)
+        return f"/p/{slug}/spending"
+
+    return await _page(slug).submit(request, f"refund-{gift}", record)
 
 
 async def _attachment(slug: str, file_id: str) -> dict[str, Any]:
