@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from linju.projects.donations.tables import Donation
+from tests.forms import assert_form_refused, submit
 
 from .helpers import (
     balance,
@@ -26,9 +27,8 @@ Client = httpx.AsyncClient
 
 
 async def _form_post(client: Client, fields: dict[str, str], slug: str = SLUG) -> Any:
-    page = await client.get(f"/p/{slug}")
-    data = {"_csrf_token": csrf_token(page.text), **fields}
-    return await client.post(f"/p/{slug}/donate", data=data, follow_redirects=False)
+    """The project page's donate form, as rendered, with `fields` typed in."""
+    return await submit(client, f"/p/{slug}", f"/p/{slug}/donate", fields)
 
 
 async def _api_donate(client: Client, fen: Any = 5000, **fields: Any) -> Any:
@@ -86,7 +86,7 @@ async def test_a_form_donation_goes_to_the_sandbox_checkout(client: Client) -> N
         ({"amount_choice": "custom", "custom_amount": "50000.01"}, "超过了平台单笔捐款的上限"),
         ({"amount_choice": "custom", "custom_amount": "十元"}, "请输入以元为单位的金额"),
         ({"amount_choice": "custom", "custom_amount": "1.005"}, "请输入以元为单位的金额"),
-        ({"amount_choice": "777"}, "请选择或输入金额"),
+        ({"amount_choice": "custom"}, "请输入以元为单位的金额"),
         ({"amount_choice": "1000", "display_name": "名" * 41}, "署名最多 40 个字"),
         ({"amount_choice": "1000", "message": "话" * 201}, "留言最多 200 个字"),
         ({"amount_choice": "1000", "email": "not-an-email"}, "电子邮箱地址格式不对"),
@@ -96,9 +96,17 @@ async def test_bad_form_input_re_renders_in_chinese_and_writes_nothing(
     client: Client, fields: dict[str, str], message: str
 ) -> None:
     response = await _form_post(client, fields)
-    assert response.status_code == 422
-    assert message in response.text
+    assert_form_refused(response, message, status=422)
     assert 'data-testid="donate-form"' in response.text
+    assert await donation_count() == 0
+
+
+async def test_a_forged_amount_choice_is_refused(client: Client) -> None:
+    """A choice the form does not offer (sent by hand, not by the page) is refused too."""
+    page = await client.get(f"/p/{SLUG}")
+    data = {"_csrf_token": csrf_token(page.text), "amount_choice": "777"}
+    response = await client.post(f"/p/{SLUG}/donate", data=data, follow_redirects=False)
+    assert_form_refused(response, "请选择或输入金额", status=422)
     assert await donation_count() == 0
 
 

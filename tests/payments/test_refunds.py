@@ -12,8 +12,9 @@ from linju.platform.accounts.tables import AuditRecord
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind
 from tests.accounts_support import log_in, make_account
+from tests.forms import submit
 
-from .helpers import balance, csrf_token, donation_row, entries, sandbox_event, signed
+from .helpers import balance, donation_row, entries, sandbox_event, signed
 
 pytestmark = pytest.mark.usefixtures("demo")
 SLUG = "tongqu-leyuan"
@@ -34,13 +35,7 @@ async def _confirmed_donation(client: Client, fen: int = 10_000) -> str:
 
 async def _refund_form(client: Client, donation_id: str, amount: str, reason: str) -> Any:
     path = f"/p/{SLUG}/donations/{donation_id}/refund"
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return await client.post(
-        path,
-        data={"_csrf_token": csrf_token(page.text), "amount": amount, "reason": reason},
-        follow_redirects=False,
-    )
+    return await submit(client, path, path, {"amount": amount, "reason": reason})
 
 
 async def _refund_entries(donation_id: str) -> list[dict[str, Any]]:
