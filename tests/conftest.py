@@ -6,10 +6,17 @@ imported, because Piccolo resolves and caches its engine on first use.
 
 Each run (and each xdist worker) gets its own database: a SQLite file in a temporary folder, or
 a uniquely named PostgreSQL database created here and dropped at the end, so runs never collide.
-Tests that touch the database use the `db` fixture, which gives them an empty, migrated database.
+Tests that touch the database use the `db` fixture, which gives them an empty, migrated database;
+the run's database is made only when a test first asks for it, so a run of pure tests
+(`pytest -m pure`) never connects to one.
 Ledger tables refuse DELETE and TRUNCATE by trigger, so emptying them is done the way only a
 test may: restoring a migrated SQLite file, or truncating with triggers disabled for that one
 session (`session_replication_role = replica`, which needs the superuser the tests connect as).
+
+Tests live beside the area they test (tests/platform, tests/projects/<area>, tests/payments);
+their kind is a marker set at collection from the fixtures they use (`pytest_collection_modifyitems`
+below): `database` (the `db` fixture), `http` (the `client` fixture, which runs the app's
+lifespan), `browser` (Chromium against `linju serve`), or else `pure`.
 """
 
 from __future__ import annotations
@@ -19,11 +26,18 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+
+if TYPE_CHECKING:
+    from tests.client_support import AppClient
+
+# Chromium and `linju serve` for the browser tests, usable from any folder.
+pytest_plugins = ["tests.browser_fixtures"]
 
 ENGINE = os.environ.get("LINJU_TEST_DATABASE", "sqlite")
 if ENGINE not in ("sqlite", "postgres"):
@@ -78,7 +92,6 @@ def _create_database() -> None:
 def _drop_database() -> None:
     if ENGINE == "postgres":
         asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)'))
-    shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 async def _migrate() -> None:
@@ -93,9 +106,12 @@ def _user_tables() -> list[str]:
     return [table._meta.tablename for table in Finder().get_table_classes()]
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def test_database() -> Iterator[str]:
-    """Create this run's database, migrate it once, drop it at the end."""
+    """Create this run's database, migrate it once, drop it at the end.
+
+    Made on first use (through `db`), not for every run: pure tests need no database.
+    """
     _create_database()
     try:
         asyncio.run(_migrate())
@@ -139,8 +155,8 @@ def _empty_sqlite() -> None:
 async def db(test_database: str) -> str:
     """An empty, migrated database for this test.
 
-    No connection pool is opened here: a pool belongs to its event loop, and the HTTP test
-    client runs the app on a loop of its own, where the app's lifespan opens one. The areas'
+    No connection pool is opened here: without one every query opens its own connection, and
+    the `client` opens the app's pool through its lifespan (on PostgreSQL). The areas'
     ports are connected as the app and the command line connect them, so services called
     directly behave as they do behind a route.
     """
@@ -155,17 +171,64 @@ async def db(test_database: str) -> str:
 
 
 @pytest.fixture
+async def client(db: str) -> AsyncIterator[AppClient]:
+    """The real app on an empty database, its lifespan running, driven over HTTP in process.
+
+    Data a test writes through the services, before or between requests, is what the app sees
+    (tests/client_support.py). Variants build on this fixture or on `app_client()`.
+    """
+    from tests.client_support import app_client
+
+    async with app_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def demo(db: str) -> None:
+    """The demo loaded into the empty database (before the `client` starts, when both are used)."""
+    from linju.projects.demo import load_demo
+
+    assert await load_demo()
+
+
+@pytest.fixture
 def engine_name() -> str:
     return ENGINE
 
 
+# A test's kind, from the fixtures it uses (directly, through other fixtures or `usefixtures`).
+DATABASE_FIXTURES = frozenset({"db", "test_database"})
+HTTP_FIXTURES = frozenset({"client"})
+BROWSER_FIXTURES = frozenset({"browser", "live_server", "chromium_path"})
+
+
+def _mark_kind(item: pytest.Item) -> None:
+    used = set(getattr(item, "fixturenames", ()))
+    if used & BROWSER_FIXTURES:
+        item.add_marker(pytest.mark.browser)
+    if used & HTTP_FIXTURES:
+        item.add_marker(pytest.mark.http)
+    if used & DATABASE_FIXTURES:
+        item.add_marker(pytest.mark.database)
+    kinds = ("database", "http", "browser")
+    if not any(item.get_closest_marker(kind) for kind in kinds):
+        item.add_marker(pytest.mark.pure)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        _mark_kind(item)
     if ENGINE == "postgres":
         return
     skip = pytest.mark.skip(reason="proves a PostgreSQL-only guarantee; runs in the postgres pass")
     for item in items:
         if item.get_closest_marker("postgres_only"):
             item.add_marker(skip)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove this process's folder (the SQLite files, LINJU_VAR_DIR), database or not."""
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -14,8 +14,8 @@ from linju.payments import services
 from linju.payments.sandbox import SandboxOutcome, finish_session, sandbox_fee, session_payload
 from linju.platform.db import get_engine
 from linju.projects.donations.rules import DonationInput
+from tests.client_support import app_client
 
-from .conftest import app_client
 from .helpers import balance, entries, signed
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("demo")]

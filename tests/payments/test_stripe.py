@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,9 +17,9 @@ from piccolo.engine.finder import engine_finder
 from linju.payments import services
 from linju.platform.settings import get_settings
 from linju.projects.donations.tables import Donation
+from tests.client_support import AppClient
 from tests.fakes.stripe_server import FakeStripe, running_fake_stripe
 
-from .conftest import app_client
 from .helpers import balance, donation_row, entries
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -46,9 +46,9 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-async def stripe_client(fake_stripe: FakeStripe, db: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client() as c:
-        yield c
+def stripe_client(fake_stripe: FakeStripe, client: AppClient) -> AppClient:
+    """The shared `client`, started after `fake_stripe` set the Stripe settings it is built on."""
+    return client
 
 
 Client = httpx.AsyncClient

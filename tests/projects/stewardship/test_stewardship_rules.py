@@ -9,7 +9,7 @@ from PIL import Image
 
 from linju.platform.kernel.markdown import render_markdown
 from linju.projects.core.services.photos import photo_problem
-from linju.projects.stewardship.services.updates import disclosure_overdue
+from linju.projects.stewardship.rules import disclosure_overdue
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from linju.projects.ledger import read as ledger_read
 from linju.projects.ledger.check import verify_project
 from linju.projects.ledger.services import AppendResult, Overdraft, append
 from linju.projects.ledger.tables import LedgerEntry
-from tests.ledger_support import donate, donation, expenditure, new_project
+from tests.projects.ledger.ledger_support import donate, donation, expenditure, new_project
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("db")]
 

@@ -13,7 +13,7 @@ from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
-from tests.stewardship_support import People, make_people, png_bytes
+from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
 pytestmark = pytest.mark.usefixtures("demo")

@@ -10,7 +10,7 @@ import pytest
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
-from tests.integration.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
+from tests.projects.spending.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
 
 SPENDING = f"/p/{SLUG}/spending"
 

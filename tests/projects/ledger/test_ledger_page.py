@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from linju.projects.ledger.controllers import PAGE_ENTRIES
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.services import LedgerEvent, Posting, append, reverse
-from tests.ledger_support import donate, expenditure, fee, http_client, new_project, pooled
+from tests.client_support import AppClient
+from tests.projects.ledger.ledger_support import donate, expenditure, fee, new_project
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 SLUG = "ledger-page"
 
 
@@ -113,14 +112,12 @@ async def test_the_check_box_explains_and_links_the_downloads(
     assert "自己核对" in html
 
 
-async def test_the_page_pages_backwards_with_before(db: str) -> None:
+async def test_the_page_pages_backwards_with_before(client: Client) -> None:
     total = PAGE_ENTRIES * 2 + 5
-    async with pooled():
-        slug = await new_project("ledger-paged")
-        for index in range(total):
-            await donate(slug, 100, f"p{index}")
-    async with http_client() as client:
-        await _page_backwards(client, slug, total)
+    slug = await new_project("ledger-paged")
+    for index in range(total):
+        await donate(slug, 100, f"p{index}")
+    await _page_backwards(client, slug, total)
 
 
 async def _page_backwards(client: Client, slug: str, total: int) -> None:
@@ -144,10 +141,9 @@ async def _page_backwards(client: Client, slug: str, total: int) -> None:
     assert _seqs((await client.get(newer.group(1))).text)[0] == total - PAGE_ENTRIES
 
 
-async def test_an_empty_ledger_says_so(db: str) -> None:
+async def test_an_empty_ledger_says_so(client: Client) -> None:
     slug = await new_project("ledger-empty")
-    async with http_client() as client:
-        response = await client.get(f"/p/{slug}/ledger")
+    response = await client.get(f"/p/{slug}/ledger")
     assert response.status_code == 200
     assert _seqs(response.text) == []
     assert "0" * 64 in response.text

@@ -3,6 +3,9 @@
 The server is the real command in a subprocess, on this run's database, so the browser sees
 exactly what a resident's phone would. Never a downloaded browser: `executable_path` points at
 the Debian package, which `.ci/run` installs when it is missing.
+
+A plugin of tests/conftest.py (`pytest_plugins`), so a browser test lives beside the area it
+tests and imports `PHONE` and `artifact` from here; its fixtures mark it `browser`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
 PHONE: ViewportSize = {"width": 375, "height": 812}
 
 

@@ -14,12 +14,10 @@ from piccolo.conf.apps import Finder
 from linju.platform.accounts.audit import Actor
 from linju.platform.kernel.clock import local_today
 from linju.projects.core.services.drafting import create_draft, parse_draft_form
-from linju.projects.stewardship.services.offline_donations import (
-    OfflineGift,
-    record_offline_donation,
-)
+from linju.projects.stewardship.rules import OfflineGift
+from linju.projects.stewardship.services.offline_donations import record_offline_donation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
-from tests.stewardship_support import People, make_people, png_bytes
+from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
 pytestmark = pytest.mark.usefixtures("demo")

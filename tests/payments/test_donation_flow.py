@@ -15,8 +15,7 @@ from playwright.async_api import Browser, Page
 from linju.platform.kernel.money import Money, format_money
 from linju.projects.core import read as queries
 from linju.projects.ledger.tables import LedgerEntry
-
-from .conftest import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact
 
 pytestmark = pytest.mark.browser
 SLUG = "tongqu-leyuan"

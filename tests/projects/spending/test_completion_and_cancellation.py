@@ -27,13 +27,13 @@ from linju.projects.spending.rules import LeftoverChoice, Outcome, Person
 from linju.projects.spending.services import cancellation, completion
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
-from linju.projects.stewardship.services.matching import PledgePlan, create_pledge
+from linju.projects.stewardship.rules import OfflineGift, PledgePlan
+from linju.projects.stewardship.services.matching import create_pledge
 from linju.projects.stewardship.services.offline_donations import (
-    OfflineGift,
     confirm_offline_donation,
     record_offline_donation,
 )
-from tests.integration.spending_support import (
+from tests.projects.spending.spending_support import (
     SECRETARY,
     SLUG,
     Funded,

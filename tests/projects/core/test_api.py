@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
-from litestar.testing import AsyncTestClient
 from piccolo.engine.sqlite import SQLiteEngine
 
 from linju.platform import db as db_module
+from tests.client_support import AppClient
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.mark.usefixtures("demo")
-async def test_communities(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_communities(client: AppClient) -> None:
     listed = (await client.get("/api/v1/communities")).json()
     assert [c["slug"] for c in listed] == ["lvjingyuan", "hepingli", "cuiweiyuan"]
     one = await client.get("/api/v1/communities/lvjingyuan")
@@ -22,7 +22,7 @@ async def test_communities(client: AsyncTestClient) -> None:  # type: ignore[typ
 
 
 @pytest.mark.usefixtures("demo")
-async def test_project_detail_has_every_contract_field(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_project_detail_has_every_contract_field(client: AppClient) -> None:
     body = (await client.get("/api/v1/projects/tongqu-leyuan")).json()
     assert body["slug"] == "tongqu-leyuan"
     assert body["title"] == "童趣乐园"
@@ -41,7 +41,7 @@ async def test_project_detail_has_every_contract_field(client: AsyncTestClient) 
 
 
 @pytest.mark.usefixtures("demo")
-async def test_project_list_filters(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_project_list_filters(client: AppClient) -> None:
     everything = (await client.get("/api/v1/projects")).json()
     assert {p["slug"] for p in everything} == {"tongqu-leyuan", "yuelanshi", "wuding-huayuan"}
     by_community = (await client.get("/api/v1/projects", params={"community": "lvjingyuan"})).json()
@@ -64,7 +64,7 @@ async def test_project_list_filters(client: AsyncTestClient) -> None:  # type: i
     ],
 )
 async def test_api_errors_are_problem_documents(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     path: str,
     status: int,
 ) -> None:
@@ -77,7 +77,7 @@ async def test_api_errors_are_problem_documents(
     assert body["detail"]
 
 
-async def test_openapi_schema_lists_the_routes(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_openapi_schema_lists_the_routes(client: AppClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     for path in (
         "/api/v1/communities",
@@ -89,14 +89,14 @@ async def test_openapi_schema_lists_the_routes(client: AsyncTestClient) -> None:
         assert path in schema["paths"], path
 
 
-async def test_healthz_checks_the_database(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_healthz_checks_the_database(client: AppClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
 async def test_healthz_reports_an_unreachable_database(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: object,
 ) -> None:
@@ -111,7 +111,7 @@ async def test_healthz_reports_an_unreachable_database(
 
 
 async def test_every_request_gets_an_id_and_one_log_line(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="linju.request")

@@ -8,7 +8,8 @@ from litestar import get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
-from litestar.testing import AsyncTestClient
+
+from tests.client_support import AppClient
 
 
 @get("/test-form", sync_to_thread=False)
@@ -26,7 +27,7 @@ def form_post(
 
 
 async def test_a_form_post_needs_the_token_from_its_page(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
 ) -> None:
     client.app.register(form_page)
     client.app.register(form_post)
@@ -43,7 +44,7 @@ async def test_a_form_post_needs_the_token_from_its_page(
 
 
 async def test_csrf_cookie_is_httponly_and_samesite(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
 ) -> None:
     client.app.register(form_page)
     page = await client.get("/test-form")

@@ -22,7 +22,7 @@ from linju.projects.spending.rules import Outcome
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Decision, Expenditure
-from tests.integration.spending_support import (
+from tests.projects.spending.spending_support import (
     SECRETARY,
     SLUG,
     Funded,

@@ -14,9 +14,8 @@ from linju.projects.demo import load_demo
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import PASSWORD, make_account
-from tests.stewardship_support import png_bytes
-
-from .conftest import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact
+from tests.projects.stewardship.stewardship_support import png_bytes
 
 pytestmark = pytest.mark.browser
 SLUG = "reading-corner"

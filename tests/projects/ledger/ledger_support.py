@@ -5,14 +5,6 @@ Every event goes through the real append service (`linju.projects.ledger.service
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
-from linju.platform.app import create_app
-from linju.platform.db import pool_lifespan
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.communities import create_community
 from linju.projects.core.services.projects import ProjectDraft, create_project, publish
@@ -78,19 +70,3 @@ def expenditure(slug: str, amount: int, key: str, memo: str = "某公司：设�
 
 async def donate(slug: str, amount: int, key: str, memo: str = "匿名") -> AppendResult:
     return await append(slug, donation(slug, amount, key, memo))
-
-
-def http_client() -> AsyncTestClient[Litestar]:
-    """A client on the real app, for tests that write data before the app starts.
-
-    The app opens its own connection pool on the client's event loop, so every write a test
-    makes through the services must happen before this client starts (or after it stops).
-    """
-    return AsyncTestClient(app=create_app(), base_url="http://testserver.local")
-
-
-@asynccontextmanager
-async def pooled() -> AsyncIterator[None]:
-    """A connection pool on the test's own loop for a burst of writes (PostgreSQL only)."""
-    async with pool_lifespan():
-        yield

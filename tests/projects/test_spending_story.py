@@ -17,9 +17,8 @@ from playwright.async_api import Browser, FilePayload, Page
 from linju.platform.kernel.money import Money, format_money
 from linju.projects.ledger.verify import verify_file
 from tests.accounts_support import PASSWORD, make_account
-from tests.integration.spending_support import PDF_BYTES, png_bytes
-
-from .conftest import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact
+from tests.projects.spending.spending_support import PDF_BYTES, png_bytes
 
 pytestmark = pytest.mark.browser
 SLUG = "tongqu-leyuan"

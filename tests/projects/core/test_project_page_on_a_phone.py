@@ -9,8 +9,7 @@ from playwright.async_api import Browser
 
 from linju.platform.kernel.money import format_money
 from linju.projects.core import read as queries
-
-from .conftest import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact
 
 pytestmark = pytest.mark.browser
 

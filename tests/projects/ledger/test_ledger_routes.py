@@ -8,14 +8,13 @@ import json
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from linju.projects.ledger.services import append, reverse
 from linju.projects.ledger.verify import verify_entries
-from tests.ledger_support import donate, expenditure, fee, http_client, new_project, pooled
+from tests.client_support import AppClient
+from tests.projects.ledger.ledger_support import donate, expenditure, fee, new_project
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 SLUG = "ledger-http"
 
 
@@ -54,14 +53,12 @@ async def test_jsonl_is_every_entry_in_order_and_verifies(small: str, client: Cl
     assert project["ledger_head"] == {"seq": 5, "hash": entries[-1]["hash"]}
 
 
-async def test_a_long_ledger_streams_whole_and_verifies(db: str) -> None:
+async def test_a_long_ledger_streams_whole_and_verifies(client: Client) -> None:
     count = 2_150  # more than two of the stream's database pages
-    async with pooled():
-        slug = await new_project("ledger-long")
-        for index in range(count):
-            await donate(slug, 100 + index, f"n{index}")
-    async with http_client() as client:
-        await _walk_long_ledger(client, slug, count)
+    slug = await new_project("ledger-long")
+    for index in range(count):
+        await donate(slug, 100 + index, f"n{index}")
+    await _walk_long_ledger(client, slug, count)
 
 
 async def _walk_long_ledger(client: Client, slug: str, count: int) -> None:
@@ -149,10 +146,9 @@ async def test_unknown_projects_and_entries_are_404(small: str, client: Client, 
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_a_drafts_ledger_is_not_public(db: str) -> None:
+async def test_a_drafts_ledger_is_not_public(client: Client) -> None:
     slug = await new_project("ledger-draft", published=False)
-    async with http_client() as client:
-        await _all_404(client, slug)
+    await _all_404(client, slug)
 
 
 async def _all_404(client: Client, slug: str) -> None:

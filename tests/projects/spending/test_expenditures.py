@@ -14,7 +14,7 @@ from linju.projects.spending.rules import ExpenditureStatus, Outcome, Person
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Attachment, Decision, Expenditure
-from tests.integration.spending_support import (
+from tests.projects.spending.spending_support import (
     PDF_BYTES,
     SECRETARY,
     SLUG,

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Browser
 
-from .conftest import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact
 
 pytestmark = pytest.mark.browser
 

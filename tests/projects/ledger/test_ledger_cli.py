@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from linju.projects.demo import load_demo
-from tests.ledger_support import donate, new_project
-from tests.unit.test_cli import run_linju
+from tests.platform.test_cli import run_linju
+from tests.projects.ledger.ledger_support import donate, new_project
 
 DEMO_SLUGS = ("tongqu-leyuan", "yuelanshi", "wuding-huayuan")
 

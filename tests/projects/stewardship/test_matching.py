@@ -15,20 +15,14 @@ from linju.platform.db import close_pool, start_pool, write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
 from linju.projects.demo import load_demo
 from linju.projects.ledger.tables import LedgerEntry, LedgerPosting
-from linju.projects.stewardship.services.matching import (
-    PledgePlan,
-    create_pledge,
-    draw_matches,
-    match_amount,
-    reverse_match,
-)
+from linju.projects.stewardship.rules import OfflineGift, PledgePlan, match_amount
+from linju.projects.stewardship.services.matching import create_pledge, draw_matches, reverse_match
 from linju.projects.stewardship.services.offline_donations import (
-    OfflineGift,
     confirm_offline_donation,
     record_offline_donation,
 )
 from linju.projects.stewardship.tables import MatchDraw, MatchingPledge
-from tests.stewardship_support import make_people
+from tests.projects.stewardship.stewardship_support import make_people
 
 pytestmark = pytest.mark.usefixtures("db")
 # The demo's playground already has the district women's federation's pledge; these tests

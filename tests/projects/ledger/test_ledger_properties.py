@@ -28,7 +28,7 @@ from linju.projects.ledger.services import (
 )
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
 from linju.projects.ledger.verify import verify_entries
-from tests.ledger_support import donation, expenditure, fee, new_project
+from tests.projects.ledger.ledger_support import donation, expenditure, fee, new_project
 
 pytestmark = pytest.mark.usefixtures("db")
 _slugs = itertools.count(1)

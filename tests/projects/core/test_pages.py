@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from litestar.testing import AsyncTestClient
+
+from tests.client_support import AppClient
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 
-async def test_home_lists_communities_and_their_projects(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_home_lists_communities_and_their_projects(client: AppClient) -> None:
     response = await client.get("/")
     assert response.status_code == 200
     assert '<html lang="zh-CN">' in response.text
@@ -25,7 +26,7 @@ async def test_home_lists_communities_and_their_projects(client: AsyncTestClient
         assert text in response.text
 
 
-async def test_a_community_lists_its_projects_by_status(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_a_community_lists_its_projects_by_status(client: AppClient) -> None:
     response = await client.get("/c/cuiweiyuan")
     assert response.status_code == 200
     assert 'id="status-completed"' in response.text
@@ -34,7 +35,7 @@ async def test_a_community_lists_its_projects_by_status(client: AsyncTestClient)
 
 
 async def test_the_project_page_shows_goal_progress_budget_committee_and_head(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
 ) -> None:
     response = await client.get("/p/tongqu-leyuan")
     assert response.status_code == 200
@@ -49,7 +50,7 @@ async def test_the_project_page_shows_goal_progress_budget_committee_and_head(
     assert re.search(r'data-testid="days-left">\d+<', html)
 
 
-async def test_english_is_a_remembered_choice(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_english_is_a_remembered_choice(client: AppClient) -> None:
     switched = await client.get("/lang/en?next=/p/tongqu-leyuan", follow_redirects=False)
     assert switched.status_code == 303
     assert switched.headers["location"] == "/p/tongqu-leyuan"
@@ -64,7 +65,7 @@ async def test_english_is_a_remembered_choice(client: AsyncTestClient) -> None: 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil", "x"])
 async def test_the_language_switch_never_redirects_off_site(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     target: str,
 ) -> None:
     response = await client.get("/lang/en", params={"next": target}, follow_redirects=False)
@@ -73,7 +74,7 @@ async def test_the_language_switch_never_redirects_off_site(
 
 @pytest.mark.parametrize("path", ["/p/no-such-project", "/c/no-such-community", "/nowhere"])
 async def test_unknown_pages_get_the_404_page_in_both_languages(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     path: str,
 ) -> None:
     response = await client.get(path)
@@ -87,7 +88,7 @@ async def test_unknown_pages_get_the_404_page_in_both_languages(
 
 
 async def test_an_unexpected_error_gets_the_500_page_without_a_trace(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: AppClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from litestar import get
@@ -104,7 +105,7 @@ async def test_an_unexpected_error_gets_the_500_page_without_a_trace(
     assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
-async def test_static_stylesheet_is_served(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_static_stylesheet_is_served(client: AppClient) -> None:
     response = await client.get("/static/linju.css")
     assert response.status_code == 200
     assert "text/css" in response.headers["content-type"]
