@@ -197,6 +197,8 @@ def test_the_readme_finds_the_handler_of_every_url() -> None:
         for handler in getattr(route, "route_handlers", []):
             source = inspect.getsourcefile(handler.fn)
             assert source is not None
+            if not any(Path(source).resolve().is_relative_to(REPO / area) for area in AREAS):
+                continue  # the OPTIONS handler Litestar adds to every path
             path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
             routes.setdefault(path, set()).add(str(Path(source).resolve().relative_to(REPO)))
     assert rows == routes
