@@ -112,7 +112,7 @@ def N_(message: str) -> str:
 
 
 # How messages are found for the catalogs: the gettext names, the domain's marker and the
-# domain errors' first argument. tests/unit/test_catalogs.py uses these to prove that every
+# domain errors' first argument. tests/platform/test_i18n.py uses these to prove that every
 # message has its zh_CN translation.
 EXTRACTION_KEYWORDS: dict[str, Any] = {
     "_": None,

@@ -72,7 +72,7 @@ def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
 
     ledger.md defines them with Python's `json.dumps(sort_keys=True, separators=(",", ":"),
     ensure_ascii=False)`. orjson with sorted keys writes the same bytes for every value an
-    entry can hold (checked for every code point in tests/unit/test_ledger_canonical.py)
+    entry can hold (checked for every code point in tests/projects/ledger/test_ledger_canonical.py)
     about five times faster, which is what lets a resident verify a million entries in
     seconds. Whatever orjson refuses (integers beyond 64 bits, lone surrogates, odd keys) goes
     through the definition itself, which decides.
