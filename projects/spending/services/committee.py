@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linju.platform.kernel.clock import utc_now
-from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation
+from linju.platform.kernel.errors import N_, Conflict, NotFound, ValidationErrors
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.ledger.lock import LockedProject
 from linju.projects.spending.rules import (
@@ -95,7 +95,7 @@ async def record_decision(
         raise Conflict(problem)
     reason_error = reason_problem(reason)
     if reason_error is not None:
-        raise RuleViolation(reason_error)
+        raise ValidationErrors({"reason": reason_error})
     if approve and check_approval is not None:
         raise Conflict(check_approval)
     await Decision.insert(

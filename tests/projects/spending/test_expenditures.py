@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from linju.platform.kernel.errors import Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.platform.kernel.errors import Conflict, NotFound, ValidationErrors
 from linju.projects.core.files import AttachmentUpload, BadAttachment, Upload, uploads_dir
 from linju.projects.core.tables import CommitteeMember, Project
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead
@@ -173,8 +173,9 @@ async def test_a_stranger_and_an_empty_reason_are_refused(funded: Funded) -> Non
     public_id = await spending.propose(SLUG, see_saws(funded), SECRETARY)
     with pytest.raises(NotFound):
         await spending.decide(SLUG, public_id, 99_999, True, "路人")
-    with pytest.raises(RuleViolation, match="reason"):
+    with pytest.raises(ValidationErrors) as refused:
         await spending.decide(SLUG, public_id, funded.members[0], True, "  ")
+    assert refused.value.problems == {"reason": "Give a reason"}
     assert await Decision.count() == 0
 
 
