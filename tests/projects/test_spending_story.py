@@ -35,8 +35,8 @@ async def phone(browser: Browser) -> Page:
 
 async def log_in(page: Page, base: str, email: str) -> None:
     await page.goto(f"{base}/login")
-    await page.fill("#f-email", email)
-    await page.fill("#f-password", PASSWORD)
+    await page.fill("#f-login-email", email)
+    await page.fill("#f-login-password", PASSWORD)
     await page.click("form.form button[type=submit]")
     await page.wait_for_load_state()
 
@@ -79,16 +79,17 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     await secretary.click("form[action$='/spending/fundraising-closed'] button")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
-    see_saws = secretary.locator("#f-budget_line option", has_text="跷跷板")
-    await secretary.select_option("#f-budget_line", value=await see_saws.get_attribute("value"))
-    await secretary.fill("#f-payee", "青山游乐设备厂")
-    await secretary.fill("#f-purpose", "跷跷板两台（含运输）")
-    await secretary.fill("#f-amount", "2980.00")
+    see_saws = secretary.locator("#f-propose-budget_line option", has_text="跷跷板")
+    line = await see_saws.get_attribute("value")
+    await secretary.select_option("#f-propose-budget_line", value=line)
+    await secretary.fill("#f-propose-payee", "青山游乐设备厂")
+    await secretary.fill("#f-propose-purpose", "跷跷板两台（含运输）")
+    await secretary.fill("#f-propose-amount", "2980.00")
     await secretary.set_input_files(
-        "#f-invoice", files=upload("发票.pdf", "application/pdf", PDF_BYTES)
+        "#f-propose-invoice", files=upload("发票.pdf", "application/pdf", PDF_BYTES)
     )
     await secretary.set_input_files(
-        "#f-invoice_public", files=upload("发票-已遮盖.png", "image/png", png_bytes())
+        "#f-propose-invoice_public", files=upload("发票-已遮盖.png", "image/png", png_bytes())
     )
     await no_sideways_scroll(secretary)
     await secretary.click("form[action$='/spending/expenditures'] button[type=submit]")
@@ -118,8 +119,9 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     await secretary.wait_for_load_state()
 
     await secretary.goto(f"{base}/p/{SLUG}/spending")
-    await secretary.fill("#f-summary", "两台跷跷板已在2号楼架空层安装并通过验收。")
-    await secretary.set_input_files("#f-photos", files=upload("现场.png", "image/png", png_bytes()))
+    await secretary.fill("#f-completion-summary", "两台跷跷板已在2号楼架空层安装并通过验收。")
+    photo = upload("现场.png", "image/png", png_bytes())
+    await secretary.set_input_files("#f-completion-photos", files=photo)
     await secretary.click("form[action$='/spending/completion'] button[type=submit]")
     await secretary.wait_for_load_state()
 

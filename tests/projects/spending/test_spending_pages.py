@@ -9,7 +9,8 @@ import pytest
 
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
-from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
+from tests.accounts_support import in_app, log_in, log_out, make_account
+from tests.forms import assert_form_refused, submit, submit_shown
 from tests.projects.spending.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
 
 SPENDING = f"/p/{SLUG}/spending"
@@ -36,42 +37,24 @@ async def people(client: Any) -> dict[str, int]:
 
 
 async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.00") -> Any:
-    page = await client.get(SPENDING)
-    assert page.status_code == 200
-    line = page.text.split('name="budget_line"')[1].split('value="')[1].split('"')[0]
-    return await client.post(
+    """The proposal form as the spending page renders it (its first budget line chosen)."""
+    return await submit(
+        client,
+        SPENDING,
         f"{SPENDING}/expenditures",
-        data={
-            "_csrf_token": csrf_token(page.text),
-            "budget_line": line,
-            "payee": "青山游乐设备厂",
-            "purpose": "跷跷板两台",
-            "amount": amount,
-            "justification": "",
-            "label": "发票",
-        },
-        files={
+        {"payee": "青山游乐设备厂", "purpose": "跷跷板两台", "amount": amount, "label": "发票"},
+        {
             "invoice": ("发票.pdf", invoice, "application/pdf"),
             "invoice_public": ("发票-公开.png", png_bytes(), "image/png"),
         },
-        follow_redirects=False,
     )
 
 
-async def decide(client: Any, public_id: str, decision: str, reason: str) -> Any:
-    # the account page always has a form; a stale committee page may no longer show this one
-    page = await client.get("/account")
-    return await client.post(
-        f"/p/{SLUG}/committee/decisions",
-        data={
-            "_csrf_token": csrf_token(page.text),
-            "subject": "expenditure",
-            "subject_id": public_id,
-            "decision": decision,
-            "reason": reason,
-        },
-        follow_redirects=False,
-    )
+async def decide(client: Any, subject_id: str, decision: str, reason: str, shown: str = "") -> Any:
+    """The decision form of the committee page (`shown`, a page seen earlier, or now)."""
+    html = shown or (await client.get("/committee")).text
+    form = f"form-decision-{subject_id}"
+    return await submit_shown(client, html, form, {"reason": reason}, press=decision)
 
 
 async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[str, int]) -> None:
@@ -82,6 +65,9 @@ async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[
     assert row is not None
     public_id = row["public_id"]
 
+    log_out(client)
+    await log_in(client, people["wang"])
+    seen_by_wang = (await client.get("/committee")).text  # before the others decide
     log_out(client)
     await log_in(client, people["zhang"])
     page = await client.get("/committee")
@@ -94,19 +80,18 @@ async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[
 
     log_out(client)
     await log_in(client, people["wang"])
-    late = await decide(client, public_id, "reject", "晚了")
-    assert late.status_code == 409
-    assert "该申请已有结论" in late.text or "没有" in late.text
+    late = await decide(client, public_id, "reject", "晚了", shown=seen_by_wang)
+    assert_form_refused(late, "该申请已有结论", status=409)
     assert await in_app(client, lambda: Decision.count().run()) == 2
 
     log_out(client)
     await log_in(client, people["secretary"])
-    page = await client.get(SPENDING)
-    paid = await client.post(
+    paid = await submit(
+        client,
+        SPENDING,
         f"{SPENDING}/expenditures/{public_id}/payment",
-        data={"_csrf_token": csrf_token(page.text), "paid_on": "2026-11-20", "method": "银行转账"},
-        files={"proof": ("回单.png", png_bytes(), "image/png")},
-        follow_redirects=False,
+        {"paid_on": "2026-11-20", "method": "银行转账"},
+        {"proof": ("回单.png", png_bytes(), "image/png")},
     )
     assert paid.status_code == 303, paid.text
     assert (
@@ -143,8 +128,7 @@ async def test_a_file_that_is_not_what_it_claims_is_refused_in_chinese(
 ) -> None:
     await log_in(client, people["secretary"])
     answer = await propose(client, invoice=b"MZ\x90\x00 this is an exe")
-    assert answer.status_code == 422
-    assert "文件不是真正的 PDF、JPEG 或 PNG" in answer.text
+    assert_form_refused(answer, "文件不是真正的 PDF、JPEG 或 PNG", status=422)
     assert await in_app(client, lambda: Expenditure.count().run()) == 0
 
 
@@ -153,8 +137,8 @@ async def test_an_amount_over_what_is_available_is_refused_in_chinese(
 ) -> None:
     await log_in(client, people["secretary"])
     answer = await propose(client, amount="12000.01")
-    assert answer.status_code == 422
-    assert "金额超过了基金目前可用的余额" in answer.text
+    assert_form_refused(answer, "金额超过了基金目前可用的余额", status=422)
+    assert 'id="e-propose-amount"' in answer.text  # beside the amount
     assert await in_app(client, lambda: Expenditure.count().run()) == 0
 
 
@@ -182,23 +166,22 @@ async def test_completion_report_filed_and_signed_off_through_the_pages(
         assert (await decide(client, row["public_id"], "approve", "同意")).status_code == 303
     log_out(client)
     await log_in(client, people["secretary"])
-    page = await client.get(SPENDING)
-    await client.post(
+    paid = await submit(
+        client,
+        SPENDING,
         f"{SPENDING}/expenditures/{row['public_id']}/payment",
-        data={"_csrf_token": csrf_token(page.text), "paid_on": "2026-11-20", "method": "转账"},
-        files={"proof": ("回单.png", png_bytes(), "image/png")},
+        {"paid_on": "2026-11-20", "method": "转账"},
+        {"proof": ("回单.png", png_bytes(), "image/png")},
     )
+    assert paid.status_code == 303, paid.text
     page = await client.get(SPENDING)
     assert "提交结项报告" in page.text
-    filed = await client.post(
+    filed = await submit(
+        client,
+        SPENDING,
         f"{SPENDING}/completion",
-        data={
-            "_csrf_token": csrf_token(page.text),
-            "summary": "两台跷跷板已安装在2号楼架空层",
-            "leftover": "transfer",
-        },
-        files={"photos": ("现场.png", png_bytes(), "image/png")},
-        follow_redirects=False,
+        {"summary": "两台跷跷板已安装在2号楼架空层", "leftover": "transfer"},
+        {"photos": ("现场.png", png_bytes(), "image/png")},
     )
     assert filed.status_code == 303, filed.text
     motion = await in_app(client, lambda: Motion.select(Motion.id).first().run())
@@ -208,17 +191,7 @@ async def test_completion_report_filed_and_signed_off_through_the_pages(
         await log_in(client, people[member])
         awaiting = await client.get("/committee")
         assert "两台跷跷板已安装" in awaiting.text
-        signed = await client.post(
-            f"/p/{SLUG}/committee/decisions",
-            data={
-                "_csrf_token": csrf_token(awaiting.text),
-                "subject": "completion",
-                "subject_id": str(motion["id"]),
-                "decision": "approve",
-                "reason": "验收合格",
-            },
-            follow_redirects=False,
-        )
+        signed = await decide(client, str(motion["id"]), "approve", "验收合格", awaiting.text)
         assert signed.status_code == 303
     log_out(client)
     public = await client.get(f"/p/{SLUG}")

@@ -13,6 +13,7 @@ from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
+from tests.forms import assert_form_refused, submit, submit_shown
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
@@ -22,22 +23,6 @@ pytestmark = pytest.mark.usefixtures("demo")
 @pytest.fixture
 async def people(client: Client) -> People:
     return await make_people(client)
-
-
-async def post_multipart(
-    client: Client,
-    page: str,
-    action: str,
-    data: dict[str, str],
-    files: Any = None,
-) -> Any:
-    token = csrf_token((await client.get(page)).text)
-    return await client.post(
-        action,
-        data={**data, "_csrf_token": token},
-        files=files or {"_none": ("", b"", "application/octet-stream")},
-        follow_redirects=False,
-    )
 
 
 def good_draft(**changes: str) -> dict[str, str]:
@@ -66,26 +51,21 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
     await log_in(client, people.secretary)
     page = "/secretary/c/lvjingyuan/new"
     incomplete = good_draft(committee="", chair="")
-    created = await post_multipart(client, page, page, incomplete)
+    created = await submit(client, page, page, incomplete)
     assert created.status_code == 303, created.text
     assert created.headers["location"] == "/p/reading-corner/manage"
-    refused = await post_multipart(
-        client, "/p/reading-corner/manage", "/p/reading-corner/manage/publish", {}
-    )
-    assert refused.status_code == 422
-    assert "监督委员会至少需要三名成员" in refused.text
-    gallery = [("gallery", (f"g{i}.png", png_bytes(), "image/png")) for i in range(2)]
-    edited = await post_multipart(
-        client,
-        "/p/reading-corner/manage",
-        "/p/reading-corner/manage/draft",
-        good_draft(),
-        files=gallery,
-    )
+    manage = "/p/reading-corner/manage"
+    refused = await submit(client, manage, f"{manage}/publish")
+    assert_form_refused(refused, "监督委员会至少需要三名成员", status=422)
+    gallery = [(f"g{i}.png", png_bytes(), "image/png") for i in range(2)]
+    # The edit form as rendered: filled in with the draft, without its address (which stays).
+    shown = await client.get(manage)
+    assert 'name="slug"' not in shown.text
+    assert "给孩子们一个读书的地方" in shown.text
+    committee = {k: v for k, v in good_draft().items() if k in ("committee", "chair")}
+    edited = await submit(client, manage, f"{manage}/draft", committee, {"gallery": gallery})
     assert edited.status_code == 303, edited.text
-    published = await post_multipart(
-        client, "/p/reading-corner/manage", "/p/reading-corner/manage/publish", {}
-    )
+    published = await submit(client, manage, f"{manage}/publish")
     assert published.status_code == 303
     project = await in_app(
         client,
@@ -118,9 +98,8 @@ async def test_bad_drafts_come_back_in_chinese_and_save_nothing(
     await log_in(client, people.secretary)
     before = await count(client, Project)
     page = "/secretary/c/lvjingyuan/new"
-    answer = await post_multipart(client, page, page, good_draft(**changes))
-    assert answer.status_code == 422
-    assert message in answer.text
+    answer = await submit(client, page, page, good_draft(**changes))
+    assert_form_refused(answer, message, status=422)
     assert await count(client, Project) == before
 
 
@@ -129,8 +108,8 @@ async def test_script_in_any_field_is_shown_back_escaped(client: Client, people:
     script = "<script>alert(1)</script>"
     form = {key: value + script for key, value in good_draft(goal="abc").items()}
     page = "/secretary/c/lvjingyuan/new"
-    answer = await post_multipart(client, page, page, form)
-    assert answer.status_code == 422
+    answer = await submit(client, page, page, form)
+    assert_form_refused(answer, status=422)
     assert script not in answer.text
     assert "&lt;script&gt;" in answer.text
 
@@ -144,16 +123,15 @@ async def test_a_cover_that_is_not_an_acceptable_photo_is_refused(
 ) -> None:
     await log_in(client, people.secretary)
     page = "/secretary/c/lvjingyuan/new"
-    answer = await post_multipart(
+    answer = await submit(
         client, page, page, good_draft(), files={"cover": ("cover.jpg", payload, "image/jpeg")}
     )
-    assert answer.status_code == 422
-    assert message in answer.text
+    assert_form_refused(answer, message, status=422)
     assert await count(client, Project) == 3
 
 
 async def record_cash(client: Client, amount: str = "200") -> Any:
-    return await post_multipart(
+    return await submit(
         client,
         "/p/tongqu-leyuan/manage",
         "/p/tongqu-leyuan/manage/offline",
@@ -198,11 +176,8 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     await log_in(client, people.member)
     listing = await client.get("/p/tongqu-leyuan/offline")
     assert "陈大爷" in listing.text
-    confirmed = await client.post(
-        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
-        data={"_csrf_token": csrf_token(listing.text)},
-        follow_redirects=False,
-    )
+    confirmation = f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation"
+    confirmed = await submit_shown(client, listing.text, confirmation)
     assert confirmed.status_code == 303
     entry = await in_app(
         client,
@@ -211,12 +186,8 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     assert entry is not None
     assert entry["kind"] == "offline_donation"
     assert entry["idempotency_key"] == f"offline_donation:{row['public_id']}"
-    again = await client.post(
-        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
-        data={"_csrf_token": csrf_token(listing.text)},
-        follow_redirects=False,
-    )
-    assert again.status_code == 409
+    again = await submit_shown(client, listing.text, confirmation)  # the page, sent again
+    assert_form_refused(again, "这笔捐款已经确认过了", status=409)
     assert await count(client, LedgerEntry) == entries_before + 1
 
 
@@ -226,15 +197,13 @@ async def test_the_project_page_shows_updates_newest_first_matching_and_in_kind_
     await log_in(client, people.secretary)
     page = "/p/tongqu-leyuan/manage"
     for body in ("第一条进展", "第二条进展"):
-        posted = await post_multipart(
-            client, page, "/p/tongqu-leyuan/manage/updates", {"body": body}
-        )
+        posted = await submit(client, page, "/p/tongqu-leyuan/manage/updates", {"body": body})
         assert posted.status_code == 303, posted.text
-    token = csrf_token((await client.get(page)).text)
-    pledge = await client.post(
+    pledge = await submit(
+        client,
+        page,
         "/p/tongqu-leyuan/manage/pledges",
-        data={
-            "_csrf_token": token,
+        {
             "sponsor_name": "区妇联",
             "sponsor_slug": "fulian-test",
             "ratio": "1:1",
@@ -242,15 +211,13 @@ async def test_the_project_page_shows_updates_newest_first_matching_and_in_kind_
             "starts_on": local_today().isoformat(),
             "ends_on": (local_today() + timedelta(days=30)).isoformat(),
         },
-        follow_redirects=False,
     )
     assert pledge.status_code == 303, pledge.text
     for hours in ("40", "40"):
-        labour = await client.post(
-            "/p/tongqu-leyuan/manage/in-kind",
-            data={"_csrf_token": token, "kind": "labour", "contributor": "3号楼居民",
-                  "description": "平整场地", "labour_hours": hours},
-            follow_redirects=False,
+        labour = await submit(
+            client, page, "/p/tongqu-leyuan/manage/in-kind",
+            {"kind": "labour", "contributor": "3号楼居民", "description": "平整场地",
+             "labour_hours": hours},
         )  # fmt: skip
         assert labour.status_code == 303, labour.text
     public = await client.get("/p/tongqu-leyuan")
@@ -265,14 +232,13 @@ async def test_a_pledge_with_a_bad_window_comes_back_with_the_reason(
     client: Client, people: People
 ) -> None:
     await log_in(client, people.secretary)
-    token = csrf_token((await client.get("/p/tongqu-leyuan/manage")).text)
-    answer = await client.post(
-        "/p/tongqu-leyuan/manage/pledges",
-        data={"_csrf_token": token, "sponsor_name": "区妇联", "sponsor_slug": "fulian",
-              "ratio": "1:1", "cap": "5000", "starts_on": "2030-01-10", "ends_on": "2030-01-01"},
+    answer = await submit(
+        client, "/p/tongqu-leyuan/manage", "/p/tongqu-leyuan/manage/pledges",
+        {"sponsor_name": "区妇联", "sponsor_slug": "fulian", "ratio": "1:1", "cap": "5000",
+         "starts_on": "2030-01-10", "ends_on": "2030-01-01"},
     )  # fmt: skip
-    assert answer.status_code == 422
-    assert "配捐期的结束日期必须晚于开始日期" in answer.text
+    assert_form_refused(answer, "配捐期的结束日期必须晚于开始日期", status=422)
+    assert 'id="e-pledge-ends_on"' in answer.text  # beside the last day
 
 
 @pytest.mark.parametrize(

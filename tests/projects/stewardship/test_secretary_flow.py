@@ -27,8 +27,8 @@ def png_file(name: str, data: bytes) -> FilePayload:
 
 async def log_in(page: Page, base: str, email: str) -> None:
     await page.goto(f"{base}/login")
-    await page.fill("#f-email", email)
-    await page.fill("#f-password", PASSWORD)
+    await page.fill("#f-login-email", email)
+    await page.fill("#f-login-password", PASSWORD)
     await page.click("form.form button[type=submit]")
     await page.wait_for_load_state()
 
@@ -45,17 +45,18 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     await log_in(secretary, base, "sec@example.cn")
 
     await secretary.goto(f"{base}/secretary/c/lvjingyuan/new")
-    await secretary.fill("#f-slug", SLUG)
-    await secretary.fill("#f-title", "楼道读书角")
-    await secretary.fill("#f-summary", "给孩子们一个读书的地方")
-    await secretary.fill("#f-story", "**孩子们**需要一个安静的角落。")
-    await secretary.fill("#f-goal", "3000")
-    await secretary.fill("#f-deadline", (local_today() + timedelta(days=30)).isoformat())
-    await secretary.fill("#f-budget", "书架 | 1000\n图书 | 2000")
-    await secretary.fill("#f-committee", "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生")
-    await secretary.fill("#f-chair", "王阿姨")
+    await secretary.fill("#f-draft-slug", SLUG)
+    await secretary.fill("#f-draft-title", "楼道读书角")
+    await secretary.fill("#f-draft-summary", "给孩子们一个读书的地方")
+    await secretary.fill("#f-draft-story", "**孩子们**需要一个安静的角落。")
+    await secretary.fill("#f-draft-goal", "3000")
+    await secretary.fill("#f-draft-deadline", (local_today() + timedelta(days=30)).isoformat())
+    await secretary.fill("#f-draft-budget", "书架 | 1000\n图书 | 2000")
+    committee = "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生"
+    await secretary.fill("#f-draft-committee", committee)
+    await secretary.fill("#f-draft-chair", "王阿姨")
     await secretary.set_input_files(
-        "#f-cover",
+        "#f-draft-cover",
         files=png_file("cover.png", png_bytes(900, 600)),
     )
     await secretary.click("form.form button[type=submit]")
@@ -67,17 +68,17 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     assert "<strong>孩子们</strong>" in await secretary.content()
 
     await secretary.goto(f"{base}/p/{SLUG}/manage")
-    await secretary.fill("#f-update_body", "书架已经装好了，欢迎来看看。")
-    await secretary.set_input_files("#f-photos", files=png_file("shelf.png", png_bytes()))
+    await secretary.fill("#f-update-body", "书架已经装好了，欢迎来看看。")
+    await secretary.set_input_files("#f-update-photos", files=png_file("shelf.png", png_bytes()))
     await secretary.click("form[action$='/manage/updates'] button")
     assert "书架已经装好了" in await secretary.get_by_test_id("update").first.inner_text()
 
     await secretary.goto(f"{base}/p/{SLUG}/manage")
-    await secretary.fill("#f-offline_amount", "200")
-    await secretary.fill("#f-offline_donor_name", "陈大爷")
-    await secretary.fill("#f-offline_received_on", local_today().isoformat())
+    await secretary.fill("#f-offline-amount", "200")
+    await secretary.fill("#f-offline-donor_name", "陈大爷")
+    await secretary.fill("#f-offline-received_on", local_today().isoformat())
     await secretary.set_input_files(
-        "#f-evidence",
+        "#f-offline-evidence",
         files=png_file("receipt.png", png_bytes()),
     )
     await secretary.click("form[action$='/manage/offline'] button")
