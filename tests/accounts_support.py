@@ -3,7 +3,8 @@
 `make_account` creates an account with one role straight through the service; `log_in` sets a
 fresh session cookie on a test client without going through the login form (fast: no argon2
 verify); `log_in_with_form` goes through the real form as the page renders it (tests/forms.py),
-CSRF token included; `csrf_token` reads a page's token for a post that is not a page's form.
+CSRF token included, and `log_in_with_browser` through it in a browser; `csrf_token` reads a
+page's token for a post that is not a page's form.
 """
 
 from __future__ import annotations
@@ -90,3 +91,12 @@ async def post_form(client: Any, page_path: str, action: str, data: dict[str, st
 
 async def log_in_with_form(client: Any, email: str, password: str = PASSWORD) -> Any:
     return await post_form(client, "/login", "/login", {"email": email, "password": password})
+
+
+async def log_in_with_browser(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    """Log in on a Playwright page through the login form, as a person would."""
+    await page.goto(f"{base}/login")
+    await page.fill("#f-login-email", email)
+    await page.fill("#f-login-password", password)
+    await page.click("#form-login button[type=submit]")
+    await page.wait_for_load_state()

@@ -16,7 +16,7 @@ from linju.platform.kernel.clock import local_today
 from linju.projects.core.tables import Project
 from linju.projects.demo import load_demo
 from linju.projects.donations.tables import Donation
-from tests.accounts_support import PASSWORD, make_account
+from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, artifact
 from tests.projects.spending.spending_support import PDF_BYTES
 from tests.projects.stewardship.stewardship_support import png_bytes, seat_names
@@ -39,10 +39,7 @@ class Phone:
         await self.page.goto(self.base + path)
 
     async def log_in(self, email: str) -> None:
-        await self.go("/login")
-        await self.page.fill("#f-login-email", email)
-        await self.page.fill("#f-login-password", PASSWORD)
-        await self.page.click("#form-login button[type=submit]")
+        await log_in_with_browser(self.page, self.base, email)
         assert "/login" not in self.page.url
 
     async def send(

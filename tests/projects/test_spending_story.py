@@ -16,7 +16,7 @@ from playwright.async_api import Browser, FilePayload, Page
 
 from linju.platform.kernel.money import Money, format_money
 from linju.projects.ledger.verify import verify_file
-from tests.accounts_support import PASSWORD, make_account
+from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, artifact
 from tests.projects.spending.spending_support import PDF_BYTES, png_bytes
 
@@ -31,14 +31,6 @@ def upload(name: str, mime: str, data: bytes) -> FilePayload:
 async def phone(browser: Browser) -> Page:
     context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     return await context.new_page()
-
-
-async def log_in(page: Page, base: str, email: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("#f-login-email", email)
-    await page.fill("#f-login-password", PASSWORD)
-    await page.click("form.form button[type=submit]")
-    await page.wait_for_load_state()
 
 
 async def no_sideways_scroll(page: Page) -> None:
@@ -75,7 +67,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     assert await donor.get_by_test_id("receipt").get_attribute("data-status") == "succeeded"
 
     secretary = await phone(browser)
-    await log_in(secretary, base, "liu@example.cn")
+    await log_in_with_browser(secretary, base, "liu@example.cn")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     await secretary.click("form[action$='/spending/fundraising-closed'] button")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
@@ -101,7 +93,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
         ("li@example.cn", "合同条款无问题"),
     ):
         member = await phone(browser)
-        await log_in(member, base, email)
+        await log_in_with_browser(member, base, email)
         await member.goto(f"{base}/committee")
         card = member.get_by_test_id("awaiting").first
         assert await card.get_by_test_id("awaiting-amount").inner_text() == "¥2,980.00"
@@ -127,7 +119,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
 
     for email, reason in (("zhang@example.cn", "验收合格"), ("li@example.cn", "账目相符")):
         member = await phone(browser)
-        await log_in(member, base, email)
+        await log_in_with_browser(member, base, email)
         await decide_all(member, base, reason)
         await member.context.close()
 

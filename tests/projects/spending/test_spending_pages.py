@@ -50,6 +50,15 @@ async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.0
     )
 
 
+async def pay(client: Any, public_id: str, method: str) -> Any:
+    """The payment form of an approved expenditure, as the spending page renders it."""
+    proof = ("回单.png", png_bytes(), "image/png")
+    action = f"{SPENDING}/expenditures/{public_id}/payment"
+    return await submit(
+        client, SPENDING, action, {"paid_on": "2026-11-20", "method": method}, {"proof": proof}
+    )
+
+
 async def decide(client: Any, subject_id: str, decision: str, reason: str, shown: str = "") -> Any:
     """The decision form of the committee page (`shown`, a page seen earlier, or now)."""
     html = shown or (await client.get("/committee")).text
@@ -86,13 +95,7 @@ async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[
 
     log_out(client)
     await log_in(client, people["secretary"])
-    paid = await submit(
-        client,
-        SPENDING,
-        f"{SPENDING}/expenditures/{public_id}/payment",
-        {"paid_on": "2026-11-20", "method": "银行转账"},
-        {"proof": ("回单.png", png_bytes(), "image/png")},
-    )
+    paid = await pay(client, public_id, "银行转账")
     assert paid.status_code == 303, paid.text
     assert (
         await in_app(
@@ -166,13 +169,7 @@ async def test_completion_report_filed_and_signed_off_through_the_pages(
         assert (await decide(client, row["public_id"], "approve", "同意")).status_code == 303
     log_out(client)
     await log_in(client, people["secretary"])
-    paid = await submit(
-        client,
-        SPENDING,
-        f"{SPENDING}/expenditures/{row['public_id']}/payment",
-        {"paid_on": "2026-11-20", "method": "转账"},
-        {"proof": ("回单.png", png_bytes(), "image/png")},
-    )
+    paid = await pay(client, row["public_id"], "转账")
     assert paid.status_code == 303, paid.text
     page = await client.get(SPENDING)
     assert "提交结项报告" in page.text

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, FilePayload, Page
+from playwright.async_api import Browser, FilePayload
 
 from linju.platform.kernel.clock import local_today
 from linju.projects.demo import load_demo
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
-from tests.accounts_support import PASSWORD, make_account
+from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, artifact
 from tests.projects.stewardship.stewardship_support import png_bytes
 
@@ -25,14 +25,6 @@ def png_file(name: str, data: bytes) -> FilePayload:
     return {"name": name, "mimeType": "image/png", "buffer": data}
 
 
-async def log_in(page: Page, base: str, email: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("#f-login-email", email)
-    await page.fill("#f-login-password", PASSWORD)
-    await page.click("form.form button[type=submit]")
-    await page.wait_for_load_state()
-
-
 async def test_draft_publish_update_cash_confirmation_and_poster(
     db: str, live_server: str, browser: Browser
 ) -> None:
@@ -42,7 +34,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     secretary = await (
         await browser.new_context(viewport=PHONE, java_script_enabled=False)
     ).new_page()
-    await log_in(secretary, base, "sec@example.cn")
+    await log_in_with_browser(secretary, base, "sec@example.cn")
 
     await secretary.goto(f"{base}/secretary/c/lvjingyuan/new")
     await secretary.fill("#f-draft-slug", SLUG)
@@ -88,7 +80,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
 
     await make_account("wang@example.cn", "committee", name="王阿姨", project=SLUG)
     member = await (await browser.new_context(viewport=PHONE, java_script_enabled=False)).new_page()
-    await log_in(member, base, "wang@example.cn")
+    await log_in_with_browser(member, base, "wang@example.cn")
     await member.goto(f"{base}/p/{SLUG}/offline")
     assert "陈大爷" in await member.content()
     await member.click(f"#o-{recorded['public_id']} button")
