@@ -1,4 +1,5 @@
-"""The package layout of docs/adr/0001-package-layout.md, and the trap it avoids: shadowing the stdlib `platform`."""
+"""The package layout (docs/adr/0001-package-layout.md), and the trap it avoids: shadowing the
+stdlib `platform`."""
 
 from __future__ import annotations
 
