@@ -26,6 +26,7 @@ from linju.platform.accounts.guards import session_middleware
 from linju.platform.accounts.places import register as register_places
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
+from linju.platform.i18n import register_catalogs
 from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
@@ -50,6 +51,7 @@ def wire() -> None:
 
     Idempotent; `create_app` and the command line call it before anything runs.
     """
+    register_catalogs("linju.projects", "linju.payments")
     register_places(CorePlaces())
     register_refund_online(payment_services.refund_donation)
     register_sections(donation_section, spending_section, stewardship_section)

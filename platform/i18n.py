@@ -24,7 +24,9 @@ from babel.support import Translations
 from linju.platform.resources import package_dir
 from linju.platform.settings import LOCALES
 
-CATALOG_PACKAGES = ("linju.platform", "linju.projects", "linju.payments")
+# The shell's own catalog; the composition root adds each area's (`register_catalogs` in
+# `linju.platform.app.wire`), so the shell names no area.
+_catalog_packages: list[str] = ["linju.platform"]
 LOCALE_COOKIE = "linju_lang"
 LANGUAGE_TAGS = {"zh_CN": "zh-CN", "en": "en"}
 
@@ -37,10 +39,18 @@ def catalog_paths(locale: str) -> list[Path]:
     An area may split its messages by feature (`messages.po`, `ledger.po`...); all are merged.
     """
     found: list[Path] = []
-    for package in CATALOG_PACKAGES:
+    for package in _catalog_packages:
         folder = package_dir(package) / "locale" / locale / "LC_MESSAGES"
         found.extend(sorted(folder.glob("*.po")))
     return found
+
+
+def register_catalogs(*packages: str) -> None:
+    """Add the catalogs of the areas named (by their `linju.…` package), after the shell's."""
+    for package in packages:
+        if package not in _catalog_packages:
+            _catalog_packages.append(package)
+            translations_for.cache_clear()
 
 
 @lru_cache(maxsize=len(LOCALES))

@@ -106,6 +106,16 @@ def _user_tables() -> list[str]:
     return [table._meta.tablename for table in Finder().get_table_classes()]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """The areas' ports and catalogs connected as the app and the command line connect them, so
+    services and translations called directly behave as they do behind a route. Needs no
+    database."""
+    from linju.platform.app import wire
+
+    wire()
+
+
 @pytest.fixture(scope="session")
 def test_database() -> Iterator[str]:
     """Create this run's database, migrate it once, drop it at the end.
@@ -156,13 +166,8 @@ async def db(test_database: str) -> str:
     """An empty, migrated database for this test.
 
     No connection pool is opened here: without one every query opens its own connection, and
-    the `client` opens the app's pool through its lifespan (on PostgreSQL). The areas'
-    ports are connected as the app and the command line connect them, so services called
-    directly behave as they do behind a route.
+    the `client` opens the app's pool through its lifespan (on PostgreSQL).
     """
-    from linju.platform.app import wire
-
-    wire()
     if ENGINE == "postgres":
         await _empty_postgres()
     else:
