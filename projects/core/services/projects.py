@@ -104,31 +104,7 @@ async def create_project(draft: ProjectDraft) -> int:
             )
         )
         project_id = int(rows[0]["id"])
-        if draft.budget:
-            await BudgetLine.insert(
-                *[
-                    BudgetLine(
-                        project=project_id,
-                        title=line.title.strip(),
-                        amount_fen=line.amount_fen,
-                        position=index,
-                    )
-                    for index, line in enumerate(draft.budget)
-                ]
-            )
-        if draft.committee:
-            await CommitteeMember.insert(
-                *[
-                    CommitteeMember(
-                        project=project_id,
-                        name=seat.name.strip(),
-                        role=seat.role.value,
-                        background=seat.background.strip(),
-                        position=index,
-                    )
-                    for index, seat in enumerate(draft.committee)
-                ]
-            )
+        await _write_lines_and_seats(project_id, draft, linked={})
         await LedgerHead.insert(LedgerHead(project=project_id, currency=draft.currency))
     return project_id
 
@@ -224,18 +200,6 @@ async def update_draft(slug: str, draft: ProjectDraft) -> None:
             }
         ).where(Project.id == project_id)
         await BudgetLine.delete().where(BudgetLine.project == project_id)
-        if draft.budget:
-            await BudgetLine.insert(
-                *[
-                    BudgetLine(
-                        project=project_id,
-                        title=line.title.strip(),
-                        amount_fen=line.amount_fen,
-                        position=index,
-                    )
-                    for index, line in enumerate(draft.budget)
-                ]
-            )
         linked = {
             row["name"]: row["account_id"]
             for row in await CommitteeMember.select(
@@ -243,17 +207,37 @@ async def update_draft(slug: str, draft: ProjectDraft) -> None:
             ).where(CommitteeMember.project == project_id)
         }
         await CommitteeMember.delete().where(CommitteeMember.project == project_id)
-        if draft.committee:
-            await CommitteeMember.insert(
-                *[
-                    CommitteeMember(
-                        project=project_id,
-                        name=seat.name.strip(),
-                        role=seat.role.value,
-                        background=seat.background.strip(),
-                        account_id=linked.get(seat.name.strip()),
-                        position=index,
-                    )
-                    for index, seat in enumerate(draft.committee)
-                ]
-            )
+        await _write_lines_and_seats(project_id, draft, linked)
+
+
+async def _write_lines_and_seats(
+    project_id: int, draft: ProjectDraft, linked: dict[str, int | None]
+) -> None:
+    """A draft's budget lines and committee seats, in order; `linked` keeps the account a seat
+    of the same name had before an edit."""
+    if draft.budget:
+        await BudgetLine.insert(
+            *[
+                BudgetLine(
+                    project=project_id,
+                    title=line.title.strip(),
+                    amount_fen=line.amount_fen,
+                    position=index,
+                )
+                for index, line in enumerate(draft.budget)
+            ]
+        )
+    if draft.committee:
+        await CommitteeMember.insert(
+            *[
+                CommitteeMember(
+                    project=project_id,
+                    name=seat.name.strip(),
+                    role=seat.role.value,
+                    background=seat.background.strip(),
+                    account_id=linked.get(seat.name.strip()),
+                    position=index,
+                )
+                for index, seat in enumerate(draft.committee)
+            ]
+        )
