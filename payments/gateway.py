@@ -13,13 +13,15 @@ and its fee becomes two PaymentEvents with two ids), so each is applied exactly 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from linju.platform.kernel.errors import N_
+from linju.platform.kernel.errors import N_, Unavailable
 from linju.platform.kernel.money import Money
 
 
@@ -37,6 +39,17 @@ class GatewayError(Exception):
 
 # What people and API clients are told when a GatewayError stops their request (503).
 UNREACHABLE = N_("The payment service cannot be reached; please try again")
+
+
+@contextmanager
+def provider_reachable(what: str) -> Iterator[None]:
+    """Around a call that asks the provider for something a person waits for (a checkout, a
+    refund): a GatewayError is logged with `what` and becomes a 503 in the person's language."""
+    try:
+        yield
+    except GatewayError as exc:
+        logging.getLogger("linju.payments").error("%s: %s", what, exc)
+        raise Unavailable(UNREACHABLE) from exc
 
 
 class PaymentEventKind(StrEnum):

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
 from linju.payments import services
-from linju.payments.gateway import UNREACHABLE, GatewayError
+from linju.payments.gateway import provider_reachable
 from linju.payments.registry import SANDBOX, gateway_named
 from linju.payments.sandbox import (
     SandboxGateway,
@@ -28,7 +28,7 @@ from linju.payments.sandbox import (
     get_session,
     session_payload,
 )
-from linju.platform.kernel.errors import N_, Unavailable, ValidationErrors, found
+from linju.platform.kernel.errors import N_, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.settings import get_settings
 from linju.platform.web import Page, SubmittedForm
@@ -68,11 +68,8 @@ async def donate_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> R
             problems.setdefault(field, problem)
         if problems:
             raise ValidationErrors(problems)
-        try:
+        with provider_reachable(f"checkout for {slug} could not start"):
             started = await services.begin_donation(slug, donation)
-        except GatewayError as exc:
-            logger.error("checkout for %s could not start: %s", slug, exc)
-            raise Unavailable(UNREACHABLE) from exc
         return Redirect(started.checkout_url, status_code=HTTP_303_SEE_OTHER)
 
     page = Page("pages/project.html", lambda: project_page_context(slug))
@@ -94,11 +91,8 @@ async def create_donation_api(
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValidationErrors({"body": N_("The body must be a JSON object")}) from None
     donation: DonationInput = donation_from_json(payload)
-    try:
+    with provider_reachable(f"checkout for {slug} could not start"):
         started = await services.begin_donation(slug, donation)
-    except GatewayError as exc:
-        logger.error("checkout for %s could not start: %s", slug, exc)
-        raise Unavailable(UNREACHABLE) from exc
     return DonationStartedOut(
         id=started.donation.id,
         status=started.donation.status.value,

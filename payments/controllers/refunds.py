@@ -16,10 +16,10 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_201_CREATED
 
 from linju.payments import services
-from linju.payments.gateway import UNREACHABLE, GatewayError
+from linju.payments.gateway import provider_reachable
 from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
-from linju.platform.kernel.errors import N_, NotFound, RuleViolation, Unavailable, ValidationErrors
+from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan
 from linju.platform.web import Page, SubmittedForm
 from linju.projects.donations import services as donations
@@ -115,10 +115,8 @@ async def refund_submit(
     async def refund(form: SubmittedForm) -> str:
         fen = form.parsed("amount", _refund_fen, N_("Enter an amount in yuan, like 88 or 88.50"), 0)
         form.raise_problems()
-        try:
+        with provider_reachable(f"refund of {donation_id} could not be asked for"):
             await _refund(request, donation_id, fen, form.text("reason"))
-        except GatewayError as exc:
-            raise Unavailable(UNREACHABLE) from exc
         return f"/donations/{donation_id}"
 
     return await _refund_page(view).submit(request, "refund", refund)
@@ -145,10 +143,8 @@ async def refund_api(
         raise ValidationErrors({"amount": N_("The amount must be a whole number of fen")})
     if currency != "CNY":
         raise RuleViolation(N_("Donations are in CNY only"))
-    try:
+    with provider_reachable(f"refund of {donation_id} could not be asked for"):
         refund_id = await _refund(request, donation_id, fen, reason)
-    except GatewayError as exc:
-        raise Unavailable(UNREACHABLE) from exc
     view = await donations.get_donation(donation_id)
     return RefundOut(
         id=refund_id,
