@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +45,18 @@ class Settings:
     secure_cookies: bool
     smtp_url: str | None = None  # smtp:// or smtps://user:password@host:port; None: console
     mail_from: str = "linju@localhost"
+    # Uploads: None is the local folder var/uploads; else the S3 bucket and key prefix.
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # an S3-compatible server; None: AWS itself
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # How often the worker asks the payment provider what happened (None: never, by schedule).
+    reconcile_every: timedelta | None = timedelta(hours=1)
+    # Whether `linju serve` runs the SQLite job runner in-process (always off on PostgreSQL,
+    # where `linju worker` processes run the jobs).
+    run_jobs_in_serve: bool = True
 
 
 def _read_environment(env_file: Path) -> dict[str, str]:
@@ -136,6 +149,30 @@ def _mail_from(value: str) -> str:
     return value
 
 
+def _storage_url(value: str) -> tuple[str | None, str]:
+    """`LINJU_STORAGE_URL`: empty or `local` for var/uploads, or `s3://bucket/prefix`."""
+    if value in ("", "local"):
+        return None, ""
+    parts = urlsplit(value)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError("LINJU_STORAGE_URL: must be local or s3://bucket/prefix")
+    return parts.netloc, parts.path.strip("/")
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(name: str, value: str) -> timedelta | None:
+    """`30s`, `15m`, `1h`, `1d`; `0` or `off` turns the schedule off."""
+    text = value.strip().lower()
+    if text in ("0", "off", "never"):
+        return None
+    unit = _DURATION_UNITS.get(text[-1:]) if text else None
+    if unit is None or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+        raise SettingsError(f"{name}: must be like 30s, 15m, 1h or 1d, or off; got {value!r}")
+    return timedelta(seconds=int(text[:-1]) * unit)
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError naming the first bad one."""
     env = _read_environment(env_file or Path(".env"))
@@ -170,6 +207,10 @@ def load_settings(env_file: Path | None = None) -> Settings:
         raise SettingsError("STRIPE_WEBHOOK_SECRET: must start with whsec_")
     if stripe_base:
         stripe_base = _http_url("STRIPE_API_BASE", stripe_base)
+    s3_bucket, s3_prefix = _storage_url(env.get("LINJU_STORAGE_URL", "").strip())
+    s3_endpoint = env.get("LINJU_S3_ENDPOINT_URL") or None
+    if s3_endpoint:
+        s3_endpoint = _http_url("LINJU_S3_ENDPOINT_URL", s3_endpoint)
     return Settings(
         database_url=database_url,
         base_url=base_url,
@@ -190,6 +231,18 @@ def load_settings(env_file: Path | None = None) -> Settings:
         ),
         smtp_url=_smtp_url(env.get("LINJU_SMTP_URL")),
         mail_from=_mail_from(env.get("LINJU_MAIL_FROM", "linju@localhost")),
+        s3_bucket=s3_bucket,
+        s3_prefix=s3_prefix,
+        s3_endpoint_url=s3_endpoint,
+        s3_region=env.get("LINJU_S3_REGION") or "us-east-1",
+        s3_access_key_id=env.get("LINJU_S3_ACCESS_KEY_ID") or None,
+        s3_secret_access_key=env.get("LINJU_S3_SECRET_ACCESS_KEY") or None,
+        reconcile_every=_duration(
+            "LINJU_RECONCILE_EVERY", env.get("LINJU_RECONCILE_EVERY", "1h")
+        ),
+        run_jobs_in_serve=_boolean(
+            "LINJU_RUN_JOBS_IN_SERVE", env.get("LINJU_RUN_JOBS_IN_SERVE", "true")
+        ),
     )
 
 
