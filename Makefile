@@ -10,12 +10,13 @@ export DATABASE_URL ?= sqlite:///var/linju.db
 PYTEST_WORKERS ?= 2
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help install run migrate demo test lint imports typecheck test-sqlite test-postgres bench messages clean
+.PHONY: help install run migrate demo test lint imports typecheck test-sqlite test-postgres bench messages clean compose-smoke
 
 help:
 	@echo "make run   - create .venv, install, migrate, load the demo, serve http://127.0.0.1:8000"
 	@echo "make test  - ruff, import contracts, mypy, and the whole suite on SQLite and on PostgreSQL"
 	@echo "make bench - the benchmarks of docs/performance.md (ledger, page, confirmations)"
+	@echo "make compose-smoke - (needs Docker) docker-compose.yml up, /healthz answers 200, down -v"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +76,35 @@ test: lint typecheck test-sqlite test-postgres
 bench: install
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/donations.py
+
+# The production shape (docker-compose.yml, docs/adr/0013) started for real, on a machine with
+# Docker; not part of `make test`. Secrets not set in the environment are made up for this run.
+# It runs as a compose project of its own, so `down -v` never touches the volumes of a stack
+# started by hand, and it is always taken down again (with its volumes), whatever happened.
+COMPOSE_SMOKE_TRIES ?= 30
+compose-smoke:
+	@command -v docker >/dev/null && docker compose version >/dev/null 2>&1 || \
+		{ echo "compose-smoke: needs Docker with the compose plugin" >&2; exit 2; }
+	@secret() { $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))'; }; \
+	export LINJU_SECRET_KEY="$${LINJU_SECRET_KEY:-$$(secret)}" \
+		LINJU_SANDBOX_WEBHOOK_SECRET="$${LINJU_SANDBOX_WEBHOOK_SECRET:-$$(secret)}" \
+		LINJU_S3_SECRET_ACCESS_KEY="$${LINJU_S3_SECRET_ACCESS_KEY:-$$(secret)}" \
+		COMPOSE_PROJECT_NAME=linju-compose-smoke; \
+	trap 'docker compose down -v --remove-orphans' EXIT; \
+	status=1; \
+	if docker compose up -d --build --wait; then \
+		for try in $$(seq 1 $(COMPOSE_SMOKE_TRIES)); do \
+			if curl -fsS --max-time 5 http://127.0.0.1:8000/healthz; then \
+				echo; echo "compose-smoke: /healthz answered 200"; status=0; break; \
+			fi; \
+			sleep 2; \
+		done; \
+	fi; \
+	if [ $$status -ne 0 ]; then \
+		echo "compose-smoke: the stack did not come up healthy" >&2; \
+		docker compose ps -a; docker compose logs --tail=50; \
+	fi; \
+	exit $$status
 
 clean:
 	rm -rf var/typecheck.* .pytest_cache .mypy_cache .ruff_cache
