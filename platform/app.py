@@ -27,6 +27,7 @@ from linju.platform.accounts.places import register as register_places
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
+from linju.platform.jobs.worker import embedded_runner
 from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
@@ -96,7 +97,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    async with pool_lifespan():
+    async with pool_lifespan(), embedded_runner():
         yield
 
 

@@ -15,7 +15,9 @@ from linju.payments.cli import payments
 from linju.platform.accounts.cli import users
 from linju.platform.commands import CommandError, fail, run_async
 from linju.platform.db import use_linju_piccolo_conf
+from linju.platform.jobs.cli import jobs, worker
 from linju.platform.settings import SettingsError, get_settings
+from linju.platform.storage_cli import storage
 from linju.projects.ledger.cli import ledger
 
 
@@ -80,6 +82,9 @@ def demo() -> None:
 cli.add_command(users)
 cli.add_command(ledger)
 cli.add_command(payments)
+cli.add_command(storage)
+cli.add_command(jobs)
+cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

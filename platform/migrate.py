@@ -14,6 +14,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine
+from linju.platform.jobs import pgq
 
 # Any constant works; it only has to be the same in every process of this application.
 MIGRATION_LOCK_KEY = 0x4C494E4A55  # "LINJU"
@@ -50,6 +51,10 @@ async def apply_migrations(verbose: bool = False) -> str:
     async with _migration_lock():
         with contextlib.redirect_stdout(report):
             result = await run_forwards(app_name="all", migration_id="all", fake=False)
-    if not result.success:
-        raise MigrationFailed(result.message or report.getvalue().strip() or "migration failed")
+        if not result.success:
+            raise MigrationFailed(
+                result.message or report.getvalue().strip() or "migration failed"
+            )
+        if isinstance(engine, PostgresEngine):
+            await pgq.install()  # pgqueuer's tables, under the same lock
     return report.getvalue() if verbose else ""

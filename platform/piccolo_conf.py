@@ -12,6 +12,7 @@ DB = engine_from_url(get_settings().database_url)
 
 APP_REGISTRY = AppRegistry(
     apps=[
+        "linju.platform.jobs.piccolo_app",
         "linju.platform.accounts.piccolo_app",
         "linju.projects.piccolo_app",
         "linju.projects.donations.piccolo_app",

@@ -33,11 +33,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 import pytest
 
+pytest.register_assert_rewrite("tests.storage_support")  # a plugin below, imported here first
+from tests.storage_support import S3_ENVIRONMENT  # noqa: E402
+
 if TYPE_CHECKING:
     from tests.client_support import AppClient
 
-# Chromium and `linju serve` for the browser tests, usable from any folder.
-pytest_plugins = ["tests.browser_fixtures"]
+# Chromium and `linju serve` for the browser tests, usable from any folder; moto's S3 server.
+pytest_plugins = ["tests.browser_fixtures", "tests.storage_support"]
 
 ENGINE = os.environ.get("LINJU_TEST_DATABASE", "sqlite")
 if ENGINE not in ("sqlite", "postgres"):
@@ -68,10 +71,17 @@ os.environ.update(
         "LINJU_SANDBOX_WEBHOOK_SECRET": "test-sandbox-webhook-secret-" + "y" * 16,
         "LINJU_BASE_URL": "http://testserver.local",
         "PICCOLO_CONF": "linju.platform.piccolo_conf",
+        # Tests run jobs when they mean to (`drain_jobs`), never behind their back; the
+        # browser tests' `linju serve` turns the in-process runner back on.
+        "LINJU_RUN_JOBS_IN_SERVE": "false",
     }
 )
 for name in ("LINJU_PAYMENT_GATEWAY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
     os.environ.pop(name, None)
+for name in S3_ENVIRONMENT:
+    os.environ.pop(name, None)
+if ENGINE == "postgres":  # every upload goes to a bucket on moto's server; SQLite: var/uploads
+    os.environ.update(S3_ENVIRONMENT)
 
 SQLITE_TEMPLATE = RUN_DIR / "migrated-template.db"
 
@@ -140,7 +150,11 @@ async def _empty_postgres() -> None:
     locks and make TRUNCATE wait forever; ending them first, and bounding the lock wait, turns
     that into a clean start or a clear error instead of a hung run.
     """
-    tables = ", ".join(f'"{name}"' for name in _user_tables())
+    from pgqueuer.domain.settings import DBSettings
+
+    queue = DBSettings()
+    job_tables = [queue.queue_table, queue.queue_table_log, queue.statistics_table]
+    tables = ", ".join(f'"{name}"' for name in [*_user_tables(), *job_tables])
     connection = await asyncpg.connect(DATABASE_URL)
     try:
         await connection.execute(
