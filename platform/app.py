@@ -23,6 +23,7 @@ from linju.payments.controllers import webhooks as payment_webhooks
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
+from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
 from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
@@ -53,6 +54,7 @@ def wire() -> None:
     Idempotent; `create_app` and the command line call it before anything runs.
     """
     register_catalogs("linju.projects", "linju.payments")
+    register_account_jobs()
     register_places(CorePlaces())
     register_refund_online(payment_services.refund_donation)
     register_sections(donation_section, spending_section, stewardship_section)

@@ -52,7 +52,8 @@ def live_server(db: str) -> Iterator[str]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [linju, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, "LINJU_BASE_URL": base_url},
+            # As on a fresh clone: on SQLite `linju serve` runs the jobs in-process.
+            env={**os.environ, "LINJU_BASE_URL": base_url, "LINJU_RUN_JOBS_IN_SERVE": "true"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -9,17 +9,24 @@ their SHA-256, expire, and are spent by their first use.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.accounts.mailer import Mail, get_mailer
+from linju.platform.accounts.mailer import Mail
+from linju.platform.accounts.outbox import deliver
 from linju.platform.accounts.passwords import hash_password, password_problem, verify_password
 from linju.platform.accounts.services import normalise_email
 from linju.platform.accounts.sessions import end_all_sessions, token_digest
 from linju.platform.accounts.tables import Account, LoginAttempt, PasswordToken
 from linju.platform.db import is_postgres, write_transaction
 from linju.platform.i18n import translate_in
+from linju.platform.jobs.queue import enqueue
+from linju.platform.jobs.registry import JobContext
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, DomainError, RuleViolation, ValidationErrors
 from linju.platform.settings import get_settings
@@ -28,6 +35,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 RESET_LIFETIME = timedelta(hours=2)
+PASSWORD_MAIL_JOB = "accounts.password_mail"  # noqa: S105 - a job name, not a secret
 INVITE_LIFETIME = timedelta(days=7)
 
 
@@ -109,28 +117,40 @@ async def change_password(actor: Actor, account_id: int, current: str, new: str)
         await record_audit(actor, "account.password.change", "account", account_id)
 
 
+def password_token(seed: str) -> str:
+    """The link's token, derived from a stored seed with the secret key.
+
+    The mail job's arguments hold only the seed: a copy of the database (jobs included) hands
+    out no working link without the key, and every attempt of the job mails the same link.
+    """
+    key = get_settings().secret_key.encode("utf-8")
+    digest = hmac.new(key, b"linju password token\0" + seed.encode("ascii"), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
 async def issue_password_token(account_id: int, purpose: str) -> str:
-    """A single-use link token; call inside the transaction that makes the account or reset."""
-    token = secrets.token_urlsafe(32)
+    """A single-use link token's seed; call inside the transaction that makes the account or
+    reset, and hand the seed to `queue_password_mail` in the same transaction."""
+    seed = secrets.token_urlsafe(32)
     lifetime = INVITE_LIFETIME if purpose == "invite" else RESET_LIFETIME
     now = utc_now()
     await PasswordToken.insert(
         PasswordToken(
-            token_hash=token_digest(token),
+            token_hash=token_digest(password_token(seed)),
             account=account_id,
             purpose=purpose,
             created_at=now,
             expires_at=now + lifetime,
         )
     )
-    return token
+    return seed
 
 
 def password_link(token: str) -> str:
     return f"{get_settings().base_url}/password/reset/{token}"
 
 
-async def send_password_mail(email: str, token: str, purpose: str, locale: str) -> None:
+def password_mail(email: str, token: str, purpose: str, locale: str) -> Mail:
     link = password_link(token)
     if purpose == "invite":
         subject = translate_in(locale, "You are invited to Linju")
@@ -148,7 +168,19 @@ async def send_password_mail(email: str, token: str, purpose: str, locale: str) 
             "new password here (the link works once, for 2 hours): %(link)s",
             link=link,
         )
-    await get_mailer().send(Mail(to=email, subject=subject, body=body))
+    return Mail(to=email, subject=subject, body=body)
+
+
+async def queue_password_mail(email: str, seed: str, purpose: str, locale: str) -> None:
+    """Queue the link's mail; call in the transaction that issued the token."""
+    await enqueue(
+        PASSWORD_MAIL_JOB, {"to": email, "seed": seed, "purpose": purpose, "locale": locale}
+    )
+
+
+async def password_mail_job(args: dict[str, Any], ctx: JobContext) -> None:
+    token = password_token(args["seed"])
+    await deliver(ctx, password_mail(args["to"], token, args["purpose"], args["locale"]))
 
 
 async def request_password_reset(email: str, locale: str) -> None:
@@ -162,8 +194,8 @@ async def request_password_reset(email: str, locale: str) -> None:
         )
         if account is None:
             return
-        token = await issue_password_token(int(account["id"]), "reset")
-    await send_password_mail(email, token, "reset", locale)
+        seed = await issue_password_token(int(account["id"]), "reset")
+        await queue_password_mail(email, seed, "reset", locale)
 
 
 async def token_is_valid(token: str) -> bool:

@@ -12,6 +12,7 @@ import secrets
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -30,14 +31,16 @@ class Mail:
 
 
 class Mailer(Protocol):
-    async def send(self, mail: Mail) -> None: ...
+    async def send(self, mail: Mail, message_id: str | None = None) -> None: ...
 
 
-def _message(mail: Mail, sender: str) -> EmailMessage:
+def _message(mail: Mail, sender: str, message_id: str | None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id or make_msgid(domain="linju.invalid")
     message.set_content(mail.body)
     return message
 
@@ -47,11 +50,11 @@ class ConsoleMailer:
         self.folder = folder
         self.sender = sender
 
-    async def send(self, mail: Mail) -> None:
+    async def send(self, mail: Mail, message_id: str | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
         path = self.folder / f"{stamp}-{secrets.token_hex(4)}.eml"
-        path.write_bytes(bytes(_message(mail, self.sender)))
+        path.write_bytes(bytes(_message(mail, self.sender, message_id)))
         logger.info("mail to %s: %s (%s)\n%s", mail.to, mail.subject, path, mail.body)
 
 
@@ -60,7 +63,7 @@ class SmtpMailer:
         self.url = urlsplit(url)
         self.sender = sender
 
-    def _send_blocking(self, mail: Mail) -> None:
+    def _send_blocking(self, mail: Mail, message_id: str | None) -> None:
         host = self.url.hostname or "localhost"
         if self.url.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(host, self.url.port or 465, timeout=30)
@@ -71,10 +74,10 @@ class SmtpMailer:
                 client.starttls()
             if self.url.username:
                 client.login(unquote(self.url.username), unquote(self.url.password or ""))
-            client.send_message(_message(mail, self.sender))
+            client.send_message(_message(mail, self.sender, message_id))
 
-    async def send(self, mail: Mail) -> None:
-        await asyncio.to_thread(self._send_blocking, mail)
+    async def send(self, mail: Mail, message_id: str | None = None) -> None:
+        await asyncio.to_thread(self._send_blocking, mail, message_id)
 
 
 def get_mailer(settings: Settings | None = None) -> Mailer:

@@ -10,13 +10,22 @@ from linju.platform.accounts.tables import (
     LoginAttempt,
     PasswordToken,
     SecretaryRole,
+    SentMail,
     Session,
 )
 
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Account, SecretaryRole, Session, LoginAttempt, PasswordToken, AuditRecord],
+    table_classes=[
+        Account,
+        SecretaryRole,
+        Session,
+        LoginAttempt,
+        PasswordToken,
+        AuditRecord,
+        SentMail,
+    ],
     # A secretary's role points at a community: the projects app's tables come first.
     migration_dependencies=["linju.projects.piccolo_app"],
     commands=[],

@@ -92,3 +92,19 @@ class AuditRecord(Table, tablename="audit_record"):
     object_id = Varchar(length=100)
     before = Text(default="")  # JSON, or empty when the object did not exist
     after = Text(default="")  # JSON, or empty when the object no longer exists
+
+
+class SentMail(Table, tablename="sent_mail"):
+    """One message handed to the mail server by a job: recorded once per (job, recipient).
+
+    Mail is at-least-once: a worker that dies after the send and before this row commits sends
+    again on the retry, with the same Message-ID, so the recipient's mail system can drop the
+    copy; this row is then written once (the Message-ID is unique).
+    """
+
+    id = Serial(primary_key=True)
+    message_id = Varchar(length=200, unique=True)
+    job_key = Varchar(length=64, index=True)
+    recipient = Varchar(length=254)
+    subject = Varchar(length=300)
+    sent_at = Timestamptz()

@@ -162,15 +162,23 @@ async def run_worker(
                     await tick()
             manager.shutdown.set()
 
+        queue_table, _ = _tables()
+        due_sql = (
+            f"SELECT count(*) FROM {queue_table} WHERE entrypoint = ANY($1::text[]) AND ("
+            "(status = 'queued' AND execute_after <= now()) OR "
+            "(status = 'picked' AND heartbeat < now() - $2::interval))"
+        )
+
         async def idle() -> None:
-            """Drain: stop once nothing runs here and nothing is due (pgqueuer's own drain
-            mode also waits for jobs deferred to later)."""
+            """Drain: stop once nothing runs here and nothing is due, counting jobs whose worker
+            died (pgqueuer's own drain mode also waits for jobs deferred to later)."""
             names = list(manager.entrypoint_registry)
             while not manager.shutdown.is_set():
-                await asyncio.sleep(0.05)
-                if not manager.job_context and not await manager.queries.eligible_queued_work(
-                    names
-                ):
+                await asyncio.sleep(0.1)
+                if manager.job_context:
+                    continue
+                rows = await manager.queries.driver.fetch(due_sql, names, stale_after)
+                if not rows[0]["count"]:
                     manager.shutdown.set()
 
         helper = asyncio.create_task(idle() if drain else ticking())

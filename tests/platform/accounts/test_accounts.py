@@ -11,6 +11,8 @@ import pytest
 from linju.platform.accounts.login import MAX_FAILURES_PER_ACCOUNT
 from linju.platform.accounts.sessions import SESSION_COOKIE, token_digest
 from linju.platform.accounts.tables import Account, AuditRecord, PasswordToken, Session
+from linju.platform.jobs import queue
+from linju.platform.jobs.worker import drain_jobs
 from linju.platform.settings import get_settings
 from linju.projects.core.tables import Community
 from tests.accounts_support import (
@@ -126,6 +128,8 @@ async def test_password_reset_link_works_once(client: Client) -> None:
         client, "/password/forgot", "/password/forgot", {"email": "A@example.cn"}
     )
     assert answer.status_code == 200
+    assert not list(mail_dir.glob("*.eml"))  # the request only queued it
+    await in_app(client, drain_jobs)
     token = _mailed_link(mail_dir)
     stored = await in_app(
         client, lambda: PasswordToken.select(PasswordToken.token_hash).first().run()
@@ -146,6 +150,7 @@ async def test_unknown_email_reset_sends_nothing_and_says_the_same(client: Clien
     answer = await post_form(client, "/password/forgot", "/password/forgot", {"email": "x@y.cn"})
     assert answer.status_code == 200
     assert await in_app(client, lambda: PasswordToken.count().run()) == 0
+    assert await in_app(client, queue.list_jobs) == []
 
 
 async def test_admin_creates_a_community_and_invites_a_secretary(client: Client) -> None:
@@ -266,6 +271,7 @@ async def test_an_invited_secretary_sets_a_password_with_the_mailed_link(client:
         },
     )
     assert invited.status_code == 303
+    await in_app(client, drain_jobs)
     token = _mailed_link(mail_dir)
     client.cookies.clear()
     path = f"/password/reset/{token}"
