@@ -14,7 +14,6 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine
-from linju.platform.jobs import pgq
 
 # Any constant works; it only has to be the same in every process of this application.
 MIGRATION_LOCK_KEY = 0x4C494E4A55  # "LINJU"
@@ -52,9 +51,9 @@ async def apply_migrations(verbose: bool = False) -> str:
         with contextlib.redirect_stdout(report):
             result = await run_forwards(app_name="all", migration_id="all", fake=False)
         if not result.success:
-            raise MigrationFailed(
-                result.message or report.getvalue().strip() or "migration failed"
-            )
+            raise MigrationFailed(result.message or report.getvalue().strip() or "migration failed")
         if isinstance(engine, PostgresEngine):
+            from linju.platform.jobs import pgq  # pgqueuer is imported only where it runs
+
             await pgq.install()  # pgqueuer's tables, under the same lock
     return report.getvalue() if verbose else ""

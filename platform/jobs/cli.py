@@ -9,6 +9,7 @@ import click
 from linju.platform.commands import fail, run_async
 from linju.platform.jobs import queue
 from linju.platform.jobs.worker import STALE_AFTER, run_worker
+from linju.platform.migrate import apply_migrations
 
 STATUSES = ("queued", "picked", "failed")
 
@@ -24,7 +25,6 @@ STATUSES = ("queued", "picked", "failed")
 )
 def worker(drain: bool, stale_after: float) -> None:
     """Run background jobs (mail, expiring checkouts, reconciliation) until stopped."""
-    from linju.platform.migrate import apply_migrations
 
     async def go() -> None:
         await apply_migrations()
@@ -42,7 +42,12 @@ def jobs() -> None:
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 def list_command(status: str | None) -> None:
     """Jobs waiting, running or held as failed: id, status, attempts, due, name, last error."""
-    rows = run_async(lambda: queue.list_jobs(status))
+
+    async def go() -> list[queue.JobRow]:
+        await apply_migrations()
+        return await queue.list_jobs(status)
+
+    rows = run_async(go)
     for row in rows:
         due = row.execute_after.isoformat(timespec="seconds")
         error = f"  {row.last_error.splitlines()[0]}" if row.last_error else ""
@@ -53,6 +58,7 @@ def list_command(status: str | None) -> None:
 
 def _by_id(action: str, job_id: int) -> None:
     async def go() -> None:
+        await apply_migrations()
         await (queue.retry_job(job_id) if action == "retry" else queue.cancel_job(job_id))
 
     try:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linju.platform.db import get_engine, is_postgres, write_transaction
-from linju.platform.jobs import embedded, pgq
+from linju.platform.jobs import embedded
 from linju.platform.jobs.payloads import pack
 from linju.platform.jobs.registry import kind
 
@@ -60,6 +60,8 @@ async def _enqueue(
     name: str, payload: bytes, delay: timedelta | None, dedupe_key: str | None
 ) -> int | None:
     if is_postgres():
+        from linju.platform.jobs import pgq  # pgqueuer is imported only where it runs
+
         connection = get_engine().current_transaction.get().connection  # type: ignore[union-attr]
         return await pgq.enqueue(connection, name, payload, delay, dedupe_key)
     return await embedded.enqueue(name, payload, delay, dedupe_key)
@@ -67,8 +69,11 @@ async def _enqueue(
 
 async def list_jobs(status: str | None = None, job_id: int | None = None) -> list[JobRow]:
     """Jobs waiting, running or held as failed, oldest first."""
-    backend = pgq if is_postgres() else embedded
-    return [JobRow(**row) for row in await backend.list_jobs(status, job_id)]
+    if is_postgres():
+        from linju.platform.jobs import pgq
+
+        return [JobRow(**row) for row in await pgq.list_jobs(status, job_id)]
+    return [JobRow(**row) for row in await embedded.list_jobs(status, job_id)]
 
 
 async def _one(job_id: int) -> JobRow:
@@ -84,6 +89,8 @@ async def retry_job(job_id: int) -> None:
     if row.status != FAILED:
         raise JobStateError(f"job {job_id} is {row.status}, only a failed job can be retried")
     if is_postgres():
+        from linju.platform.jobs import pgq
+
         await pgq.retry(job_id)
     else:
         await embedded.retry(job_id)
@@ -95,6 +102,8 @@ async def cancel_job(job_id: int) -> None:
     if row.status == PICKED:
         raise JobStateError(f"job {job_id} is running; cancel it when it has finished or failed")
     if is_postgres():
+        from linju.platform.jobs import pgq
+
         await pgq.cancel(job_id)
     else:
         await embedded.cancel(job_id)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from linju.platform.db import is_postgres
-from linju.platform.jobs import embedded, pgq, schedules
+from linju.platform.jobs import embedded, schedules
 from linju.platform.settings import get_settings
 
 # A running job beats every third of this; a job silent for longer is run again elsewhere.
@@ -41,6 +41,8 @@ async def run_worker(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     if is_postgres():
+        from linju.platform.jobs import pgq  # pgqueuer is imported only where it runs
+
         await pgq.run_worker(drain=drain, stale_after=stale_after, stop=stop, tick=_tick)
     elif drain:
         await drain_jobs(stale_after)
@@ -51,6 +53,8 @@ async def run_worker(
 async def drain_jobs(stale_after: timedelta = STALE_AFTER) -> None:
     """Run the schedules that are due and every job that is due now, then return."""
     if is_postgres():
+        from linju.platform.jobs import pgq
+
         await pgq.run_worker(drain=True, stale_after=stale_after, stop=asyncio.Event(), tick=_tick)
         return
     await _tick()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import textwrap
@@ -37,9 +36,7 @@ HOLD_LOCK = textwrap.dedent(
 
 def test_the_runner_lock_admits_one_process_and_passes_on_when_it_dies(tmp_path: Path) -> None:
     path = tmp_path / "jobs-runner.lock"
-    holder = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", HOLD_LOCK, str(path)], stdout=subprocess.PIPE
-    )
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], stdout=subprocess.PIPE)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == b"held"
@@ -91,6 +88,5 @@ async def test_of_two_runners_only_the_lock_holder_runs_jobs(
         await asyncio.sleep(0.05)
     stop.set()
     await asyncio.gather(*runners)
-    assert DONE == [job_id]
+    assert [job_id] == DONE
     assert set(ticks) == {"first"}  # the second never held the lock while the first ran
-    assert os.path.exists(tmp_path / "l")
