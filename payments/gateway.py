@@ -9,6 +9,10 @@ verified before it is believed: a gateway's `parse_webhook` raises `InvalidSigna
 anything it cannot verify, and returns the events the callback reports. A gateway gives each
 PaymentEvent an `event_id` unique across its events (a provider event that reports a payment
 and its fee becomes two PaymentEvents with two ids), so each is applied exactly once.
+
+A checkout lives at the provider for the gateway's `checkout_lifetime`; a donation still pending
+after that (and a margin) is an abandoned checkout, which the `payments.expire_checkouts` job
+closes through `close_checkout` (payments/expiry.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -115,6 +119,7 @@ class RefundResult:
 @runtime_checkable
 class PaymentGateway(Protocol):
     name: str
+    checkout_lifetime: timedelta  # how long a checkout can be paid at the provider
 
     async def start_checkout(self, request: CheckoutRequest) -> Checkout:
         """Create a checkout for a pending donation; the donor is sent to `checkout_url`."""
@@ -136,4 +141,11 @@ class PaymentGateway(Protocol):
 
     async def events_since(self, since: datetime) -> Sequence[PaymentEvent]:
         """What the provider knows happened since `since`, for reconciliation."""
+        ...
+
+    async def close_checkout(self, provider_ref: str) -> Sequence[PaymentEvent]:
+        """A checkout past its lifetime: make sure it can no longer be paid (expire it at the
+        provider if it is still open) and report how it ended, as its events would: `expired`,
+        or what it ended in otherwise (paid with its fee, failed); nothing while the provider
+        still waits for the money (an asynchronous payment in flight)."""
         ...

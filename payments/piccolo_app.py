@@ -4,12 +4,17 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from linju.payments.tables import ProcessedEvent, SandboxRefund, SandboxSession
+from linju.payments.tables import (
+    ProcessedEvent,
+    ReconcileWatermark,
+    SandboxRefund,
+    SandboxSession,
+)
 
 APP_CONFIG = AppConfig(
     app_name="payments",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[ProcessedEvent, SandboxSession, SandboxRefund],
+    table_classes=[ProcessedEvent, SandboxSession, SandboxRefund, ReconcileWatermark],
     migration_dependencies=[],
     commands=[],
 )

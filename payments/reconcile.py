@@ -3,7 +3,12 @@
 A provider outage, a crashed worker or a refused delivery leaves events unapplied; this reads
 the provider's own list (`events_since`) and applies every event through `services.apply_event`,
 the webhooks' own code path, so an event applied before is recognised and nothing posts twice.
-Meant to run from a scheduler (`linju payments reconcile`).
+
+The `payments.reconcile` job (payments/jobs.py, every LINJU_RECONCILE_EVERY) runs
+`reconcile_since_watermark`: it asks from the start of the last successful run, less
+`OVERLAP` (events the provider lists a little late, clocks a little apart), and moves the
+watermark only when the provider answered; a provider that cannot be reached raises
+GatewayError, and the job is retried with backoff. `linju payments reconcile` asks by hand.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from datetime import datetime, timedelta
 from linju.payments import services
 from linju.payments.gateway import PaymentGateway
 from linju.payments.registry import configured_gateway
+from linju.payments.tables import ReconcileWatermark
+from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import DomainError, NotFound
 
 logger = logging.getLogger("linju.payments.reconcile")
 
-DEFAULT_WINDOW = timedelta(days=3)
+DEFAULT_WINDOW = timedelta(days=3)  # the first scheduled run, and `reconcile` without `since`
+OVERLAP = timedelta(minutes=15)  # a scheduled run asks again for this much before its watermark
 
 
 @dataclass
@@ -61,4 +69,40 @@ async def reconcile(since: datetime | None, gateway: PaymentGateway | None = Non
             summary.applied += 1
         else:
             summary.unchanged += 1
+    return summary
+
+
+async def watermark(gateway_name: str) -> datetime | None:
+    """The start of the last successful scheduled reconciliation of this gateway, if any."""
+    row = (
+        await ReconcileWatermark.select(ReconcileWatermark.reconciled_until)
+        .where(ReconcileWatermark.gateway == gateway_name)
+        .first()
+    )
+    return row["reconciled_until"] if row else None
+
+
+async def _advance_watermark(gateway_name: str, until: datetime) -> None:
+    """Move the watermark to `until`, never back (runs that overlap may finish in any order)."""
+    async with write_transaction():
+        now = utc_now()
+        await ReconcileWatermark.insert(
+            ReconcileWatermark(gateway=gateway_name, reconciled_until=until, updated_at=now)
+        ).on_conflict(target=ReconcileWatermark.gateway, action="DO NOTHING")
+        await ReconcileWatermark.update(
+            {ReconcileWatermark.reconciled_until: until, ReconcileWatermark.updated_at: now}
+        ).where(
+            (ReconcileWatermark.gateway == gateway_name)
+            & (ReconcileWatermark.reconciled_until < until)
+        )
+
+
+async def reconcile_since_watermark(gateway: PaymentGateway | None = None) -> Summary:
+    """Reconcile from the last successful run (less OVERLAP; the last DEFAULT_WINDOW the first
+    time), then record this run's start as the watermark. A GatewayError leaves it where it was."""
+    gateway = gateway or configured_gateway()
+    started = utc_now()
+    last = await watermark(gateway.name)
+    summary = await reconcile(last - OVERLAP if last is not None else None, gateway)
+    await _advance_watermark(gateway.name, started)
     return summary

@@ -7,6 +7,10 @@ signature scheme keyed by LINJU_SANDBOX_WEBHOOK_SECRET), retried a bounded numbe
 a succeeded payment reports a fee; refunds are confirmed at once. Its records (sessions,
 refunds) are in the payment adapter's tables, standing in for the provider's own, and
 `events_since` reads them back for reconciliation through the same parser the webhook uses.
+
+A sandbox checkout lives one hour (`CHECKOUT_LIFETIME`, as a short-lived provider session): a
+button pressed later finds it expired (`abandoned`, reported as `checkout.expired`), and the
+`payments.expire_checkouts` job closes the ones nobody came back to (`close_checkout`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +50,7 @@ FEE_PER_MILLE = 6  # 0.6 %, a typical rate for Alipay and WeChat Pay
 DELIVERY_ATTEMPTS = 4
 DELIVERY_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 DELIVERY_TIMEOUT_SECONDS = 10.0
+CHECKOUT_LIFETIME = timedelta(hours=1)  # after this the session can no longer be paid
 
 
 class SandboxOutcome(StrEnum):
@@ -188,23 +193,28 @@ async def get_session(session_id: str) -> dict[str, Any] | None:
     return row
 
 
-async def finish_session(session_id: str, outcome: SandboxOutcome) -> dict[str, Any] | None:
-    """The donor pressed a button: the session's outcome is fixed once, first press wins."""
+async def finish_session(session_id: str, outcome: SandboxOutcome | None) -> dict[str, Any] | None:
+    """The donor pressed a button: the session's outcome is fixed once, first press wins.
+
+    A session past its lifetime ends `abandoned` (expired) whatever was pressed, as a provider's
+    expired checkout takes no payment; `outcome` None is the sandbox expiring it by itself.
+    """
     async with write_transaction():
-        query = SandboxSession.select(SandboxSession.id, SandboxSession.status).where(
-            SandboxSession.public_id == session_id
-        )
+        query = SandboxSession.select(
+            SandboxSession.id, SandboxSession.status, SandboxSession.created_at
+        ).where(SandboxSession.public_id == session_id)
         if is_postgres():
             query = query.lock_rows("UPDATE")
         row = await query.first()
         if row is None:
             return None
         if row["status"] == "open":
+            now = utc_now()
+            if outcome is None or row["created_at"] <= now - CHECKOUT_LIFETIME:
+                outcome = SandboxOutcome.ABANDON  # expired
+            status = SESSION_STATUS[outcome]
             await SandboxSession.update(
-                {
-                    SandboxSession.status: SESSION_STATUS[outcome],
-                    SandboxSession.completed_at: utc_now(),
-                }
+                {SandboxSession.status: status, SandboxSession.completed_at: now}
             ).where(SandboxSession.id == row["id"])
     return await get_session(session_id)
 
@@ -213,6 +223,7 @@ class SandboxGateway:
     """The PaymentGateway of the sandbox (see the module docstring)."""
 
     name = SANDBOX
+    checkout_lifetime = CHECKOUT_LIFETIME
 
     def __init__(self, base_url: str, webhook_secret: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -315,6 +326,14 @@ class SandboxGateway:
         for refund in refunds:
             events.extend(events_from_payload(refund_payload(refund)))
         return events
+
+    async def close_checkout(self, provider_ref: str) -> Sequence[PaymentEvent]:
+        """Expire the session if it is still open; the event of how it ended (the same event,
+        by id, as its webhook and `events_since` report)."""
+        session = await finish_session(provider_ref, None)
+        if session is None:
+            raise GatewayError(f"the sandbox has no checkout session {provider_ref}")
+        return events_from_payload(session_payload(session))
 
     async def deliver(self, payload: Mapping[str, Any]) -> bool:
         """Send one event to the platform's webhook as a provider would, retrying failures.

@@ -9,6 +9,12 @@ scheme, 300 s tolerance) before anything in it is believed, then read by `_event
 The fee is not in Stripe's events: it is read from the charge's balance transaction, asked for
 when a payment is reported (a failure to ask is a GatewayError, so the webhook answers 503
 and Stripe redelivers).
+
+A Checkout Session lives 24 hours, Stripe's default (`CHECKOUT_LIFETIME`): no `expires_at` is
+sent, because Stripe refuses one more than 24 hours after its own clock's now, so a clock here
+a little ahead would refuse every checkout. `close_checkout` asks Stripe for the session before
+a pending donation is expired, expires it there if it is somehow still open, and reports a
+session that was paid after all as paid.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import stripe
@@ -33,11 +39,13 @@ from linju.payments.gateway import (
     RefundResult,
 )
 from linju.payments.registry import STRIPE
+from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.money import Money
 
 logger = logging.getLogger("linju.payments.stripe")
 
 SIGNATURE_HEADER = "Stripe-Signature"
+CHECKOUT_LIFETIME = timedelta(hours=24)  # Stripe's default for a Checkout Session's expires_at
 PAYMENT_METHOD_TYPES = ["card", "alipay", "wechat_pay"]
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
 HANDLED_TYPES = [
@@ -75,6 +83,7 @@ class StripeGateway:
     """The PaymentGateway for Stripe (see the module docstring)."""
 
     name = STRIPE
+    checkout_lifetime = CHECKOUT_LIFETIME
 
     def __init__(
         self,
@@ -149,6 +158,36 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise GatewayError(f"Stripe refused the refund: {exc}") from exc
         return RefundResult(refund_ref=refund["id"], confirmed=refund.get("status") == "succeeded")
+
+    async def close_checkout(self, provider_ref: str) -> Sequence[PaymentEvent]:
+        sessions = self.client.v1.checkout.sessions
+        try:
+            session = _plain(await sessions.retrieve_async(provider_ref))
+            if session.get("status") == "open":
+                try:
+                    session = _plain(
+                        await sessions.expire_async(
+                            provider_ref, options={"idempotency_key": f"expire:{provider_ref}"}
+                        )
+                    )
+                except stripe.InvalidRequestError:
+                    # It stopped being open meanwhile (paid, or expired by Stripe): read what
+                    # it became.
+                    session = _plain(await sessions.retrieve_async(provider_ref))
+        except stripe.StripeError as exc:
+            raise GatewayError(f"Stripe could not close the checkout: {exc}") from exc
+        status = session.get("status")
+        if status == "expired":
+            event_type = "checkout.session.expired"
+        elif status == "complete":  # paid (or an asynchronous payment still under way)
+            event_type = "checkout.session.completed"
+        else:
+            return []
+        # The ids are ours (Stripe's own events about the session have others): whichever is
+        # applied first decides, the other changes nothing.
+        return await self._session_events(
+            f"{provider_ref}:{status}", event_type, session, utc_now()
+        )
 
     # --- reading what happened ------------------------------------------------------------
 

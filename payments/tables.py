@@ -1,6 +1,7 @@
 """The payment adapter's own tables.
 
 `ProcessedEvent` remembers every provider event applied, so a redelivered event is recognised.
+`ReconcileWatermark` remembers, per gateway, from when the scheduled reconciliation asks next.
 The sandbox's tables stand in for a provider's own records: its checkout sessions and refunds
 live here, not in the domain, and `SandboxGateway.events_since` reads them as a provider's event
 list would be read.
@@ -20,6 +21,16 @@ class ProcessedEvent(Table, tablename="payment_processed_event"):
     donation_id = Varchar(length=40, index=True)
     outcome = Varchar(length=32)
     processed_at = Timestamptz()
+
+
+class ReconcileWatermark(Table, tablename="payment_reconcile_watermark"):
+    """The start of the last successful scheduled reconciliation of a gateway: the next run asks
+    the provider for its events from here, less an overlap (payments/reconcile.py)."""
+
+    id = Serial(primary_key=True)
+    gateway = Varchar(length=32, unique=True)
+    reconciled_until = Timestamptz()
+    updated_at = Timestamptz()
 
 
 class SandboxSession(Table, tablename="payment_sandbox_session"):

@@ -20,6 +20,7 @@ from linju.payments import services as payment_services
 from linju.payments.controllers import donate as payment_controllers
 from linju.payments.controllers import refunds as payment_refunds
 from linju.payments.controllers import webhooks as payment_webhooks
+from linju.payments.jobs import register_jobs as register_payment_jobs
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
@@ -55,6 +56,7 @@ def wire() -> None:
     """
     register_catalogs("linju.projects", "linju.payments")
     register_account_jobs()
+    register_payment_jobs()
     register_places(CorePlaces())
     register_refund_online(payment_services.refund_donation)
     register_sections(donation_section, spending_section, stewardship_section)

@@ -185,6 +185,52 @@ async def create_donation(
     return await get_donation(public_id)
 
 
+@dataclass(frozen=True, slots=True)
+class PendingCheckout:
+    """A donation still waiting for its provider's word, as the expiry of checkouts sees it."""
+
+    seq: int  # the row's own id: where the next page of `pending_started_before` starts
+    donation_id: str
+    provider_ref: str  # empty when the checkout was never created at the provider
+    amount: Money
+    created_at: datetime
+
+
+async def pending_started_before(
+    gateway: str, before: datetime, after_seq: int = 0, limit: int = 100
+) -> list[PendingCheckout]:
+    """Pending donations through `gateway` started before `before`, oldest first, from row
+    `after_seq` on: the checkouts their provider no longer keeps open."""
+    rows = (
+        await Donation.select(
+            Donation.id,
+            Donation.public_id,
+            Donation.provider_ref,
+            Donation.amount_fen,
+            Donation.currency,
+            Donation.created_at,
+        )
+        .where(
+            (Donation.status == DonationStatus.PENDING.value)
+            & (Donation.gateway == gateway)
+            & (Donation.created_at < before)
+            & (Donation.id > after_seq)
+        )
+        .order_by(Donation.id)
+        .limit(limit)
+    )
+    return [
+        PendingCheckout(
+            seq=int(row["id"]),
+            donation_id=row["public_id"],
+            provider_ref=row["provider_ref"] or "",
+            amount=Money(row["amount_fen"], row["currency"]),
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
+
+
 async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str) -> None:
     async with write_transaction():
         await Donation.update(

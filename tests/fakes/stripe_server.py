@@ -6,7 +6,9 @@ and links replaced; it records every request with its form parameters and header
 Idempotency-Key among them) and replays the first answer for a repeated idempotency key, as
 Stripe does. Tests drive the "provider side" directly: `pay` completes a checkout (a payment
 intent, a charge and its balance transaction with a fee), `event` makes an event as Stripe
-would send it, and `webhook` signs it exactly as Stripe signs webhooks.
+would send it, and `webhook` signs it exactly as Stripe signs webhooks. With `down` set, every
+request is answered 503, as in an outage (marked not to be retried, so the client gives up at
+once).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class FakeStripe:
     events: list[dict[str, Any]] = field(default_factory=list)
     idempotent: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     refund_status: str = "succeeded"
+    down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the provider's side, driven by tests -----------------------------------------------
@@ -227,6 +230,13 @@ class FakeStripe:
         if method == "GET" and path == "/v1/refunds":
             found = [r for r in self.refunds.values() if r["charge"] == params.get("charge")]
             return 200, {"object": "list", "data": found, "has_more": False, "url": "/v1/refunds"}
+        if (
+            method == "POST"
+            and len(parts) == 5
+            and parts[1:3] == ["checkout", "sessions"]
+            and parts[4] == "expire"
+        ):
+            return self._expire_session(parts[3])
         if method == "GET" and path == "/v1/events":
             since = int(params.get("created[gte]", "0"))
             found = [e for e in reversed(self.events) if e["created"] >= since]
@@ -242,6 +252,17 @@ class FakeStripe:
             if store is not None and parts[-1] in store:
                 return 200, store[parts[-1]]
         return 404, {"error": {"type": "invalid_request_error", "message": f"No such {path}"}}
+
+    def _expire_session(self, session_id: str) -> tuple[int, dict[str, Any]]:
+        """Stripe expires an open session only; it then can no longer be paid."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return 404, {"error": {"type": "invalid_request_error", "message": "No such session"}}
+        if session["status"] != "open":
+            message = f"Only Checkout Sessions with status open can be expired: {session['status']}"
+            return 400, {"error": {"type": "invalid_request_error", "message": message}}
+        session.update(status="expired", expires_at=int(time.time()))
+        return 200, session
 
     def _create_session(self, params: dict[str, str]) -> dict[str, Any]:
         session = _fixture("checkout.session")
@@ -288,6 +309,11 @@ class _Handler(BaseHTTPRequestHandler):
         key = headers.get("idempotency-key")
         with fake.lock:
             fake.requests.append(Recorded(method, parts.path, params, headers))
+            down = fake.down
+        if down:
+            self._answer(503, {"error": {"type": "api_error", "message": "outage"}}, retry=False)
+            return
+        with fake.lock:
             if key and (parts.path, key) in fake.idempotent:
                 status, body = fake.idempotent[(parts.path, key)]
             else:
@@ -295,11 +321,16 @@ class _Handler(BaseHTTPRequestHandler):
                 body = copy.deepcopy(body)
                 if key and method == "POST":
                     fake.idempotent[(parts.path, key)] = (status, body)
+        self._answer(status, body)
+
+    def _answer(self, status: int, body: dict[str, Any], retry: bool | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Request-Id", _new_id("req"))
+        if retry is not None:
+            self.send_header("Stripe-Should-Retry", "true" if retry else "false")
         self.end_headers()
         self.wfile.write(data)
 
