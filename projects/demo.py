@@ -235,7 +235,7 @@ async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
 
 async def demo_offline_donation(slug: str, donor: str, amount_fen: int) -> None:
     """Cash recorded by the secretary with a photo of the receipt, then confirmed."""
-    photo = store_photo(_demo_png(amount_fen))
+    photo = await store_photo(_demo_png(amount_fen))
     public_id = await record_offline_donation(
         COMMAND_LINE,
         slug,

@@ -2,25 +2,27 @@
 
 Checked by content, never by name or declared type: a PDF must start with the `%PDF-` signature,
 an image must open in Pillow as a JPEG or a PNG. At most 10 MB. The original is stored privately
-under `var/uploads/private/` with a random name and its SHA-256; a public version (a redacted copy
-the secretary chose at upload, or the original when the secretary says it holds no personal data)
-is stored separately under `var/uploads/public/`, so the public page can never serve the original
-by accident. Files are written before the database row that names them; a failed transaction
-leaves an orphan file, never a row that names a missing file.
+under the key `private/<random>.<ext>` with its SHA-256; a public version (a redacted copy the
+secretary chose at upload, or the original when the secretary says it holds no personal data) is
+stored separately under `public/…`, so the public page can never serve the original by accident.
+Every upload goes through the one storage (`linju.platform.storage`: the folder `var/uploads`, or
+an S3 bucket). Files are written before the database row that names them; a use case that is
+refused discards them again, and a failed transaction at worst leaves an orphan file, never a row
+that names a missing file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from linju.platform.kernel.errors import N_, RuleViolation
-from linju.platform.settings import get_settings
+from linju.platform.storage import get_storage
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -29,6 +31,8 @@ EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 PIL_FORMATS = {"JPEG": JPEG, "PNG": PNG}
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+logger = logging.getLogger("linju.files")
 
 
 class BadAttachment(RuleViolation):
@@ -55,7 +59,7 @@ class AttachmentUpload:
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    path: str  # relative to the uploads folder: "private/<random>.pdf"
+    path: str  # the storage key: "private/<random>.pdf"
     content_type: str
     size: int
     sha256: str
@@ -80,19 +84,14 @@ def sniff(data: bytes) -> str:
     return kind
 
 
-def uploads_dir() -> Path:
-    return get_settings().var_dir / "uploads"
-
-
-def store(data: bytes, visibility: str) -> StoredFile:
-    """Check and write one file under a random name; `visibility` is "private" or "public"."""
+async def store(data: bytes, visibility: str) -> StoredFile:
+    """Check and write one file under a random name; `visibility` is "private" or "public" (or
+    the photos' folder)."""
     content_type = sniff(data)
-    folder = uploads_dir() / visibility
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(18)}.{EXTENSIONS[content_type]}"
-    (folder / name).write_bytes(data)
+    key = f"{visibility}/{secrets.token_urlsafe(18)}.{EXTENSIONS[content_type]}"
+    await get_storage().put(key, data, content_type)
     return StoredFile(
-        path=f"{visibility}/{name}",
+        path=key,
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -106,14 +105,18 @@ def check(upload: AttachmentUpload) -> None:
         sniff(upload.redacted.data)
 
 
-def read(relative_path: str) -> bytes:
-    root = uploads_dir().resolve()
-    path = (root / relative_path).resolve()
-    if root not in path.parents:  # pragma: no cover - paths come from our own rows
-        raise FileNotFoundError(relative_path)
-    return path.read_bytes()
+async def read(key: str) -> bytes:
+    """A stored file's bytes; `StoredObjectMissing` (a FileNotFoundError) when it is gone."""
+    return await get_storage().get(key)
 
 
-def discard(relative_path: str) -> None:
-    if relative_path:
-        (uploads_dir() / relative_path).unlink(missing_ok=True)
+async def discard(key: str) -> None:
+    """Remove a file no row names (its use case was refused). Best effort: when the storage
+    cannot be reached the file stays as an orphan, harmless since nothing names it, and the
+    person sees the use case's own outcome, not the storage's error."""
+    if not key:
+        return
+    try:
+        await get_storage().delete(key)
+    except Exception:
+        logger.warning("could not discard %s; it stays as an orphan", key, exc_info=True)

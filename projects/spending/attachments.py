@@ -21,18 +21,18 @@ class StoredUpload:
     public: StoredFile | None
 
 
-def store_uploads(uploads: Sequence[AttachmentUpload]) -> list[StoredUpload]:
+async def store_uploads(uploads: Sequence[AttachmentUpload]) -> list[StoredUpload]:
     """Check every file, then write them all; a bad file stops everything before any write."""
     for upload in uploads:
         files.check(upload)
     stored: list[StoredUpload] = []
     for upload in uploads:
-        original = files.store(upload.original.data, "private")
+        original = await files.store(upload.original.data, "private")
         public: StoredFile | None = None
         if upload.redacted is not None:
-            public = files.store(upload.redacted.data, "public")
+            public = await files.store(upload.redacted.data, "public")
         elif upload.publish_original:
-            public = files.store(upload.original.data, "public")
+            public = await files.store(upload.original.data, "public")
         stored.append(
             StoredUpload(
                 upload.label.strip()[:200], upload.original.filename[:200], original, public
@@ -41,12 +41,12 @@ def store_uploads(uploads: Sequence[AttachmentUpload]) -> list[StoredUpload]:
     return stored
 
 
-def discard_uploads(stored: Sequence[StoredUpload]) -> None:
+async def discard_uploads(stored: Sequence[StoredUpload]) -> None:
     """Remove files whose use case did not happen (refused, or already done by another request)."""
     for item in stored:
-        files.discard(item.original.path)
+        await files.discard(item.original.path)
         if item.public is not None:
-            files.discard(item.public.path)
+            await files.discard(item.public.path)
 
 
 async def insert_attachments(

@@ -49,7 +49,7 @@ async def _photos_kept_on_success() -> AsyncIterator[list[photos.StoredPhoto]]:
         yield stored
     except BaseException:
         for photo in stored:
-            photos.discard_photo(photo.url)
+            await photos.discard_photo(photo.url)
         raise
 
 
@@ -60,7 +60,7 @@ async def _store_photos(
     added: list[photos.StoredPhoto] = []
     for upload in form.files(name):
         try:
-            photo = photos.store_photo(await upload.read())
+            photo = await photos.store_photo(await upload.read())
         except photos.BadPhoto as exc:
             raise ValidationErrors({name: exc.message}) from exc
         stored.append(photo)

@@ -62,7 +62,7 @@ async def project_page(slug: FromPath[str]) -> Template:
 @get("/photos/{name:str}", tags=["pages"], summary="A stored photo (always image/jpeg)")
 async def photo(name: FromPath[str]) -> Response[bytes]:
     try:
-        data = photos.read_photo(name)
+        data = await photos.read_photo(name)
     except (FileNotFoundError, OSError) as exc:
         raise NotFoundException() from exc
     return Response(

@@ -3,8 +3,8 @@
 Checked by content with Pillow (JPEG, PNG or WebP; a renamed PDF or script is refused), at most
 `MAX_PHOTO_BYTES`, then re-encoded as a JPEG no wider or taller than `MAX_SIDE` pixels: small on
 a phone, and free of whatever metadata (GPS position, camera serial) the original carried. Stored
-through the uploads folder of `linju.projects.core.files` (one storage for every upload)
-under a random name, with its SHA-256; served by `/photos/{name}` as image/jpeg.
+through `linju.projects.core.files` (one storage for every upload, `linju.platform.storage`)
+under `photos/<random>.jpg`, with its SHA-256; served by `/photos/{name}` as image/jpeg.
 """
 
 from __future__ import annotations
@@ -65,22 +65,23 @@ def _for_phones(data: bytes) -> bytes:
         return out.getvalue()
 
 
-def store_photo(data: bytes) -> StoredPhoto:
+async def store_photo(data: bytes) -> StoredPhoto:
     """Check, shrink and store one photo; raises BadPhoto and stores nothing when it is not one."""
     problem = photo_problem(data)
     if problem:
         raise BadPhoto(problem)
-    stored = files.store(_for_phones(data), PHOTO_FOLDER)
+    stored = await files.store(_for_phones(data), PHOTO_FOLDER)
     name = stored.path.split("/", 1)[1]
     return StoredPhoto(url=f"/photos/{name}", sha256=stored.sha256)
 
 
-def read_photo(name: str) -> bytes:
+async def read_photo(name: str) -> bytes:
+    """A stored photo's bytes; FileNotFoundError for a name that is not one of ours or is gone."""
     if not PHOTO_NAME.match(name):
         raise FileNotFoundError(name)
-    return files.read(f"{PHOTO_FOLDER}/{name}")
+    return await files.read(f"{PHOTO_FOLDER}/{name}")
 
 
-def discard_photo(url: str) -> None:
+async def discard_photo(url: str) -> None:
     if url.startswith("/photos/"):
-        files.discard(f"{PHOTO_FOLDER}/{url.removeprefix('/photos/')}")
+        await files.discard(f"{PHOTO_FOLDER}/{url.removeprefix('/photos/')}")

@@ -248,9 +248,9 @@ async def _attachment(slug: str, file_id: str) -> dict[str, Any]:
     return found(row, N_("No such file"))
 
 
-def _file_response(path: str, content_type: str) -> Response[bytes]:
+async def _file_response(path: str, content_type: str) -> Response[bytes]:
     return Response(
-        files.read(path),
+        await files.read(path),
         media_type=content_type,
         headers={
             "X-Content-Type-Options": "nosniff",
@@ -269,7 +269,7 @@ def _file_response(path: str, content_type: str) -> Response[bytes]:
 async def public_file(slug: FromPath[str], file_id: FromPath[str]) -> Response[bytes]:
     row = await _attachment(slug, file_id)
     path = found(row["public_path"] or None, N_("This file is not published"))
-    return _file_response(path, row["public_content_type"])
+    return await _file_response(path, row["public_content_type"])
 
 
 @get(
@@ -280,7 +280,7 @@ async def public_file(slug: FromPath[str], file_id: FromPath[str]) -> Response[b
 )
 async def original_file(slug: FromPath[str], file_id: FromPath[str]) -> Response[bytes]:
     row = await _attachment(slug, file_id)
-    return _file_response(row["private_path"], row["content_type"])
+    return await _file_response(row["private_path"], row["content_type"])
 
 
 ROUTES: list[Any] = [

@@ -179,7 +179,7 @@ async def offline_to_return(slug: str) -> list[dict[str, Any]]:
 async def refund_offline(slug: str, public_id: str, proof: AttachmentUpload) -> int:
     """The secretary hands a cash or transfer gift back and records it with proof; posts the
     `refund` entry once (and reverses its match). Returns the entry's seq."""
-    stored = store_uploads([proof])
+    stored = await store_uploads([proof])
     try:
         async with write_transaction():
             project = await locked_project(slug)
@@ -206,9 +206,9 @@ async def refund_offline(slug: str, public_id: str, proof: AttachmentUpload) -> 
             if appended.created:
                 await insert_attachments(project.id, "offline_refund", int(row["id"]), stored)
             else:
-                discard_uploads(stored)
+                await discard_uploads(stored)
     except BaseException:
-        discard_uploads(stored)
+        await discard_uploads(stored)
         raise
     return int(appended.entry["seq"])
 

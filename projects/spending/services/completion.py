@@ -39,7 +39,7 @@ async def file_report(
     photos: Sequence[AttachmentUpload] = (),
 ) -> int:
     """File the completion report for the committee; returns its id."""
-    stored = store_uploads(photos)
+    stored = await store_uploads(photos)
     try:
         async with write_transaction():
             project = await locked_project(slug)
@@ -63,7 +63,7 @@ async def file_report(
             )
             await insert_attachments(project.id, SubjectKind.COMPLETION.value, motion_id, stored)
     except BaseException:
-        discard_uploads(stored)
+        await discard_uploads(stored)
         raise
     return motion_id
 

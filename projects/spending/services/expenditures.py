@@ -133,7 +133,7 @@ async def _locked_expenditure(project: LockedProject, public_id: str) -> dict[st
 async def propose(slug: str, proposal: Proposal, proposer: Person) -> str:
     """Record a proposal for the committee; returns its public id. Files are checked first."""
     await close_when_goal_reached(slug)
-    stored = store_uploads(proposal.attachments)
+    stored = await store_uploads(proposal.attachments)
     try:
         async with write_transaction():
             project = await locked_project(slug)
@@ -172,10 +172,10 @@ async def propose(slug: str, proposal: Proposal, proposer: Person) -> str:
                 )
             )
             await insert_attachments(project.id, "expenditure", int(rows[0]["id"]), stored)
+            await notify.proposal_awaits(public_id)  # queued with the proposal, sent by a job
     except BaseException:
-        discard_uploads(stored)
+        await discard_uploads(stored)
         raise
-    await notify.proposal_awaits(slug, public_id)
     return public_id
 
 
@@ -246,14 +246,14 @@ async def record_payment(slug: str, public_id: str, payment: Payment) -> Payment
     # still on yesterday and would call today's payment "in the future".
     if payment.paid_on > local_today():
         raise ValidationErrors({"paid_on": N_("The payment date is in the future")})
-    stored = store_uploads([payment.proof])
+    stored = await store_uploads([payment.proof])
     try:
         async with write_transaction():
             project = await locked_project(slug)
             row = await _locked_expenditure(project, public_id)
             status = ExpenditureStatus(row["status"])
             if status is ExpenditureStatus.PAID:
-                discard_uploads(stored)
+                await discard_uploads(stored)
                 return PaymentResult(seq=int(row["ledger_seq"]), created=False)
             if not can_move(status, ExpenditureStatus.PAID):
                 raise Conflict(N_("Only an approved expenditure can be paid"))
@@ -270,7 +270,7 @@ async def record_payment(slug: str, public_id: str, payment: Payment) -> Payment
             ).where(Expenditure.id == row["id"])
             await insert_attachments(project.id, "payment", int(row["id"]), stored)
     except BaseException:
-        discard_uploads(stored)
+        await discard_uploads(stored)
         raise
     return PaymentResult(seq=seq, created=result.created)
 

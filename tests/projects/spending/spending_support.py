@@ -8,12 +8,11 @@ project services.
 from __future__ import annotations
 
 import io
-import shutil
 from dataclasses import dataclass
 
 from PIL import Image
 
-from linju.projects.core.files import AttachmentUpload, Upload, uploads_dir
+from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
 from linju.projects.core.services.communities import create_community
 from linju.projects.core.services.projects import (
@@ -26,6 +25,7 @@ from linju.projects.core.tables import BudgetLine, CommitteeMember
 from linju.projects.ledger.format import EntryKind
 from linju.projects.ledger.services import LedgerEvent, Posting, append
 from linju.projects.spending.rules import Person
+from tests.storage_support import empty_storage
 
 SLUG = "tongqu-leyuan"
 SECRETARY = Person("刘书记", None)
@@ -70,7 +70,7 @@ async def donate(amount: int, key: str, slug: str = SLUG) -> None:
 async def funded_project(
     balance: int = 1_200_000, committee_size: int = 3, close: bool = True
 ) -> Funded:
-    shutil.rmtree(uploads_dir(), ignore_errors=True)  # the var folder outlives each test
+    await empty_storage()  # the uploads (folder or bucket) outlive each test
     await create_community("lvjingyuan", "绿景苑社区", "青山区")
     seats = [
         CommitteeSeat(name, CommitteeRole.CHAIR if i == 0 else CommitteeRole.MEMBER, "居民")

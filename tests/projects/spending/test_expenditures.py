@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from linju.platform.kernel.errors import Conflict, NotFound, ValidationErrors
-from linju.projects.core.files import AttachmentUpload, BadAttachment, Upload, uploads_dir
+from linju.platform.storage import get_storage
+from linju.projects.core.files import AttachmentUpload, BadAttachment, Upload
 from linju.projects.core.tables import CommitteeMember, Project
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead
 from linju.projects.spending.rules import ExpenditureStatus, Outcome, Person
@@ -24,6 +25,7 @@ from tests.projects.spending.spending_support import (
     invoice,
     png_bytes,
 )
+from tests.storage_support import stored_keys
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -105,7 +107,7 @@ async def test_the_whole_path_posts_one_expenditure_entry(funded: Funded) -> Non
     # one proof of payment stored (the repeat's file was discarded), one invoice
     kinds = sorted(r["owner_kind"] for r in await Attachment.select(Attachment.owner_kind))
     assert kinds == ["expenditure", "payment"]
-    assert len(list((uploads_dir() / "private").iterdir())) == 2
+    assert len(await stored_keys("private")) == 2
 
 
 async def test_the_public_copy_is_the_redacted_one_and_the_original_stays_private(
@@ -118,7 +120,7 @@ async def test_the_public_copy_is_the_redacted_one_and_the_original_stays_privat
     assert row["public_path"].startswith("public/")
     assert row["content_type"] == "application/pdf"
     assert row["public_content_type"] == "image/png"
-    assert (uploads_dir() / row["private_path"]).read_bytes() == PDF_BYTES
+    assert await get_storage().get(row["private_path"]) == PDF_BYTES
     assert row["sha256"] != row["public_sha256"]
 
 
@@ -186,9 +188,7 @@ async def test_an_amount_over_what_is_available_is_refused_at_proposal_and_appro
         await spending.propose(SLUG, see_saws(funded, 1_200_001, justification="超预算"), SECRETARY)
     assert refused.value.problems == {"amount": "The amount is more than the fund has available"}
     assert await Expenditure.count() == 0
-    assert not (uploads_dir() / "private").exists() or not any(
-        (uploads_dir() / "private").iterdir()
-    )
+    assert await stored_keys("private") == []
 
     big = await spending.propose(
         SLUG, see_saws(funded, 700_000, budget_line_id=funded.lines[1]), SECRETARY
