@@ -173,10 +173,11 @@ async def run_claimed(row: dict[str, Any], stale_after: timedelta) -> bool:
     return True
 
 
-async def drain(stale_after: timedelta) -> int:
-    """Run every due job, one after another, until none is due; how many ran."""
+async def drain(stale_after: timedelta, stop: asyncio.Event | None = None) -> int:
+    """Run every due job, one after another, until none is due (or `stop` is set between two
+    jobs: a running job is finished, not abandoned); how many ran."""
     count = 0
-    while (row := await claim(stale_after)) is not None:
+    while not (stop and stop.is_set()) and (row := await claim(stale_after)) is not None:
         await run_claimed(row, stale_after)
         count += 1
     return count
@@ -227,7 +228,7 @@ async def run_forever(
                 continue
             try:
                 await tick()
-                await drain(stale_after)
+                await drain(stale_after, stop)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a broken database must not end the runner for good

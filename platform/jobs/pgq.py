@@ -25,6 +25,7 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 from pgqueuer.types import JobId
+from piccolo.engine.postgres import PostgresEngine
 
 from linju.platform.db import get_engine
 from linju.platform.jobs import payloads
@@ -39,7 +40,10 @@ def _tables() -> tuple[str, str]:
 
 
 async def connect() -> asyncpg.Connection:
-    return await asyncpg.connect(**get_engine().config)
+    """A connection of its own (the queue manager LISTENs on it; commands use it briefly)."""
+    engine = get_engine()
+    assert isinstance(engine, PostgresEngine)
+    return await asyncpg.connect(**engine.config)
 
 
 async def install() -> None:

@@ -40,7 +40,8 @@ class JobKind:
 
     def retry_delay(self, failures: int) -> timedelta:
         """How long to wait after the `failures`-th failure (1-based) before the next attempt."""
-        return min(self.first_retry * (2 ** max(failures - 1, 0)), self.max_retry)
+        delay: timedelta = self.first_retry * (2 ** max(failures - 1, 0))
+        return min(delay, self.max_retry)
 
 
 @dataclass(frozen=True, slots=True)

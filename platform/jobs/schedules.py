@@ -34,6 +34,7 @@ async def tick() -> list[str]:
                 .returning(JobSchedule.id)
             )
             if moved:
-                await enqueue(schedule.name, {})
+                # One waiting run is enough: a long outage does not pile up copies.
+                await enqueue(schedule.name, {}, dedupe_key=f"schedule:{schedule.name}")
                 enqueued.append(schedule.name)
     return enqueued

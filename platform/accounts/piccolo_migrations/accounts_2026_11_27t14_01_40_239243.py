@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T14:01:40:239243"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "mail sent by jobs, recorded once"
 
 
 async def forwards():

@@ -9,7 +9,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T14:01:39:117248"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "the embedded job queue and job schedules"
 
 
 async def forwards():

@@ -183,7 +183,7 @@ async def test_several_workers_run_each_job_once(db: str) -> None:
     register(JobKind("test.slow", _slow))
     DONE.clear()
     OVERLAPS.clear()
-    ids = [await queue.enqueue("test.slow", {"n": n}) for n in range(12)]
+    ids = [await queue.enqueue("test.slow", {"n": n}) or 0 for n in range(12)]
     await asyncio.gather(drain_jobs(), drain_jobs(), drain_jobs())
     assert OVERLAPS == []
     assert sorted(DONE) == sorted(ids)
