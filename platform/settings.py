@@ -237,9 +237,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         s3_region=env.get("LINJU_S3_REGION") or "us-east-1",
         s3_access_key_id=env.get("LINJU_S3_ACCESS_KEY_ID") or None,
         s3_secret_access_key=env.get("LINJU_S3_SECRET_ACCESS_KEY") or None,
-        reconcile_every=_duration(
-            "LINJU_RECONCILE_EVERY", env.get("LINJU_RECONCILE_EVERY", "1h")
-        ),
+        reconcile_every=_duration("LINJU_RECONCILE_EVERY", env.get("LINJU_RECONCILE_EVERY", "1h")),
         run_jobs_in_serve=_boolean(
             "LINJU_RUN_JOBS_IN_SERVE", env.get("LINJU_RUN_JOBS_IN_SERVE", "true")
         ),
