@@ -1,21 +1,20 @@
-"""Telling committee members that a decision awaits them, through the accounts area's mailer.
+"""Telling committee members that a decision awaits them, through the accounts area's outbox.
 
-Mail goes out after the proposal is committed; a mail that cannot be sent is logged and never
-undoes the proposal (the member's page lists what awaits them whatever the mail did).
+The notices are queued in the proposal's own transaction and sent by a job (retried with
+backoff when the mail server is down), so a slow mail server holds up no request and a notice
+exists exactly when its proposal does. The member's page lists what awaits them whatever the
+mail did.
 """
 
 from __future__ import annotations
 
-import logging
-
-from linju.platform.accounts.mailer import Mail, get_mailer
+from linju.platform.accounts.mailer import Mail
+from linju.platform.accounts.outbox import queue_mail
 from linju.platform.accounts.tables import Account
 from linju.platform.i18n import translate_in
 from linju.platform.settings import get_settings
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.tables import Expenditure
-
-logger = logging.getLogger("linju.spending")
 
 
 async def _member_addresses(project_id: int, exclude_names: set[str]) -> list[str]:
@@ -31,7 +30,8 @@ async def _member_addresses(project_id: int, exclude_names: set[str]) -> list[st
     return [r["email"] for r in rows]
 
 
-async def proposal_awaits(slug: str, public_id: str) -> None:
+async def proposal_awaits(public_id: str) -> None:
+    """Queue a notice to each member who may vote; call in the proposal's transaction."""
     row = (
         await Expenditure.select(
             Expenditure.project,
@@ -58,9 +58,4 @@ async def proposal_awaits(slug: str, public_id: str) -> None:
         link=link,
     )
     addresses = await _member_addresses(row["project"], {row["proposer_name"], row["payee"]})
-    mailer = get_mailer()
-    for address in addresses:
-        try:
-            await mailer.send(Mail(to=address, subject=subject, body=body))
-        except Exception:  # a mail failure must not undo the proposal
-            logger.exception("could not tell %s about expenditure %s", address, public_id)
+    await queue_mail([Mail(to=address, subject=subject, body=body) for address in addresses])
