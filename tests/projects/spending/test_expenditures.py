@@ -6,6 +6,9 @@ from datetime import date
 
 import pytest
 
+from linju.platform.accounts.tables import SentMail
+from linju.platform.jobs import queue
+from linju.platform.jobs.worker import drain_jobs
 from linju.platform.kernel.errors import Conflict, NotFound, ValidationErrors
 from linju.platform.storage import get_storage
 from linju.projects.core.files import AttachmentUpload, BadAttachment, Upload
@@ -15,6 +18,7 @@ from linju.projects.spending.rules import ExpenditureStatus, Outcome, Person
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Attachment, Decision, Expenditure
+from tests.accounts_support import make_account
 from tests.projects.spending.spending_support import (
     PDF_BYTES,
     SECRETARY,
@@ -295,3 +299,27 @@ async def test_a_project_that_reached_its_goal_is_funded_when_spending_starts(db
     public_id = await spending.propose(SLUG, see_saws(funded), SECRETARY)
     assert await project_status() == "funded"
     assert await status_of(public_id) == "proposed"
+
+
+async def test_a_proposal_queues_one_notice_per_member_and_a_refused_one_none(
+    funded: Funded,
+) -> None:
+    for index, member in enumerate(funded.members):
+        account = await make_account(f"m{index}@example.cn")
+        await CommitteeMember.update({CommitteeMember.account_id: account}).where(
+            CommitteeMember.id == member
+        )
+    with pytest.raises(ValidationErrors):
+        await spending.propose(SLUG, see_saws(funded, amount=99_999_999), SECRETARY)
+    assert await queue.list_jobs() == []  # the refused proposal queued nothing
+
+    await spending.propose(SLUG, see_saws(funded), SECRETARY)
+    [job] = await queue.list_jobs()
+    assert job.name == "accounts.mail"
+    assert await SentMail.count() == 0  # nothing was sent in the request
+    await drain_jobs()
+    sent = await SentMail.select(SentMail.recipient, SentMail.subject).order_by(SentMail.recipient)
+    assert [row["recipient"] for row in sent] == [f"m{i}@example.cn" for i in range(3)]
+    assert all("童趣乐园" in row["subject"] for row in sent)
+    await drain_jobs()
+    assert await SentMail.count() == 3  # sent once
