@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,11 +42,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(db: str) -> Iterator[str]:
-    """`linju serve` on a free port, stopped after the test."""
+@contextmanager
+def serving(base_url: str | None = None, **env: str) -> Iterator[str]:
+    """`linju serve` on a free port of this machine until the block ends; its address.
+
+    `base_url` is the public address the app is told (LINJU_BASE_URL), its own by default:
+    several servers behind one address are told the same. `env` adds settings.
+    """
     port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    address = f"http://127.0.0.1:{port}"
     linju = str(Path(sys.executable).parent / "linju")
     log_path = Path(os.environ["LINJU_VAR_DIR"]) / f"serve-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +58,12 @@ def live_server(db: str) -> Iterator[str]:
         process = subprocess.Popen(
             [linju, "serve", "--host", "127.0.0.1", "--port", str(port)],
             # As on a fresh clone: on SQLite `linju serve` runs the jobs in-process.
-            env={**os.environ, "LINJU_BASE_URL": base_url, "LINJU_RUN_JOBS_IN_SERVE": "true"},
+            env={
+                **os.environ,
+                "LINJU_BASE_URL": base_url or address,
+                "LINJU_RUN_JOBS_IN_SERVE": "true",
+                **env,
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -61,20 +71,27 @@ def live_server(db: str) -> Iterator[str]:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    if httpx.get(f"{address}/healthz", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("linju serve did not start:\n" + log_path.read_text())
                 time.sleep(0.1)
-            yield base_url
+            yield address
         finally:
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def live_server(db: str) -> Iterator[str]:
+    """`linju serve` on a free port, stopped after the test."""
+    with serving() as address:
+        yield address
 
 
 @pytest.fixture
