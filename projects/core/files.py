@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from linju.platform.kernel.errors import N_, RuleViolation
-from linju.platform.storage import get_storage
+from linju.platform.kernel.errors import N_, NotFound, RuleViolation
+from linju.platform.storage import StoredObjectMissing, get_storage
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -106,8 +106,12 @@ def check(upload: AttachmentUpload) -> None:
 
 
 async def read(key: str) -> bytes:
-    """A stored file's bytes; `StoredObjectMissing` (a FileNotFoundError) when it is gone."""
-    return await get_storage().get(key)
+    """A stored file's bytes; NotFound (a 404 for whoever asked) when its object is gone."""
+    try:
+        return await get_storage().get(key)
+    except StoredObjectMissing as exc:
+        logger.warning("a stored file is missing: %s", key)
+        raise NotFound(N_("This file is no longer stored")) from exc
 
 
 async def discard(key: str) -> None:

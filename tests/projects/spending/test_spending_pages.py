@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from linju.platform.storage import get_storage
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
 from tests.accounts_support import in_app, log_in, log_out, make_account
@@ -124,6 +125,12 @@ async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[
         f"/p/{SLUG}/files/{invoice['public_id']}/original", follow_redirects=False
     )
     assert original.status_code in (303, 401)
+
+    # An object lost from the storage is a clear 404, never a 500.
+    await in_app(client, lambda: get_storage().delete(invoice["public_path"]))
+    gone = await client.get(f"/p/{SLUG}/files/{invoice['public_id']}")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"].startswith("text/html")
 
 
 async def test_a_file_that_is_not_what_it_claims_is_refused_in_chinese(
