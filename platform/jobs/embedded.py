@@ -135,7 +135,9 @@ async def run_claimed(row: dict[str, Any], stale_after: timedelta) -> bool:
     key, args = payloads.unpack(row["payload"])
     beat = asyncio.create_task(_beat(job_id, max(stale_after.total_seconds() / 3, 0.05)))
     try:
-        await job_kind.run(args, JobContext(job_id=job_id, key=key, attempt=row["attempts"]))
+        attempt = int(row["attempts"])
+        final = attempt + 1 >= job_kind.max_attempts
+        await job_kind.run(args, JobContext(job_id, key, attempt, final))
     except asyncio.CancelledError:
         # The runner is stopping: hand the job back now rather than after `stale_after`.
         async with write_transaction():

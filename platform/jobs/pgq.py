@@ -123,7 +123,9 @@ async def cancel(job_id: int) -> None:
 def _handler(kind: JobKind) -> Callable[[Job], Awaitable[None]]:
     async def run(job: Job) -> None:
         key, args = payloads.unpack(job.payload)
-        await kind.run(args, JobContext(job_id=int(job.id), key=key, attempt=job.attempts))
+        # pgqueuer fails the job for good once it has been retried max_attempts - 1 times.
+        final = job.attempts + 1 >= kind.max_attempts
+        await kind.run(args, JobContext(int(job.id), key, job.attempts, final))
 
     return run
 

@@ -25,6 +25,7 @@ class JobContext:
     job_id: int
     key: str
     attempt: int  # 0 on the first run
+    final: bool = False  # no retry follows if this attempt fails: it will be held as failed
 
 
 JobFunction = Callable[[dict[str, Any], JobContext], Awaitable[None]]

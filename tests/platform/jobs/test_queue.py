@@ -92,6 +92,7 @@ async def test_a_failing_job_is_retried_with_backoff_then_succeeds(db: str) -> N
     await queue.enqueue("test.flaky", {"name": "a"})
     await _drain_until_quiet()
     assert [ctx.attempt for _, _, ctx in RUNS] == [0, 1, 2]
+    assert [ctx.final for _, _, ctx in RUNS] == [False, False, True]
     assert len({ctx.key for _, _, ctx in RUNS}) == 1  # one job, one key, every attempt
     assert await queue.list_jobs() == []
 
