@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(base_url: str | None = None, **env: str) -> Iterator[str]:
+def serving(base_url: str | None = None, workers: int = 1, **env: str) -> Iterator[str]:
     """`linju serve` on a free port of this machine until the block ends; its address.
 
     `base_url` is the public address the app is told (LINJU_BASE_URL), its own by default:
@@ -56,7 +56,7 @@ def serving(base_url: str | None = None, **env: str) -> Iterator[str]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [linju, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [linju, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             # As on a fresh clone: on SQLite `linju serve` runs the jobs in-process.
             env={
                 **os.environ,
