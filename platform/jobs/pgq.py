@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -46,20 +47,26 @@ async def connect() -> asyncpg.Connection:
     return await asyncpg.connect(**engine.config)
 
 
+@asynccontextmanager
+async def _queries() -> AsyncIterator[Queries]:
+    """pgqueuer's queries on a connection of their own, closed after the block."""
+    connection = await connect()
+    try:
+        yield Queries(AsyncpgDriver(connection))
+    finally:
+        await connection.close()
+
+
 async def install() -> None:
     """Create pgqueuer's tables, or bring them up to this pgqueuer's version (idempotent).
 
     Called by `apply_migrations` under its advisory lock, so concurrent starts install once.
     """
-    connection = await connect()
-    try:
-        queries = Queries(AsyncpgDriver(connection))
+    async with _queries() as queries:
         if await queries.schema_is_installed():
             await queries.apply_upgrade()
         else:
             await queries.install()
-    finally:
-        await connection.close()
 
 
 async def enqueue(
@@ -105,19 +112,13 @@ async def list_jobs(status: str | None, job_id: int | None) -> list[dict[str, An
 
 
 async def retry(job_id: int) -> None:
-    connection = await connect()
-    try:
-        await Queries(AsyncpgDriver(connection)).requeue_jobs([JobId(job_id)])
-    finally:
-        await connection.close()
+    async with _queries() as queries:
+        await queries.requeue_jobs([JobId(job_id)])
 
 
 async def cancel(job_id: int) -> None:
-    connection = await connect()
-    try:
-        await Queries(AsyncpgDriver(connection)).mark_job_as_cancelled([JobId(job_id)])
-    finally:
-        await connection.close()
+    async with _queries() as queries:
+        await queries.mark_job_as_cancelled([JobId(job_id)])
 
 
 def _handler(kind: JobKind) -> Callable[[Job], Awaitable[None]]:
