@@ -19,7 +19,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation
 from linju.platform.storage import StoredObjectMissing, get_storage
@@ -31,6 +31,7 @@ EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 PIL_FORMATS = {"JPEG": JPEG, "PNG": PNG}
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 10 MB file may declare far more; decoding it would exhaust memory
 
 logger = logging.getLogger("linju.files")
 
@@ -66,22 +67,50 @@ class StoredFile:
 
 
 def sniff(data: bytes) -> str:
-    """The content type the bytes really are, or BadAttachment."""
+    """The content type the bytes really are, or BadAttachment.
+
+    An image is decoded whole, so a truncated one is refused here and not when it is re-encoded
+    for publishing; one declaring more than `MAX_PIXELS` is refused before any pixel is read.
+    """
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise BadAttachment(N_("A file may be at most 10 MB"))
     if not data:
         raise BadAttachment(N_("The file is empty"))
     if data.startswith(b"%PDF-"):
         return PDF
+    too_large = BadAttachment(N_("An image may have at most 40 million pixels"))
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = PIL_FORMATS.get(image.format or "")
-            image.verify()
+            if kind is not None and image.width * image.height > MAX_PIXELS:
+                raise too_large
+            image.load()
+    except Image.DecompressionBombError as exc:  # Pillow's own, far larger bound
+        raise too_large from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise BadAttachment(N_("The file is not a PDF, JPEG or PNG")) from exc
     if kind is None:
         raise BadAttachment(N_("The file is not a PDF, JPEG or PNG"))
     return kind
+
+
+def without_metadata(data: bytes) -> bytes:
+    """What may be published of a checked file: a JPEG or PNG re-encoded from its pixels alone
+    (no EXIF and its GPS block, no XMP, comments or text chunks; turned upright as the camera
+    meant), a PDF as it is."""
+    kind = sniff(data)
+    if kind == PDF:
+        return data
+    with Image.open(io.BytesIO(data)) as original:
+        image: Image.Image = ImageOps.exif_transpose(original)
+        out = io.BytesIO()
+        if kind == JPEG:
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            image.save(out, format="JPEG", quality=90, optimize=True)
+        else:
+            image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
 
 
 async def store(data: bytes, visibility: str) -> StoredFile:

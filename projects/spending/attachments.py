@@ -22,22 +22,32 @@ class StoredUpload:
 
 
 async def store_uploads(uploads: Sequence[AttachmentUpload]) -> list[StoredUpload]:
-    """Check every file, then write them all; a bad file stops everything before any write."""
+    """Check every file, then write them all; a bad file stops everything before any write, and
+    a write that fails takes back the ones before it. What may be published is re-encoded
+    without its metadata (`files.without_metadata`); the private original is kept as received.
+    """
     for upload in uploads:
         files.check(upload)
     stored: list[StoredUpload] = []
-    for upload in uploads:
-        original = await files.store(upload.original.data, "private")
-        public: StoredFile | None = None
-        if upload.redacted is not None:
-            public = await files.store(upload.redacted.data, "public")
-        elif upload.publish_original:
-            public = await files.store(upload.original.data, "public")
-        stored.append(
-            StoredUpload(
-                upload.label.strip()[:200], upload.original.filename[:200], original, public
+    try:
+        for upload in uploads:
+            original = await files.store(upload.original.data, "private")
+            public: StoredFile | None = None
+            published = upload.redacted or (upload.original if upload.publish_original else None)
+            try:
+                if published is not None:
+                    public = await files.store(files.without_metadata(published.data), "public")
+            except BaseException:
+                await files.discard(original.path)
+                raise
+            stored.append(
+                StoredUpload(
+                    upload.label.strip()[:200], upload.original.filename[:200], original, public
+                )
             )
-        )
+    except BaseException:
+        await discard_uploads(stored)
+        raise
     return stored
 
 

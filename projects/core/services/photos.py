@@ -48,7 +48,7 @@ def photo_problem(data: bytes) -> str | None:
                 return N_("The file is not a JPEG, PNG or WebP photo")
             if image.width * image.height > MAX_PIXELS:
                 return N_("The photo has too many pixels")
-            image.verify()
+            image.load()  # decoded whole: a truncated photo is refused here, not when shrunk
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return N_("The file is not a JPEG, PNG or WebP photo")
     return None
