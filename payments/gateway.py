@@ -119,6 +119,8 @@ class RefundResult:
 @runtime_checkable
 class PaymentGateway(Protocol):
     name: str
+    # Where the donor's browser is sent to pay (the site's CSP form-action must allow it).
+    checkout_origins: tuple[str, ...]
     checkout_lifetime: timedelta  # how long a checkout can be paid at the provider
 
     async def start_checkout(self, request: CheckoutRequest) -> Checkout:

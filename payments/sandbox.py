@@ -224,6 +224,7 @@ class SandboxGateway:
 
     name = SANDBOX
     checkout_lifetime = CHECKOUT_LIFETIME
+    checkout_origins: tuple[str, ...] = ()  # its checkout page is ours
 
     def __init__(self, base_url: str, webhook_secret: str) -> None:
         self.base_url = base_url.rstrip("/")

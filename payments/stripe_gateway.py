@@ -84,6 +84,7 @@ class StripeGateway:
 
     name = STRIPE
     checkout_lifetime = CHECKOUT_LIFETIME
+    checkout_origins: tuple[str, ...] = ("https://checkout.stripe.com",)
 
     def __init__(
         self,

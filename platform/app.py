@@ -21,6 +21,7 @@ from linju.payments.controllers import donate as payment_controllers
 from linju.payments.controllers import refunds as payment_refunds
 from linju.payments.controllers import webhooks as payment_webhooks
 from linju.payments.jobs import register_jobs as register_payment_jobs
+from linju.payments.registry import configured_gateway
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import session_middleware
@@ -30,7 +31,12 @@ from linju.platform.db import pool_lifespan
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
 from linju.platform.jobs.worker import embedded_runner
-from linju.platform.middleware import configure_logging, locale_middleware, request_log_middleware
+from linju.platform.middleware import (
+    configure_logging,
+    locale_middleware,
+    request_log_middleware,
+    security_headers_middleware,
+)
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
@@ -127,7 +133,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outermost, around Litestar's router and exception handling, so that requests no route
     # matches (404s) are logged and answered in the visitor's language too.
+    secured = security_headers_middleware(
+        https=settings.base_url.startswith("https://"),
+        form_targets=configured_gateway(settings).checkout_origins,
+    )
     app.asgi_handler = request_log_middleware(
-        locale_middleware(settings.default_locale)(app.asgi_handler)
+        secured(locale_middleware(settings.default_locale)(app.asgi_handler))
     )
     return app
