@@ -89,6 +89,7 @@ compose-smoke:
 	export LINJU_SECRET_KEY="$${LINJU_SECRET_KEY:-$$(secret)}" \
 		LINJU_SANDBOX_WEBHOOK_SECRET="$${LINJU_SANDBOX_WEBHOOK_SECRET:-$$(secret)}" \
 		LINJU_S3_SECRET_ACCESS_KEY="$${LINJU_S3_SECRET_ACCESS_KEY:-$$(secret)}" \
+		LINJU_PAYMENT_GATEWAY="$${LINJU_PAYMENT_GATEWAY:-sandbox}" \
 		COMPOSE_PROJECT_NAME=linju-compose-smoke; \
 	trap 'docker compose down -v --remove-orphans' EXIT; \
 	status=1; \

@@ -57,6 +57,8 @@ class Settings:
     # Whether `linju serve` runs the SQLite job runner in-process (always off on PostgreSQL,
     # where `linju worker` processes run the jobs).
     run_jobs_in_serve: bool = True
+    # The sandbox takes no real money: on an https site it runs only when this says so.
+    allow_sandbox: bool = False
 
 
 def _read_environment(env_file: Path) -> dict[str, str]:
@@ -207,6 +209,12 @@ def load_settings(env_file: Path | None = None) -> Settings:
         raise SettingsError("STRIPE_WEBHOOK_SECRET: must start with whsec_")
     if stripe_base:
         stripe_base = _http_url("STRIPE_API_BASE", stripe_base)
+    allow_sandbox = _boolean("LINJU_ALLOW_SANDBOX", env.get("LINJU_ALLOW_SANDBOX", "false"))
+    if gateway == GATEWAYS[0] and base_url.startswith("https://") and not allow_sandbox:
+        raise SettingsError(
+            "LINJU_PAYMENT_GATEWAY: the sandbox takes no real money; a public (https) site needs "
+            "stripe, or LINJU_ALLOW_SANDBOX=true for a demonstration"
+        )
     s3_bucket, s3_prefix = _storage_url(env.get("LINJU_STORAGE_URL", "").strip())
     s3_endpoint = env.get("LINJU_S3_ENDPOINT_URL") or None
     if s3_endpoint:
@@ -238,6 +246,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         s3_access_key_id=env.get("LINJU_S3_ACCESS_KEY_ID") or None,
         s3_secret_access_key=env.get("LINJU_S3_SECRET_ACCESS_KEY") or None,
         reconcile_every=_duration("LINJU_RECONCILE_EVERY", env.get("LINJU_RECONCILE_EVERY", "1h")),
+        allow_sandbox=allow_sandbox,
         run_jobs_in_serve=_boolean(
             "LINJU_RUN_JOBS_IN_SERVE", env.get("LINJU_RUN_JOBS_IN_SERVE", "true")
         ),

@@ -22,6 +22,7 @@ from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
 from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
+from linju.platform.settings import GATEWAYS, get_settings
 from linju.platform.web import FormState
 
 
@@ -111,8 +112,14 @@ def build_environment() -> Environment:
         language_tags=i18n.LANGUAGE_TAGS,
         csrf_field=_csrf_field,
         form_state=_form_state,
+        test_mode=_test_mode,
     )
     return env
+
+
+def _test_mode() -> bool:
+    """Whether the sandbox takes the donations (GATEWAYS[0]): every page then says so."""
+    return get_settings().payment_gateway == GATEWAYS[0]
 
 
 def template_config() -> TemplateConfig[Any]:

@@ -51,6 +51,8 @@ REQUIRED_SECRETS = (
 )
 # The values a test run gives the variables that have no default.
 TEST_ENVIRONMENT = {name: f"test-{name.lower()}-" + "x" * 32 for name in REQUIRED_SECRETS}
+# The compose file names no default gateway (the sandbox takes no real money): the operator must.
+TEST_ENVIRONMENT["LINJU_PAYMENT_GATEWAY"] = "sandbox"
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; $$ is a `$`.
 PLACEHOLDER = re.compile(
@@ -352,3 +354,9 @@ def test_docker_compose_accepts_the_file() -> None:
         env={**os.environ, **TEST_ENVIRONMENT},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_file_refuses_to_start_without_a_chosen_gateway() -> None:
+    without_gateway = {k: v for k, v in TEST_ENVIRONMENT.items() if k != "LINJU_PAYMENT_GATEWAY"}
+    with pytest.raises(UnsetVariableError, match="LINJU_PAYMENT_GATEWAY"):
+        interpolate_values(_raw(), without_gateway)

@@ -21,6 +21,7 @@ NAMES = (
     "LINJU_DEFAULT_LOCALE",
     "LINJU_MAX_DONATION_FEN",
     "LINJU_SECURE_COOKIES",
+    "LINJU_ALLOW_SANDBOX",
 )
 
 
@@ -56,7 +57,9 @@ def test_dotenv_is_read_and_the_environment_wins(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env_file = clean_env / ".env"
-    env_file.write_text("LINJU_DEFAULT_LOCALE=en\nLINJU_BASE_URL=https://linju.example\n")
+    env_file.write_text(
+        "LINJU_DEFAULT_LOCALE=en\nLINJU_BASE_URL=https://linju.example\nLINJU_ALLOW_SANDBOX=true\n"
+    )
     assert load_settings(env_file=env_file).default_locale == "en"
     assert load_settings(env_file=env_file).secure_cookies
     monkeypatch.setenv("LINJU_DEFAULT_LOCALE", "zh_CN")
@@ -114,3 +117,18 @@ def test_postgres_urls_are_accepted_and_normalised(
 
 def test_get_settings_is_cached() -> None:
     assert settings_module.get_settings() is settings_module.get_settings()
+
+
+def test_the_sandbox_is_refused_on_an_https_site_unless_allowed(clean_env: Path) -> None:
+    env = clean_env / "https.env"
+    env.write_text("LINJU_BASE_URL=https://linju.example.cn\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env_file=env)
+    assert str(refused.value).startswith("LINJU_PAYMENT_GATEWAY: the sandbox takes no real money")
+    env.write_text(
+        "LINJU_BASE_URL=https://linju.example.cn\nLINJU_ALLOW_SANDBOX=true\n", encoding="utf-8"
+    )
+    assert load_settings(env_file=env).allow_sandbox
+    http = clean_env / "http.env"
+    http.write_text("LINJU_BASE_URL=http://127.0.0.1:8000\n", encoding="utf-8")
+    assert load_settings(env_file=http).payment_gateway == "sandbox"  # a developer's machine
