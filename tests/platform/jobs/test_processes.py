@@ -117,11 +117,18 @@ class KillingSink:
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[KillingSink, int]]:
     sink = KillingSink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    for _ in range(5):  # a free port may be taken by another process before the server binds it
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+            break
+        except (OSError, RuntimeError):
+            continue
+    else:
+        pytest.fail("no SMTP server could start")
     try:
         yield sink, port
     finally:
