@@ -38,6 +38,36 @@ class DonationStatus(StrEnum):
     REFUNDED = "refunded"  # wholly refunded; a partial refund keeps `succeeded`
 
 
+class RefundStatus(StrEnum):
+    """Where a refund stands. The platform's own: `requested` (recorded, its job will send it),
+    `sent` (the provider took it and named it), then `confirmed` by the provider and `posted`
+    once its ledger entry is written, or `failed` (the provider could not be asked; the amount
+    is free to refund again). `superseded`: the provider's report of the same refund arrived
+    first and is recorded in its own row, which carries on. A refund the provider reports
+    without our asking (its dashboard) starts `confirmed`."""
+
+    REQUESTED = "requested"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    POSTED = "posted"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+# Asked for and not yet on the ledger: counted against what the donation and the fund can give.
+OPEN_REFUNDS = (RefundStatus.REQUESTED, RefundStatus.SENT, RefundStatus.CONFIRMED)
+
+
+def refund_stage(status: RefundStatus) -> str:
+    """What people are told of a refund: `requested`, `sent`, `confirmed` or `failed`; "" for a
+    superseded row, which is not shown (the provider's own row of the same refund is)."""
+    if status in (RefundStatus.CONFIRMED, RefundStatus.POSTED):
+        return "confirmed"
+    if status is RefundStatus.SUPERSEDED:
+        return ""
+    return status.value
+
+
 class ProviderOutcome(StrEnum):
     """What a provider can report about a donation's payment."""
 

@@ -25,21 +25,24 @@ from linju.platform.kernel.money import Money
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
 from linju.projects.donations.rules import (
+    OPEN_REFUNDS,
     DonationInput,
     DonationStatus,
     ProviderOutcome,
+    RefundStatus,
     donation_problems,
     new_donation_id,
     new_refund_id,
     next_status,
     public_name,
+    refund_stage,
     refundable_fen,
     status_after_refunds,
 )
 from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
-from linju.projects.ledger.tables import LedgerHead
+from linju.projects.ledger.lock import locked_project
 from linju.projects.stewardship.services.matching import draw_matches, reverse_match
 
 RECENT_DONATIONS_LIMIT = 20
@@ -426,9 +429,12 @@ async def record_refund(
                     confirmed_at=now,
                 )
             )
-        elif existing["status"] in ("requested", "failed"):
+        elif existing["status"] in (RefundStatus.REQUESTED, RefundStatus.SENT, RefundStatus.FAILED):
             await DonationRefund.update(
-                {DonationRefund.status: "confirmed", DonationRefund.confirmed_at: now}
+                {
+                    DonationRefund.status: RefundStatus.CONFIRMED.value,
+                    DonationRefund.confirmed_at: now,
+                }
             ).where(DonationRefund.id == existing["id"])
         status = DonationStatus(row["status"])
         before = row["refunded_fen"]
@@ -486,8 +492,11 @@ class RefundPlan:
 async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: str) -> RefundPlan:
     """Check a refund against the donation and the fund, and record that it was asked for.
 
-    Refunds asked for but not yet confirmed count against what may still be refunded, so two
-    refunds asked at once cannot together exceed the donation.
+    Refunds asked for but not yet on the ledger (requested, sent, confirmed) count against what
+    may still be refunded, so refunds asked at once cannot together exceed the donation, nor
+    the refunds of all the project's donations the fund's balance: the donation's row and then
+    the project's ledger head are locked (in the order confirmations lock them) until the
+    caller's transaction ends.
     """
     reason = reason.strip()
     if not reason:
@@ -500,15 +509,17 @@ async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: 
         row = await _locked(donation_id)
         if DonationStatus(row["status"]) is not DonationStatus.SUCCEEDED:
             raise Conflict(N_("Only a confirmed donation can be refunded"))
-        open_refunds = await DonationRefund.select(DonationRefund.amount_fen).where(
-            (DonationRefund.donation == row["id"])
-            & DonationRefund.status.is_in(["requested", "confirmed"])
+        project = await locked_project(row["project_slug"])
+        open_refunds = await DonationRefund.select(
+            DonationRefund.donation, DonationRefund.amount_fen
+        ).where(
+            (DonationRefund.donation.project == project.id)
+            & DonationRefund.status.is_in([s.value for s in OPEN_REFUNDS])
         )
-        asked = sum(r["amount_fen"] for r in open_refunds)
+        asked = sum(r["amount_fen"] for r in open_refunds if r["donation"] == row["id"])
         if amount_fen > refundable_fen(row["amount_fen"], row["refunded_fen"] + asked):
             raise RuleViolation(N_("A refund cannot exceed what the donation gave"))
-        head = await _fund_balance(row["project_slug"])
-        if amount_fen > head:
+        if amount_fen > project.balance - sum(r["amount_fen"] for r in open_refunds):
             raise Conflict(N_("The fund does not hold enough for this refund"))
         provider = (
             await Donation.select(Donation.provider_ref).where(Donation.id == row["id"]).first()
@@ -521,7 +532,7 @@ async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: 
                 amount_fen=amount_fen,
                 reason=reason,
                 actor=actor[:100],
-                status="requested",
+                status=RefundStatus.REQUESTED.value,
                 created_at=utc_now(),
             )
         )
@@ -534,36 +545,134 @@ async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RefundState:
+    """A refund as the job that sends it finds it: what to ask, through which gateway, and where
+    it stands (only a `requested` refund is sent)."""
+
+    plan: RefundPlan
+    gateway: str
+    status: RefundStatus
+
+
+async def refund_state(refund_id: str) -> RefundState | None:
+    row = (
+        await DonationRefund.select(
+            DonationRefund.public_id,
+            DonationRefund.amount_fen,
+            DonationRefund.reason,
+            DonationRefund.status,
+            DonationRefund.donation.public_id.as_alias("donation_id"),
+            DonationRefund.donation.provider_ref.as_alias("provider_ref"),
+            DonationRefund.donation.gateway.as_alias("gateway"),
+            DonationRefund.donation.currency.as_alias("currency"),
+        )
+        .where(DonationRefund.public_id == refund_id)
+        .first()
+    )
+    if row is None:
+        return None
+    plan = RefundPlan(
+        refund_id=row["public_id"],
+        donation_id=row["donation_id"],
+        provider_ref=row["provider_ref"] or "",
+        amount=Money(row["amount_fen"], row["currency"]),
+        reason=row["reason"],
+    )
+    return RefundState(plan, row["gateway"], RefundStatus(row["status"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    """One refund of a donation as its stewards see it; `stage` is what they are told
+    (`refund_stage`: requested, sent, confirmed or failed)."""
+
+    id: str
+    amount: Money
+    reason: str
+    actor: str
+    stage: str
+    created_at: datetime
+    confirmed_at: datetime | None
+
+
+async def donation_refunds(donation_id: str) -> list[RefundView]:
+    """A donation's refunds, oldest first (a superseded row is left out: the provider's row of
+    the same refund stands for it)."""
+    rows = (
+        await DonationRefund.select(
+            DonationRefund.public_id,
+            DonationRefund.amount_fen,
+            DonationRefund.reason,
+            DonationRefund.actor,
+            DonationRefund.status,
+            DonationRefund.created_at,
+            DonationRefund.confirmed_at,
+            DonationRefund.donation.currency.as_alias("currency"),
+        )
+        .where(DonationRefund.donation.public_id == donation_id)
+        .order_by(DonationRefund.id)
+    )
+    views = [
+        RefundView(
+            id=row["public_id"],
+            amount=Money(row["amount_fen"], row["currency"]),
+            reason=row["reason"],
+            actor=row["actor"],
+            stage=refund_stage(RefundStatus(row["status"])),
+            created_at=row["created_at"],
+            confirmed_at=row["confirmed_at"],
+        )
+        for row in rows
+    ]
+    return [view for view in views if view.stage]
+
+
 async def attach_refund_ref(refund_id: str, provider_ref: str) -> None:
-    """Name the provider's refund for the refund we asked for (before its confirmation)."""
+    """The provider took the refund we asked for and named it: `requested` becomes `sent`.
+
+    Call inside the transaction that also applies the provider's confirmation when it came at
+    once. The donation's row is locked first, as a webhook reporting the same refund locks it,
+    so the two are applied one after the other.
+    """
     async with write_transaction():
+        owner = (
+            await DonationRefund.select(DonationRefund.donation.public_id.as_alias("donation_id"))
+            .where(DonationRefund.public_id == refund_id)
+            .first()
+        )
+        if owner is None:
+            return
+        await _locked(owner["donation_id"])
         reported = (
-            await DonationRefund.select(DonationRefund.id)
+            await DonationRefund.select(DonationRefund.public_id)
             .where(DonationRefund.provider_ref == provider_ref)
             .first()
         )
-        if reported is not None:
+        if reported is not None and reported["public_id"] != refund_id:
             # The provider's webhook was faster and recorded this refund already.
-            await DonationRefund.update({DonationRefund.status: "superseded"}).where(
-                (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+            await DonationRefund.update(
+                {DonationRefund.status: RefundStatus.SUPERSEDED.value}
+            ).where(
+                (DonationRefund.public_id == refund_id)
+                & (DonationRefund.status == RefundStatus.REQUESTED.value)
             )
             return
-        await DonationRefund.update({DonationRefund.provider_ref: provider_ref}).where(
-            (DonationRefund.public_id == refund_id) & (DonationRefund.provider_ref.is_null())
+        await DonationRefund.update(
+            {
+                DonationRefund.provider_ref: provider_ref,
+                DonationRefund.status: RefundStatus.SENT.value,
+            }
+        ).where(
+            (DonationRefund.public_id == refund_id)
+            & (DonationRefund.status == RefundStatus.REQUESTED.value)
         )
 
 
 async def refund_failed(refund_id: str) -> None:
+    """The provider could not be asked, for good: the amount is free to refund again."""
     async with write_transaction():
-        await DonationRefund.update({DonationRefund.status: "failed"}).where(
-            (DonationRefund.public_id == refund_id) & (DonationRefund.status == "requested")
+        await DonationRefund.update({DonationRefund.status: RefundStatus.FAILED.value}).where(
+            (DonationRefund.public_id == refund_id)
+            & (DonationRefund.status == RefundStatus.REQUESTED.value)
         )
-
-
-async def _fund_balance(project_slug: str) -> int:
-    head = (
-        await LedgerHead.select(LedgerHead.balance_fen)
-        .where(LedgerHead.project.slug == project_slug)
-        .first()
-    )
-    return int(head["balance_fen"]) if head else 0

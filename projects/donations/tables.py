@@ -47,7 +47,7 @@ class DonationRefund(Table, tablename="donation_refund"):
     amount_fen = BigInt()
     reason = Varchar(length=200, default="")
     actor = Varchar(length=100, default="")
-    status = Varchar(length=16, default="requested")  # requested, confirmed, posted, failed
+    status = Varchar(length=16, default="requested")  # rules.RefundStatus
     provider_ref = Varchar(length=255, null=True, default=None, unique=True)
     ledger_seq = BigInt(null=True, default=None)
     created_at = Timestamptz()
