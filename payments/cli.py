@@ -53,9 +53,13 @@ def reconcile(since: str | None) -> None:
 @click.option("--amount", "amount", required=True, help="yuan, e.g. 50 or 12.5")
 @click.option("--reason", required=True)
 @click.option("--actor", default="cli", show_default=True, help="who decided the refund")
-def refund(donation_id: str, amount: str, reason: str, actor: str) -> None:
-    """Refund (part of) a confirmed donation through its gateway."""
-    from linju.payments.gateway import GatewayError
+@click.option(
+    "--now",
+    is_flag=True,
+    help="Also run the jobs due now (as `linju worker --drain`), then say where the refund stands.",
+)
+def refund(donation_id: str, amount: str, reason: str, actor: str, now: bool) -> None:
+    """Ask for a refund of (part of) a confirmed donation; a worker sends it to its gateway."""
     from linju.payments.services import refund_donation
     from linju.platform.kernel.money import InvalidYuan, parse_yuan
 
@@ -66,10 +70,30 @@ def refund(donation_id: str, amount: str, reason: str, actor: str) -> None:
     if fen <= 0:
         raise CommandError(f"--amount: a refund must be more than zero, got {amount!r}")
 
-    async def go() -> str:
-        try:
-            return await refund_donation(donation_id, fen, reason, actor)
-        except GatewayError as exc:
-            raise CommandError(f"the payment provider refused: {exc}") from exc
+    async def go() -> tuple[str, str]:
+        from linju.platform.db import pool_lifespan
 
-    click.echo(f"refund {run_async(go)} of {fen} fen for {donation_id}: done")
+        async with pool_lifespan():
+            refund_id = await refund_donation(donation_id, fen, reason, actor)
+            if not now:
+                return refund_id, "requested; a worker sends it to the payment provider"
+            return refund_id, await _after_running_jobs(refund_id)
+
+    refund_id, outcome = run_async(go)
+    click.echo(f"refund {refund_id} of {fen} fen for {donation_id}: {outcome}")
+
+
+async def _after_running_jobs(refund_id: str) -> str:
+    """Run what is due (this refund's job among it); where the refund stands then, in words."""
+    from linju.platform.jobs.worker import drain_jobs
+    from linju.projects.donations.rules import refund_stage
+    from linju.projects.donations.services import refund_state
+
+    await drain_jobs()
+    state = await refund_state(refund_id)
+    stage = refund_stage(state.status) if state is not None else ""
+    return {
+        "sent": "sent; waiting for the payment provider to confirm it",
+        "requested": "requested; the payment provider did not answer, a worker tries again",
+        "failed": "failed; the payment provider did not refund it",
+    }.get(stage, "confirmed by the payment provider")  # or superseded by the provider's report

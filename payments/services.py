@@ -2,8 +2,9 @@
 
 `begin_donation` creates the pending donation and its checkout; `apply_events` turns what a
 gateway reports (from a webhook or from reconciliation, the same code path) into the domain's
-calls; `refund_donation` asks the provider and records its answer. Each reported event is
-applied in ONE write transaction with its record in ProcessedEvent (inserted first, so a
+calls; `refund_donation` records a refund and queues the job that asks the provider for it
+(`send_refund`, the `payments.refund` job), so no request waits on the provider. Each reported
+event is applied in ONE write transaction with its record in ProcessedEvent (inserted first, so a
 concurrent delivery of the same event waits on the unique key and then finds it processed),
 and the domain locks the donation's row before changing it.
 """
@@ -18,6 +19,7 @@ from piccolo.querystring import QueryString
 
 from linju.payments.gateway import (
     CheckoutRequest,
+    GatewayError,
     PaymentEvent,
     PaymentEventKind,
     PaymentGateway,
@@ -26,13 +28,17 @@ from linju.payments.gateway import (
 from linju.payments.registry import configured_gateway, gateway_named
 from linju.payments.tables import ProcessedEvent
 from linju.platform.db import get_engine, write_transaction
+from linju.platform.jobs import queue
 from linju.platform.kernel.clock import utc_now
 from linju.platform.settings import get_settings
 from linju.projects.donations import services as donations
-from linju.projects.donations.rules import DonationInput, ProviderOutcome
+from linju.projects.donations.rules import DonationInput, ProviderOutcome, RefundStatus
 from linju.projects.donations.services import DonationView
 
 logger = logging.getLogger("linju.payments")
+
+# The job that sends a requested refund to its provider (registered in payments/jobs.py).
+REFUND_JOB = "payments.refund"
 
 OUTCOMES = {
     PaymentEventKind.SUCCEEDED: ProviderOutcome.SUCCEEDED,
@@ -195,43 +201,76 @@ async def refund_donation(
     actor: str,
     audit: Callable[[donations.RefundPlan], Awaitable[None]] | None = None,
 ) -> str:
-    """Refund (part of) a confirmed donation through its gateway; returns the refund's id.
+    """Ask for a refund of (part of) a confirmed donation; returns the refund's id at once.
 
-    The request to the provider carries the idempotency key `refund:<refund id>`, so a retried
-    call never refunds twice; the ledger's `refund` entry posts once the provider confirms
-    (here when it confirms at once, otherwise when its webhook arrives).
+    The refund is recorded as `requested` (checked against the donation and the fund), with
+    its audit record and the `payments.refund` job that sends it, in ONE transaction: all three
+    or none. Nothing here talks to the provider; the job does (`send_refund`).
     """
-    donation = await donations.get_donation(donation_id)
-    gateway = gateway_named(donation.gateway)
-    async with write_transaction():  # the request and its audit record: both or neither
+    async with write_transaction():
         plan = await donations.request_refund(donation_id, amount_fen, reason, actor)
         if audit is not None:
             await audit(plan)
+        await queue.enqueue(REFUND_JOB, {"refund": plan.refund_id})
+    return plan.refund_id
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    refund_id: str
+    outcome: str  # "sent", "confirmed", "already <status>" or "unknown"
+    refund_ref: str = ""
+
+
+async def send_refund(refund_id: str, *, final: bool = False) -> Sent:
+    """Ask the provider for a requested refund (the `payments.refund` job's work).
+
+    A refund no longer `requested` (sent, confirmed, failed) is left alone, so running the job
+    again does nothing. The request carries the idempotency key `refund:<refund id>`: after a
+    crash between the provider's answer and our commit, the retry gets the same refund back
+    instead of a second one. The provider's name for the refund and, when it confirmed at once,
+    the confirmation (the ledger's `refund` entry) are committed together; a later confirmation
+    comes by webhook or reconciliation, applied once either way.
+
+    A provider that refuses or cannot be reached raises GatewayError, so the job is retried;
+    on its `final` attempt the refund is marked failed first, which frees its amount.
+    """
+    state = await donations.refund_state(refund_id)
+    if state is None:
+        logger.warning("refund %s: no such refund; nothing sent", refund_id)
+        return Sent(refund_id, "unknown")
+    if state.status is not RefundStatus.REQUESTED:
+        return Sent(refund_id, f"already {state.status.value}")
+    plan = state.plan
     try:
+        gateway = gateway_named(state.gateway)
         result = await gateway.refund(
             RefundRequest(
-                donation_id=donation_id,
+                donation_id=plan.donation_id,
                 provider_ref=plan.provider_ref,
                 amount=plan.amount,
                 reason=plan.reason,
                 idempotency_key=f"refund:{plan.refund_id}",
             )
         )
-    except Exception:
-        await donations.refund_failed(plan.refund_id)
+    except GatewayError as exc:
+        if final:
+            await donations.refund_failed(refund_id)
+            logger.error("refund %s failed for good: %s", refund_id, exc)
         raise
-    await donations.attach_refund_ref(plan.refund_id, result.refund_ref)
-    if result.confirmed:
-        await apply_event(
-            gateway.name,
-            PaymentEvent(
-                event_id=f"refund-confirmed:{result.refund_ref}",
-                kind=PaymentEventKind.REFUNDED,
-                donation_id=donation_id,
-                amount=plan.amount,
-                occurred_at=utc_now(),
-                provider_ref=plan.provider_ref,
-                refund_ref=result.refund_ref,
-            ),
-        )
-    return plan.refund_id
+    async with write_transaction():
+        await donations.attach_refund_ref(refund_id, result.refund_ref)
+        if result.confirmed:
+            await apply_event(
+                gateway.name,
+                PaymentEvent(
+                    event_id=f"refund-confirmed:{result.refund_ref}",
+                    kind=PaymentEventKind.REFUNDED,
+                    donation_id=plan.donation_id,
+                    amount=plan.amount,
+                    occurred_at=utc_now(),
+                    provider_ref=plan.provider_ref,
+                    refund_ref=result.refund_ref,
+                ),
+            )
+    return Sent(refund_id, "confirmed" if result.confirmed else "sent", result.refund_ref)

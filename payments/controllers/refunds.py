@@ -1,7 +1,9 @@
 """Refund routes for a platform admin or the project's community secretary (ADR 0006 guards).
 
-The guard runs before the handler, so a refused request changes nothing; the refund request
-and its audit record are written in one transaction (`services.refund_donation`).
+The guard runs before the handler, so a refused request changes nothing; the refund request,
+its audit record and the job that sends it to the provider are written in one transaction
+(`services.refund_donation`). No route here waits on the provider: the form answers at once
+and the refund page shows where each refund stands; the API answers 202 Accepted.
 """
 
 from __future__ import annotations
@@ -13,31 +15,30 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from linju.payments import services
-from linju.payments.gateway import provider_reachable
 from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan
 from linju.platform.web import Page, SubmittedForm
 from linju.projects.donations import services as donations
-from linju.projects.donations.rules import MAX_REASON_LENGTH, refundable_fen
-from linju.projects.donations.services import DonationView, RefundPlan
+from linju.projects.donations.rules import MAX_REASON_LENGTH, RefundStatus, refundable_fen
+from linju.projects.donations.services import DonationView, RefundPlan, RefundView
 
 GUARDS = [require_secretary_or_admin_of_project]
 
 
 class RefundOut(msgspec.Struct):
-    """A refund asked of the provider; `donation_status` and `refunded` are the donation's after
-    it (a refund the provider confirms at once is counted already)."""
+    """A refund asked for: recorded as `requested`, to be sent to the provider by a worker. The
+    donation (`Location`, `GET /api/v1/donations/{id}`) counts it in `refunded` once the
+    provider confirms it."""
 
     id: str
+    status: str
     donation: str
     amount: AmountOut
-    donation_status: str
-    refunded: AmountOut
 
 
 async def _donation_of_project(slug: str, donation_id: str) -> DonationView:
@@ -62,11 +63,23 @@ async def _refund(request: Request[Any, Any, Any], donation_id: str, fen: int, r
     return await services.refund_donation(donation_id, fen, reason, user.actor.label, audit)
 
 
-def _refund_page(view: DonationView) -> Page:
-    refundable = Money(refundable_fen(view.amount.amount, view.refunded.amount))
+IN_FLIGHT = ("requested", "sent")  # refund stages asked for and not yet confirmed
+
+
+async def _refund_page(view: DonationView) -> Page:
+    """The refund form, with the donation's refunds and where each stands."""
+    refunds: list[RefundView] = await donations.donation_refunds(view.id)
+    waiting = sum(r.amount.amount for r in refunds if r.stage in IN_FLIGHT)
+    refundable = refundable_fen(view.amount.amount, view.refunded.amount + waiting)
     return Page(
         "payments/refund.html",
-        {"donation": view, "refundable": refundable, "max_reason": MAX_REASON_LENGTH},
+        {
+            "donation": view,
+            "refunds": refunds,
+            "waiting": Money(waiting, view.amount.currency),
+            "refundable": Money(refundable, view.amount.currency),
+            "max_reason": MAX_REASON_LENGTH,
+        },
     )
 
 
@@ -98,14 +111,14 @@ async def donation_list(slug: FromPath[str]) -> Template:
     summary="The refund form for one donation (admin or the community's secretary)",
 )
 async def refund_form(slug: FromPath[str], donation_id: FromPath[str]) -> Template:
-    return await _refund_page(await _donation_of_project(slug, donation_id)).show()
+    return await (await _refund_page(await _donation_of_project(slug, donation_id))).show()
 
 
 @post(
     "/p/{slug:str}/donations/{donation_id:str}/refund",
     guards=GUARDS,
     tags=["refunds"],
-    summary="Refund (part of) a donation through its gateway",
+    summary="Ask for a refund of (part of) a donation; a worker sends it to the gateway",
 )
 async def refund_submit(
     request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
@@ -115,23 +128,27 @@ async def refund_submit(
     async def refund(form: SubmittedForm) -> str:
         fen = form.parsed("amount", _refund_fen, N_("Enter an amount in yuan, like 88 or 88.50"), 0)
         form.raise_problems()
-        with provider_reachable(f"refund of {donation_id} could not be asked for"):
-            await _refund(request, donation_id, fen, form.text("reason"))
-        return f"/donations/{donation_id}"
+        await _refund(request, donation_id, fen, form.text("reason"))
+        return f"/p/{slug}/donations/{donation_id}/refund?requested=1"
 
-    return await _refund_page(view).submit(request, "refund", refund)
+    return await (await _refund_page(view)).submit(request, "refund", refund)
 
 
 @post(
     "/api/v1/projects/{slug:str}/donations/{donation_id:str}/refunds",
     guards=GUARDS,
     tags=["refunds"],
-    summary="Refund (part of) a donation: {amount: {amount, currency}, reason}",
-    status_code=HTTP_201_CREATED,
+    summary="Ask for a refund of (part of) a donation: {amount: {amount, currency}, reason}",
+    description=(
+        "202 Accepted: the refund is recorded as `requested` and a worker sends it to the"
+        " payment provider; `Location` is the donation, whose `refunded` counts it once the"
+        " provider confirms it."
+    ),
+    status_code=HTTP_202_ACCEPTED,
 )
 async def refund_api(
     request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
-) -> RefundOut:
+) -> Response[RefundOut]:
     await _donation_of_project(slug, donation_id)
     try:
         payload = json.loads(await request.body())
@@ -143,15 +160,16 @@ async def refund_api(
         raise ValidationErrors({"amount": N_("The amount must be a whole number of fen")})
     if currency != "CNY":
         raise RuleViolation(N_("Donations are in CNY only"))
-    with provider_reachable(f"refund of {donation_id} could not be asked for"):
-        refund_id = await _refund(request, donation_id, fen, reason)
-    view = await donations.get_donation(donation_id)
-    return RefundOut(
-        id=refund_id,
-        donation=donation_id,
-        amount=AmountOut.of(Money(fen)),
-        donation_status=view.status.value,
-        refunded=AmountOut.of(view.refunded),
+    refund_id = await _refund(request, donation_id, fen, reason)
+    return Response(
+        RefundOut(
+            id=refund_id,
+            status=RefundStatus.REQUESTED.value,
+            donation=donation_id,
+            amount=AmountOut.of(Money(fen)),
+        ),
+        status_code=HTTP_202_ACCEPTED,
+        headers={"Location": f"/api/v1/donations/{donation_id}"},
     )
 
 

@@ -1,6 +1,8 @@
 """The payment adapter's jobs run through the queue on both engines: abandoned checkouts expire
 (sandbox and Stripe), a late payment still counts, reconciliation runs from its watermark and
-an unreachable provider is retried, then held as failed."""
+an unreachable provider is retried, then held as failed; a refund is asked for without Stripe
+and sent by its job, retried while Stripe is down, failed for good on its last attempt (and then
+free to ask again), and refunded once however often its job runs."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from linju.payments.sandbox import (
     get_session,
     session_payload,
 )
-from linju.payments.services import Started
+from linju.payments.services import REFUND_JOB, Started
 from linju.payments.stripe_gateway import CHECKOUT_LIFETIME as STRIPE_LIFETIME
 from linju.payments.tables import ProcessedEvent, ReconcileWatermark, SandboxSession
 from linju.platform.jobs import queue, registry, schedules
@@ -38,11 +40,14 @@ from linju.platform.jobs.worker import drain_jobs
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
+from linju.projects.donations import services as donations
 from linju.projects.donations.rules import DonationInput
 from linju.projects.donations.services import create_donation
-from linju.projects.donations.tables import Donation
+from linju.projects.donations.tables import Donation, DonationRefund
+from tests.accounts_support import log_in, make_account
 from tests.client_support import AppClient
 from tests.fakes.stripe_server import FakeStripe, running_fake_stripe
+from tests.forms import submit
 
 from .helpers import balance, donation_row, entries, sandbox_event
 
@@ -452,3 +457,221 @@ async def test_the_reconcile_schedule_runs_only_when_set(
     assert timedelta(hours=2) - timedelta(minutes=1) < row["next_run_at"] - utc_now()
     assert RECONCILE_JOB not in await schedules.tick()  # not due again for two hours
     assert [job.name for job in await queue.list_jobs()].count(RECONCILE_JOB) == 1
+
+
+# --- refunds, sent by their job -----------------------------------------------------------------
+
+
+def _refund_retries(after: timedelta) -> Iterator[None]:
+    original = registry.kind(REFUND_JOB)
+    registry.register(
+        dataclasses.replace(original, max_attempts=3, first_retry=after, max_retry=after)
+    )
+    yield
+    registry.register(original)
+
+
+# Both are asked for after the app's client, whose start registers the jobs again as they are.
+
+
+@pytest.fixture
+def quick_refund_retries() -> Iterator[None]:
+    """The refund job with three attempts a millisecond apart: one drain runs them all."""
+    yield from _refund_retries(MILLISECOND)
+
+
+@pytest.fixture
+def refund_retry_in_a_second() -> Iterator[None]:
+    """The refund job with three attempts a second apart: one drain runs one attempt."""
+    yield from _refund_retries(timedelta(seconds=1))
+
+
+async def paid_through_stripe(fake: FakeStripe, fen: int = 10_000) -> str:
+    """A donation paid at the fake Stripe, its confirmation applied as its webhook would be."""
+    started = await donate(fen)
+    event = fake.event("checkout.session.completed", fake.pay(checkout_of(started), fee=0))
+    body, headers = fake.webhook(event, WEBHOOK_SECRET)
+    reported = await configured_gateway().parse_webhook(
+        body, {k.lower(): v for k, v in headers.items()}
+    )
+    await services.apply_events("stripe", reported)
+    assert await statuses(started) == ["succeeded"]
+    return started.donation.id
+
+
+async def refund_rows(donation_id: str) -> list[dict[str, Any]]:
+    return list(
+        await DonationRefund.select(DonationRefund.public_id, DonationRefund.status)
+        .where(DonationRefund.donation.public_id == donation_id)
+        .order_by(DonationRefund.id)
+    )
+
+
+async def refund_statuses(donation_id: str) -> list[str]:
+    return [r["status"] for r in await refund_rows(donation_id)]
+
+
+def refund_requests(fake: FakeStripe) -> list[str]:
+    """The idempotency key of every refund request Stripe received, in order."""
+    return [r.headers["idempotency-key"] for r in fake.requests_to("POST", "/v1/refunds")]
+
+
+async def refund_entries(donation_id: str) -> int:
+    return len([e for e in await entries(SLUG, "refund") if e["public_ref"] == donation_id])
+
+
+@pytest.mark.usefixtures("demo", "only_expiry")
+async def test_a_refund_asked_while_stripe_is_down_is_answered_at_once_and_sent_when_it_is_back(
+    stripe_client: AppClient, fake_stripe: FakeStripe, refund_retry_in_a_second: None
+) -> None:
+    by_form, by_api = await paid_through_stripe(fake_stripe), await paid_through_stripe(fake_stripe)
+    await log_in(stripe_client, await make_account("admin@example.cn", "admin"))
+    before = await balance(SLUG)
+    fake_stripe.down = True
+
+    page = f"/p/{SLUG}/donations/{by_form}/refund"
+    answer = await submit(stripe_client, page, page, {"amount": "40", "reason": "捐错了项目"})
+    assert answer.status_code == 303
+    api = await stripe_client.post(
+        f"/api/v1/projects/{SLUG}/donations/{by_api}/refunds",
+        json={"amount": {"amount": 2_500, "currency": "CNY"}, "reason": "重复捐款"},
+    )
+    assert api.status_code == 202, api.text
+    assert refund_requests(fake_stripe) == []  # the requests never waited on Stripe
+    assert await refund_statuses(by_form) == await refund_statuses(by_api) == ["requested"]
+
+    asked = len(fake_stripe.requests)
+    await drain_jobs()  # Stripe is down: each job fails its first attempt and waits to retry
+    assert len(fake_stripe.requests) == asked + 2  # each job asked, and was answered 503
+    assert refund_requests(fake_stripe) == []
+    assert await refund_statuses(by_form) == await refund_statuses(by_api) == ["requested"]
+    assert await balance(SLUG) == before
+    shown = await stripe_client.get(page)
+    assert 'data-stage="requested"' in shown.text
+
+    fake_stripe.down = False
+    await asyncio.sleep(1.1)  # the retries are due
+    await drain_until_quiet()
+    assert await refund_statuses(by_form) == await refund_statuses(by_api) == ["posted"]
+    assert await balance(SLUG) == before - 4_000 - 2_500
+    assert await refund_entries(by_form) == await refund_entries(by_api) == 1
+    # Each refund was asked for once Stripe was back, with its key: refunded once each.
+    ids = [r["public_id"] for r in await refund_rows(by_form) + await refund_rows(by_api)]
+    assert sorted(refund_requests(fake_stripe)) == sorted(f"refund:{i}" for i in ids)
+    assert len(fake_stripe.refunds) == 2
+    assert not [job for job in await queue.list_jobs() if job.name == REFUND_JOB]
+    shown = await stripe_client.get(page)
+    assert 'data-stage="confirmed"' in shown.text
+
+
+@pytest.mark.usefixtures("demo", "only_expiry")
+async def test_a_refund_stripe_never_took_fails_on_the_last_attempt_and_can_be_asked_again(
+    stripe_client: AppClient, fake_stripe: FakeStripe, quick_refund_retries: None
+) -> None:
+    donation_id = await paid_through_stripe(fake_stripe, 6_000)
+    before = await balance(SLUG)
+    fake_stripe.down = True
+    first = await services.refund_donation(donation_id, 6_000, "项目取消", "admin:1")
+    asked = len(fake_stripe.requests)
+    await drain_until_quiet()
+
+    assert len(fake_stripe.requests) == asked + 3  # every attempt asked
+    assert refund_requests(fake_stripe) == []
+    [held] = [job for job in await queue.list_jobs() if job.name == REFUND_JOB]
+    assert held.status == "failed"
+    assert "GatewayError" in held.last_error
+    assert await refund_statuses(donation_id) == ["failed"]
+    assert await balance(SLUG) == before
+    await log_in(stripe_client, await make_account("admin@example.cn", "admin"))
+    page = await stripe_client.get(f"/p/{SLUG}/donations/{donation_id}/refund")
+    assert 'data-stage="failed"' in page.text
+    assert "失败：支付机构未能退款，这笔金额可以重新申请退款" in page.text
+    assert '<dd data-testid="refundable">¥60.00</dd>' in page.text
+
+    # The job retried by hand finds the refund failed: it asks Stripe for nothing.
+    fake_stripe.down = False
+    await queue.retry_job(held.id)
+    await drain_until_quiet()
+    assert len(fake_stripe.requests) == asked + 3
+    assert await refund_statuses(donation_id) == ["failed"]
+
+    # The amount is free again: asked anew, it is refunded once.
+    second = await services.refund_donation(donation_id, 6_000, "项目取消", "admin:1")
+    await drain_until_quiet()
+    assert await refund_statuses(donation_id) == ["failed", "posted"]
+    assert refund_requests(fake_stripe) == [f"refund:{second}"]
+    assert second != first
+    assert len(fake_stripe.refunds) == 1
+    assert await refund_entries(donation_id) == 1
+    assert await balance(SLUG) == before - 6_000
+    assert await statuses(donation_id) == ["refunded"]
+
+
+@pytest.mark.usefixtures("demo", "only_expiry", "quick_refund_retries")
+async def test_a_refund_job_that_dies_after_stripe_refunded_is_run_again_and_refunds_once(
+    fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    donation_id = await paid_through_stripe(fake_stripe, 8_000)
+    before = await balance(SLUG)
+    refund_id = await services.refund_donation(donation_id, 3_000, "退一部分", "admin:1")
+
+    # The worker dies between Stripe's answer and our commit (once).
+    real_attach = donations.attach_refund_ref
+    deaths: list[str] = []
+
+    async def dies_once(refund: str, provider_ref: str) -> None:
+        if not deaths:
+            deaths.append(provider_ref)
+            raise RuntimeError("the worker died")
+        await real_attach(refund, provider_ref)
+
+    monkeypatch.setattr(donations, "attach_refund_ref", dies_once)
+    await drain_until_quiet()
+
+    assert refund_requests(fake_stripe) == [f"refund:{refund_id}"] * 2  # asked again, one key
+    assert len(fake_stripe.refunds) == 1  # Stripe replayed its first answer
+    [stripe_refund] = fake_stripe.refunds
+    assert deaths == [stripe_refund]
+    assert await refund_statuses(donation_id) == ["posted"]
+    assert await refund_entries(donation_id) == 1
+    assert await balance(SLUG) == before - 3_000
+
+    # The job queued again, and Stripe's own report of the refund: nothing more.
+    await queue.enqueue(REFUND_JOB, {"refund": refund_id})
+    await drain_until_quiet()
+    report = fake_stripe.event("refund.updated", fake_stripe.refunds[stripe_refund])
+    body, headers = fake_stripe.webhook(report, WEBHOOK_SECRET)
+    reported = await configured_gateway().parse_webhook(
+        body, {k.lower(): v for k, v in headers.items()}
+    )
+    assert [a.outcome for a in await services.apply_events("stripe", reported)] == ["no-op"]
+    assert len(refund_requests(fake_stripe)) == 2
+    assert await refund_entries(donation_id) == 1
+    assert (await donation_row(donation_id))["refunded_fen"] == 3_000
+
+
+@pytest.mark.usefixtures("demo", "only_expiry")
+async def test_a_refund_stripe_confirms_later_is_sent_then_confirmed_by_its_webhook(
+    stripe_client: AppClient, fake_stripe: FakeStripe
+) -> None:
+    donation_id = await paid_through_stripe(fake_stripe, 5_000)
+    before = await balance(SLUG)
+    fake_stripe.refund_status = "pending"
+    await services.refund_donation(donation_id, 5_000, "捐错了", "admin:1")
+    await drain_jobs()
+    assert await refund_statuses(donation_id) == ["sent"]
+    assert await balance(SLUG) == before
+    await log_in(stripe_client, await make_account("admin@example.cn", "admin"))
+    page = f"/p/{SLUG}/donations/{donation_id}/refund"
+    assert "已发送：等待支付机构确认" in (await stripe_client.get(page)).text
+
+    [stripe_refund] = fake_stripe.refunds
+    fake_stripe.refunds[stripe_refund]["status"] = "succeeded"
+    event = fake_stripe.event("refund.updated", fake_stripe.refunds[stripe_refund])
+    body, headers = fake_stripe.webhook(event, WEBHOOK_SECRET)
+    delivered = await stripe_client.post("/webhooks/stripe", content=body, headers=headers)
+    assert delivered.status_code == 200, delivered.text
+    assert await refund_statuses(donation_id) == ["posted"]
+    assert await refund_entries(donation_id) == 1
+    assert await balance(SLUG) == before - 5_000
+    assert 'data-stage="confirmed"' in (await stripe_client.get(page)).text

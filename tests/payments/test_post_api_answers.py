@@ -1,5 +1,6 @@
-"""The POST APIs answer typed structs: the OpenAPI schema describes them, the bytes stay as they
-were (keys in the contract's order, compact JSON), and an unreachable provider is a 503 problem."""
+"""The POST APIs answer typed structs: the OpenAPI schema describes them, the bytes are compact
+JSON with keys in the contract's order, and an unreachable provider is a 503 problem to a donor
+(a refund asks no provider in the request: it is accepted, 202, and a worker sends it)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ async def test_a_started_donation_is_the_bytes_it_always_was(client: Client) -> 
     )
 
 
-async def test_a_refund_is_the_bytes_it_always_was(client: Client) -> None:
+async def test_a_refund_asked_for_is_accepted_with_its_id_and_status(client: Client) -> None:
     created = (await _donate(client, 10_000)).json()
     payload, headers = signed(await sandbox_event(created["checkout_url"], "paid"))
     assert (await client.post("/webhooks/sandbox", content=payload, headers=headers)).is_success
@@ -56,16 +57,16 @@ async def test_a_refund_is_the_bytes_it_always_was(client: Client) -> None:
         REFUNDS.format(slug=SLUG, donation_id=created["id"]),
         json={"amount": {"amount": 1_000, "currency": "CNY"}, "reason": "捐错了"},
     )
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 202, answer.text  # accepted: a worker sends it to the provider
     assert answer.content == _compact(
         {
             "id": answer.json()["id"],
+            "status": "requested",
             "donation": created["id"],
             "amount": {"amount": 1_000, "currency": "CNY"},
-            "donation_status": "succeeded",
-            "refunded": {"amount": 1_000, "currency": "CNY"},
         }
     )
+    assert answer.headers["location"] == f"/api/v1/donations/{created['id']}"
 
 
 async def test_an_unreachable_provider_is_a_503_problem(
@@ -84,8 +85,11 @@ async def test_an_unreachable_provider_is_a_503_problem(
 async def test_the_schema_describes_what_the_post_apis_answer(client: Client) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     components = schema["components"]["schemas"]
-    for path, name in ((DONATIONS, "DonationStartedOut"), (REFUNDS, "RefundOut")):
-        answer = schema["paths"][path]["post"]["responses"]["201"]
+    for path, name, status in (
+        (DONATIONS, "DonationStartedOut", "201"),
+        (REFUNDS, "RefundOut", "202"),
+    ):
+        answer = schema["paths"][path]["post"]["responses"][status]
         assert answer["content"]["application/json"]["schema"] == {
             "$ref": f"#/components/schemas/{name}"
         }

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from linju.payments.sandbox import SandboxOutcome, finish_session
+from linju.platform.jobs.worker import drain_jobs
 
 from .helpers import donation_row, entries
 
@@ -22,7 +23,7 @@ def _linju(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LINJU, *args], capture_output=True, text=True, check=False, timeout=120)
 
 
-async def test_reconcile_applies_a_missed_webhook_once_and_refund_runs(
+async def test_reconcile_applies_a_missed_webhook_once_and_a_refund_is_asked_for(
     client: httpx.AsyncClient,
 ) -> None:
     created = (
@@ -49,13 +50,28 @@ async def test_reconcile_applies_a_missed_webhook_once_and_refund_runs(
     assert "0 applied" in again.stdout
     assert len([e for e in await entries(SLUG) if e["public_ref"] == created["id"]]) == 2
 
-    refunded = _linju("payments", "refund", created["id"], "--amount", "5", "--reason", "重复捐款")
-    assert refunded.returncode == 0, refunded.stderr
+    # Asked for: one line, and a worker sends it.
+    asked = _linju("payments", "refund", created["id"], "--amount", "5", "--reason", "重复捐款")
+    assert asked.returncode == 0, asked.stderr
+    [line] = asked.stdout.strip().splitlines()
+    assert line.endswith(
+        f"of 500 fen for {created['id']}: requested; a worker sends it to the payment provider"
+    )
+    assert (await donation_row(created["id"]))["refunded_fen"] == 0
+    await drain_jobs()
     assert (await donation_row(created["id"]))["refunded_fen"] == 500
-    too_much = _linju("payments", "refund", created["id"], "--amount", "16", "--reason", "再退")
+    # With --now the command runs the jobs due itself and says how the refund ended.
+    now = _linju("payments", "refund", created["id"], "--amount", "3", "--reason", "再退", "--now")
+    assert now.returncode == 0, now.stderr
+    assert now.stdout.strip().endswith(
+        "of 300 fen for " + created["id"] + ": confirmed by the payment provider"
+    )
+    assert (await donation_row(created["id"]))["refunded_fen"] == 800
+    too_much = _linju("payments", "refund", created["id"], "--amount", "12.01", "--reason", "再退")
     assert too_much.returncode == 2
     assert len(too_much.stderr.strip().splitlines()) == 1
-    assert (await donation_row(created["id"]))["refunded_fen"] == 500
+    assert (await donation_row(created["id"]))["refunded_fen"] == 800
+    assert len([e for e in await entries(SLUG, "refund") if e["public_ref"] == created["id"]]) == 2
 
 
 def test_a_bad_since_is_exit_2_with_one_line() -> None:

@@ -15,6 +15,7 @@ import pytest
 from piccolo.engine.finder import engine_finder
 
 from linju.payments import services
+from linju.platform.jobs.worker import drain_jobs
 from linju.platform.settings import get_settings
 from linju.projects.donations.tables import Donation
 from tests.client_support import AppClient
@@ -344,6 +345,8 @@ async def test_a_refund_goes_through_stripe_with_an_idempotency_key_and_posts_on
     )
     before = await balance(SLUG)
     refund_id = await services.refund_donation(donation["id"], 4_000, "捐错了项目", "admin:1")
+    assert fake_stripe.requests_to("POST", "/v1/refunds") == []  # asked for; the job sends it
+    await drain_jobs()
     [request] = fake_stripe.requests_to("POST", "/v1/refunds")
     assert request.headers["idempotency-key"] == f"refund:{refund_id}"
     assert request.params["amount"] == "4000"

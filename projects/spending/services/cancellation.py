@@ -4,9 +4,10 @@ The committee decides by quorum, with a reason; the project is then closed (`can
 same transaction, so it takes no more money. Settling then returns the money, each part through
 the service that owns it, each exactly once whatever the number of retries:
 - online donations: through the refund port the root registers (`payments.services.
-  refund_donation`; the gateway refunds, its confirmation posts the `refund` entry once), of
-  what the fund received, the donation less the processor's fee, which the processor does not
-  give back — so the fund can return every donor's share and end at zero;
+  refund_donation`: the refund is asked for here and its job sends it to the gateway, whose
+  confirmation posts the `refund` entry once), of what the fund received, the donation less the
+  processor's fee, which the processor does not give back — so the fund can return every
+  donor's share and end at zero;
 - matching contributions: reversed on the ledger (`reversal:<project>:<seq>`, once per entry);
 - offline donations (cash, bank transfer): the secretary hands the money back and records it with
   proof (`refund_offline`), which posts a `refund` entry (`refund:offline:<id>`) once.
@@ -97,7 +98,8 @@ async def _reverse_matching(slug: str, result: Settlement) -> None:
 
 
 class RefundOnline(Protocol):
-    """Refund (part of) a confirmed online donation through its gateway; returns the refund id.
+    """Ask for a refund of (part of) a confirmed online donation; returns the refund id at once
+    (a job sends it to the gateway).
 
     The port through which cancellation reaches the payments adapter without importing it
     (`projects` never imports `payments`): the composition root registers

@@ -15,6 +15,7 @@ from linju.payments.sandbox import (
     session_payload,
 )
 from linju.platform.accounts.audit import Actor
+from linju.platform.jobs.worker import drain_jobs
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import Conflict, ValidationErrors
 from linju.projects.core.files import AttachmentUpload, Upload
@@ -181,6 +182,10 @@ async def test_cancellation_returns_online_offline_and_matched_money_once() -> N
         is Outcome.APPROVED
     )
     assert await status() == "cancelled"
+    # The online refunds were asked for at the approval; their job sends them to the gateway.
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 0
+    await drain_jobs()
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 2
 
     proof = AttachmentUpload(Upload("退款签收.png", png_bytes()))
     first = await cancellation.refund_offline(SLUG, gift, proof)
