@@ -222,3 +222,7 @@ def donation_from_json(payload: Any) -> DonationInput:
         message=texts["message"].strip(),
         email=texts["email"].strip(),
     )
+
+
+# Ends the memo of every ledger entry of a sandbox donation (no real money moved).
+TEST_MODE_MEMO = "（测试模式，不收真钱）"

@@ -22,10 +22,12 @@ from linju.platform.db import get_engine, is_postgres, select_rows, write_transa
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import Money
+from linju.platform.settings import GATEWAYS
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
 from linju.projects.donations.rules import (
     OPEN_REFUNDS,
+    TEST_MODE_MEMO,
     DonationInput,
     DonationStatus,
     ProviderOutcome,
@@ -287,9 +289,12 @@ def _fund_event(
 ) -> ledger.LedgerEvent:
     """An entry of this donation: `into_fund` fen into the project's fund, from `counterpart`.
 
-    The donation's public id is the entry's `ref`, whatever the kind (ledger.md).
+    The donation's public id is the entry's `ref`, whatever the kind (ledger.md). An entry of
+    a sandbox donation says so in its memo: the public ledger never passes a trial for money.
     """
     currency = row["currency"]
+    if row.get("gateway") == GATEWAYS[0]:  # the sandbox: no real money moved
+        memo += TEST_MODE_MEMO
     return ledger.LedgerEvent(
         kind=kind,
         memo=memo,

@@ -196,7 +196,7 @@ async def test_a_signed_confirmation_posts_donation_and_fee_once(client: Client)
     fee_entries = [e for e in await entries(SLUG, "fee") if e["public_ref"] == created["id"]]
     assert len(donation_entries) == 1
     assert len(fee_entries) == 1
-    assert donation_entries[0]["memo"] == "王阿姨"
+    assert donation_entries[0]["memo"] == "王阿姨（测试模式，不收真钱）"  # the sandbox says so
     assert await balance(SLUG) == before + 10_000 - 60
     row = await donation_row(created["id"])
     assert row["status"] == "succeeded"

@@ -78,7 +78,7 @@ async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
     entry = json.loads(await published.text())
     assert (entry["seq"], entry["kind"], entry["hash"]) == (seq, "donation", digest)
     assert entry["ref"] == donation_id
-    assert entry["memo"] == "小李"
+    assert entry["memo"] == "小李（测试模式，不收真钱）"
 
     await page.goto(f"{live_server}/p/{SLUG}")
     raised = await page.get_by_test_id("raised").inner_text()

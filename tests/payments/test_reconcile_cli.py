@@ -43,7 +43,7 @@ async def test_reconcile_applies_a_missed_webhook_once_and_a_refund_is_asked_for
     assert row["status"] == "succeeded"
     mine = [e for e in await entries(SLUG) if e["public_ref"] == created["id"]]
     assert [e["kind"] for e in mine] == ["donation", "fee"]
-    assert mine[0]["memo"] == "匿名"
+    assert mine[0]["memo"] == "匿名（测试模式，不收真钱）"
 
     again = _linju("payments", "reconcile")
     assert again.returncode == 0, again.stderr
