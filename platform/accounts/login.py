@@ -1,10 +1,16 @@
 """Logging in with throttling, changing a password, and single-use password links.
 
 Throttling lives in the database so every worker counts the same failures: after
-`MAX_FAILURES_PER_ACCOUNT` failed attempts for one e-mail (since its last success) or
-`MAX_FAILURES_PER_ADDRESS` from one network address within `THROTTLE_WINDOW`, logins are refused
-with 429 until the window passes. Password links (reset and invitation) are random, stored as
-their SHA-256, expire, and are spent by their first use.
+`MAX_FAILURES_PER_ACCOUNT` failed password checks for one e-mail (since its last success) or
+`MAX_FAILURES_PER_ADDRESS` from one network address within `THROTTLE_WINDOW`, the password is no
+longer checked and the answer is 429 until the window passes. A check is recorded *before* the
+password is verified, in a write transaction that counts the window's failures and inserts the
+attempt while it holds the e-mail's and the address's locks (PostgreSQL: transaction-scoped
+advisory locks; SQLite: its single writer), so however many requests arrive at once, no more
+than the limit are ever verified; the attempt is marked succeeded after a correct password.
+
+Password links (reset and invitation) are random, stored as their SHA-256, expire, and are spent
+by their first use.
 """
 
 from __future__ import annotations
@@ -16,14 +22,20 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.mailer import Mail
 from linju.platform.accounts.outbox import deliver
 from linju.platform.accounts.passwords import hash_password, password_problem, verify_password
 from linju.platform.accounts.services import normalise_email
 from linju.platform.accounts.sessions import end_all_sessions, token_digest
-from linju.platform.accounts.tables import Account, LoginAttempt, PasswordToken
-from linju.platform.db import is_postgres, write_transaction
+from linju.platform.accounts.tables import (
+    Account,
+    LoginAttempt,
+    PasswordToken,
+)
+from linju.platform.db import get_engine, is_postgres, write_transaction
 from linju.platform.i18n import translate_in
 from linju.platform.jobs.queue import enqueue
 from linju.platform.jobs.registry import JobContext
@@ -34,6 +46,7 @@ from linju.platform.settings import get_settings
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+ATTEMPTS_KEPT = timedelta(days=1)
 RESET_LIFETIME = timedelta(hours=2)
 PASSWORD_MAIL_JOB = "accounts.password_mail"  # noqa: S105 - a job name, not a secret
 INVITE_LIFETIME = timedelta(days=7)
@@ -48,7 +61,36 @@ class BadCredentials(RuleViolation):
     pass
 
 
+# Advisory lock namespaces (PostgreSQL's two-key form, which never meets the one-key locks of
+# migrations): one per kind of key.
+_LOGIN_EMAIL_LOCK = 0x4C4A0001
+_LOGIN_ADDRESS_LOCK = 0x4C4A0002
+
+
+def _lock_key(value: str) -> int:
+    """A signed 32-bit key for `value` (collisions only make two keys share a lock)."""
+    return int.from_bytes(hashlib.sha256(value.encode("utf-8")).digest()[:4], "big", signed=True)
+
+
+async def _serialise(*locks: tuple[int, str]) -> None:
+    """Inside a write transaction: wait for, and hold until it ends, the lock of each
+    (namespace, key), in the order given (always e-mail then address: no deadlock). SQLite's
+    write transactions are serial already (BEGIN IMMEDIATE)."""
+    if not is_postgres():
+        return
+    for namespace, value in locks:
+        await get_engine().run_querystring(
+            QueryString(
+                "SELECT 1 AS locked FROM pg_advisory_xact_lock({}, {})",
+                namespace,
+                _lock_key(value),
+            )
+        )
+
+
 async def _failures(email: str, address: str) -> tuple[int, int]:
+    """Failed (or still running) checks in the window: for the e-mail since its last success,
+    and from the address."""
     since = utc_now() - THROTTLE_WINDOW
     last_success = (
         await LoginAttempt.select(LoginAttempt.at)
@@ -70,6 +112,33 @@ async def _failures(email: str, address: str) -> tuple[int, int]:
     return by_account, by_address
 
 
+async def _begin_check(email: str, address: str) -> int:
+    """Record a password check before it is made; its id, or LoginThrottled (nothing recorded).
+
+    The count and the insert happen in one transaction holding the e-mail's and the address's
+    locks, so concurrent checks see each other: a check under way counts as a failure until it
+    is marked succeeded.
+    """
+    async with write_transaction():
+        await _serialise((_LOGIN_EMAIL_LOCK, email), (_LOGIN_ADDRESS_LOCK, address))
+        by_account, by_address = await _failures(email, address)
+        if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+            raise LoginThrottled(N_("Too many failed logins; try again in 15 minutes"))
+        now = utc_now()
+        await LoginAttempt.delete().where(LoginAttempt.at < now - ATTEMPTS_KEPT)
+        rows = await LoginAttempt.insert(
+            LoginAttempt(email=email, address=address, succeeded=False, at=now)
+        ).returning(LoginAttempt.id)
+    return int(rows[0]["id"])
+
+
+async def _check_succeeded(attempt_id: int) -> None:
+    async with write_transaction():
+        await LoginAttempt.update({LoginAttempt.succeeded: True}).where(
+            LoginAttempt.id == attempt_id
+        )
+
+
 async def authenticate(email: str, password: str, address: str) -> int:
     """The account id for a correct e-mail and password; raises BadCredentials or LoginThrottled.
 
@@ -78,23 +147,16 @@ async def authenticate(email: str, password: str, address: str) -> int:
     """
     email = normalise_email(email)[:254]
     address = address[:64]
-    by_account, by_address = await _failures(email, address)
-    if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
-        raise LoginThrottled(N_("Too many failed logins; try again in 15 minutes"))
+    attempt_id = await _begin_check(email, address)
     account = (
         await Account.select(Account.id, Account.password_hash, Account.is_active)
         .where(Account.email == email)
         .first()
     )
     ok = await verify_password(account["password_hash"] if account else None, password)
-    ok = ok and account is not None and bool(account["is_active"])
-    async with write_transaction():
-        await LoginAttempt.delete().where(LoginAttempt.at < utc_now() - timedelta(days=1))
-        await LoginAttempt.insert(
-            LoginAttempt(email=email, address=address, succeeded=ok, at=utc_now())
-        )
-    if not ok or account is None:
+    if not ok or account is None or not account["is_active"]:
         raise BadCredentials(N_("The e-mail or the password is wrong"))
+    await _check_succeeded(attempt_id)
     return int(account["id"])
 
 

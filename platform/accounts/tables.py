@@ -59,7 +59,9 @@ class Session(Table, tablename="account_session"):
 
 
 class LoginAttempt(Table, tablename="login_attempt"):
-    """Every login attempt, so throttling is shared by all workers."""
+    """Every password check (a login, or the current password on /account/password), recorded
+    before the check and marked `succeeded` after it, so throttling is shared by all workers and
+    a check under way already counts as a failure."""
 
     id = Serial(primary_key=True)
     email = Varchar(length=254, index=True)
