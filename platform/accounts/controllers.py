@@ -98,7 +98,9 @@ async def change_password(request: AnyRequest) -> Response[Any]:
     user = guards.logged_in_user(request)
 
     async def change(form: SubmittedForm) -> Response[Any]:
-        await login.change_password(user.actor, user.id, form.text("current"), form.text("new"))
+        await login.change_password(
+            user.actor, user.id, form.text("current"), form.text("new"), _client_address(request)
+        )
         # Every session ended, this one too: start a fresh one so the person stays logged in.
         token = await sessions.start_session(user.id)
         response: Response[Any] = Redirect(path="/account?changed=1", status_code=303)

@@ -7,7 +7,9 @@ longer checked and the answer is 429 until the window passes. A check is recorde
 password is verified, in a write transaction that counts the window's failures and inserts the
 attempt while it holds the e-mail's and the address's locks (PostgreSQL: transaction-scoped
 advisory locks; SQLite: its single writer), so however many requests arrive at once, no more
-than the limit are ever verified; the attempt is marked succeeded after a correct password.
+than the limit are ever verified; the attempt is marked succeeded after a correct password. The
+current password on `/account/password` goes through the same check, counted against the
+account's e-mail and the address.
 
 Password links (reset and invitation) are random, stored as their SHA-256, expire, and are spent
 by their first use.
@@ -160,10 +162,23 @@ async def authenticate(email: str, password: str, address: str) -> int:
     return int(account["id"])
 
 
-async def change_password(actor: Actor, account_id: int, current: str, new: str) -> None:
-    account = await Account.select(Account.password_hash).where(Account.id == account_id).first()
+async def change_password(
+    actor: Actor, account_id: int, current: str, new: str, address: str
+) -> None:
+    """Set a new password after checking the current one, throttled like a login (against the
+    account's e-mail and the address); every session of the account ends."""
+    account = (
+        await Account.select(Account.email, Account.password_hash)
+        .where(Account.id == account_id)
+        .first()
+    )
+    if account is None:
+        raise ValidationErrors({"current": N_("The current password is wrong")})
+    attempt_id = await _begin_check(account["email"], address[:64])
     problems: dict[str, str] = {}
-    if account is None or not await verify_password(account["password_hash"], current):
+    if await verify_password(account["password_hash"], current):
+        await _check_succeeded(attempt_id)
+    else:
         problems["current"] = N_("The current password is wrong")
     problem = password_problem(new)
     if problem:
