@@ -121,7 +121,9 @@ async def forgot_form() -> Template:
 @post("/password/forgot", tags=["accounts"], summary="Mail a reset link if the account exists")
 async def forgot_submit(request: AnyRequest) -> Response[Any]:
     async def send(form: SubmittedForm) -> Response[Any]:
-        await login.request_password_reset(form.text("email"), current_locale.get())
+        await login.request_password_reset(
+            form.text("email"), _client_address(request), current_locale.get()
+        )
         return await FORGOT.show(sent=True)
 
     return await FORGOT.submit(request, "forgot", send)

@@ -9,7 +9,8 @@ attempt while it holds the e-mail's and the address's locks (PostgreSQL: transac
 advisory locks; SQLite: its single writer), so however many requests arrive at once, no more
 than the limit are ever verified; the attempt is marked succeeded after a correct password. The
 current password on `/account/password` goes through the same check, counted against the
-account's e-mail and the address.
+account's e-mail and the address. Reset mails are throttled the same way
+(`MAX_RESETS_PER_EMAIL`, `MAX_RESETS_PER_ADDRESS` per `RESET_WINDOW`), silently.
 
 Password links (reset and invitation) are random, stored as their SHA-256, expire, and are spent
 by their first use.
@@ -35,6 +36,7 @@ from linju.platform.accounts.sessions import end_all_sessions, token_digest
 from linju.platform.accounts.tables import (
     Account,
     LoginAttempt,
+    PasswordResetRequest,
     PasswordToken,
 )
 from linju.platform.db import get_engine, is_postgres, write_transaction
@@ -49,6 +51,9 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 ATTEMPTS_KEPT = timedelta(days=1)
+RESET_WINDOW = timedelta(hours=1)
+MAX_RESETS_PER_EMAIL = 3
+MAX_RESETS_PER_ADDRESS = 10
 RESET_LIFETIME = timedelta(hours=2)
 PASSWORD_MAIL_JOB = "accounts.password_mail"  # noqa: S105 - a job name, not a secret
 INVITE_LIFETIME = timedelta(days=7)
@@ -64,9 +69,11 @@ class BadCredentials(RuleViolation):
 
 
 # Advisory lock namespaces (PostgreSQL's two-key form, which never meets the one-key locks of
-# migrations): one per kind of key.
+# migrations): one per kind of key, so a login and a reset request never wait for each other.
 _LOGIN_EMAIL_LOCK = 0x4C4A0001
 _LOGIN_ADDRESS_LOCK = 0x4C4A0002
+_RESET_EMAIL_LOCK = 0x4C4A0003
+_RESET_ADDRESS_LOCK = 0x4C4A0004
 
 
 def _lock_key(value: str) -> int:
@@ -206,8 +213,9 @@ def password_token(seed: str) -> str:
 
 
 async def issue_password_token(account_id: int, purpose: str) -> str:
-    """A single-use link token's seed; call inside the transaction that makes the account or
-    reset, and hand the seed to `queue_password_mail` in the same transaction."""
+    """A single-use link token's seed; call inside the transaction that makes the account (an
+    invitation), and hand the seed to `queue_password_mail` in the same transaction. A reset's
+    token is issued by its mail job instead (`password_mail_job`)."""
     seed = secrets.token_urlsafe(32)
     lifetime = INVITE_LIFETIME if purpose == "invite" else RESET_LIFETIME
     now = utc_now()
@@ -256,13 +264,31 @@ async def queue_password_mail(email: str, seed: str, purpose: str, locale: str) 
 
 
 async def password_mail_job(args: dict[str, Any], ctx: JobContext) -> None:
-    token = password_token(args["seed"])
+    """Mail a password link: an invitation's (its seed in the arguments), or a reset's.
+
+    A reset job is queued for every request that was not throttled, whether or not the e-mail
+    has an account, so the request does the same work either way; the job looks the account up,
+    issues the token in its own transaction and mails only to an active account. The token is
+    derived from the job's own key (fixed at enqueue), so every attempt mails the same link.
+    """
+    if "seed" in args:
+        seed = str(args["seed"])
+    else:
+        found = await _issue_reset_token(args["to"], _reset_seed(ctx))
+        if found is None:
+            return
+        seed = found
+    token = password_token(seed)
     await deliver(ctx, password_mail(args["to"], token, args["purpose"], args["locale"]))
 
 
-async def request_password_reset(email: str, locale: str) -> None:
-    """Mail a reset link when the account exists; say nothing either way (no account probing)."""
-    email = normalise_email(email)[:254]
+def _reset_seed(ctx: JobContext) -> str:
+    return f"reset.{ctx.key}"
+
+
+async def _issue_reset_token(email: str, seed: str) -> str | None:
+    """The reset link's seed once its token is stored (by this attempt or an earlier one of the
+    same job); None when no active account has this e-mail."""
     async with write_transaction():
         account = (
             await Account.select(Account.id)
@@ -270,9 +296,49 @@ async def request_password_reset(email: str, locale: str) -> None:
             .first()
         )
         if account is None:
+            return None
+        digest = token_digest(password_token(seed))
+        if not await PasswordToken.exists().where(PasswordToken.token_hash == digest):
+            now = utc_now()
+            await PasswordToken.insert(
+                PasswordToken(
+                    token_hash=digest,
+                    account=int(account["id"]),
+                    purpose="reset",
+                    created_at=now,
+                    expires_at=now + RESET_LIFETIME,
+                )
+            )
+    return seed
+
+
+async def request_password_reset(email: str, address: str, locale: str) -> None:
+    """Queue a reset mail for this e-mail; say nothing either way (no account probing).
+
+    The request never looks at accounts: it records the request and queues the job for a known
+    and an unknown e-mail alike (the job mails only an active account). Beyond
+    `MAX_RESETS_PER_EMAIL` for the e-mail or `MAX_RESETS_PER_ADDRESS` from the address within
+    `RESET_WINDOW`, it records and queues nothing, and still says nothing.
+    """
+    email = normalise_email(email)[:254]
+    address = address[:64]
+    async with write_transaction():
+        await _serialise((_RESET_EMAIL_LOCK, email), (_RESET_ADDRESS_LOCK, address))
+        now = utc_now()
+        since = now - RESET_WINDOW
+        by_email = await PasswordResetRequest.count().where(
+            (PasswordResetRequest.email == email) & (PasswordResetRequest.at > since)
+        )
+        by_address = await PasswordResetRequest.count().where(
+            (PasswordResetRequest.address == address) & (PasswordResetRequest.at > since)
+        )
+        if by_email >= MAX_RESETS_PER_EMAIL or by_address >= MAX_RESETS_PER_ADDRESS:
             return
-        seed = await issue_password_token(int(account["id"]), "reset")
-        await queue_password_mail(email, seed, "reset", locale)
+        await PasswordResetRequest.delete().where(PasswordResetRequest.at < now - ATTEMPTS_KEPT)
+        await PasswordResetRequest.insert(
+            PasswordResetRequest(email=email, address=address, at=now)
+        )
+        await enqueue(PASSWORD_MAIL_JOB, {"to": email, "purpose": "reset", "locale": locale})
 
 
 async def token_is_valid(token: str) -> bool:

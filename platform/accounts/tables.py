@@ -70,6 +70,16 @@ class LoginAttempt(Table, tablename="login_attempt"):
     at = Timestamptz(index=True)
 
 
+class PasswordResetRequest(Table, tablename="password_reset_request"):
+    """A reset mail asked for (whether or not the account exists), to throttle them per e-mail
+    and per address; throttled requests are not recorded."""
+
+    id = Serial(primary_key=True)
+    email = Varchar(length=254, index=True)
+    address = Varchar(length=64, index=True)
+    at = Timestamptz(index=True)
+
+
 class PasswordToken(Table, tablename="password_token"):
     """A single-use, expiring link to set a password (reset or invitation); stored hashed."""
 

@@ -1,6 +1,6 @@
-"""Throttling holds when the requests arrive together: many password checks at once, each on its
-own connection (a pool on PostgreSQL; SQLite opens one per transaction), and only the limit's
-worth get through.
+"""Throttling holds when the requests arrive together: many password checks or reset requests at
+once, each on its own connection (a pool on PostgreSQL; SQLite opens one per transaction), and
+only the limit's worth get through.
 
 Every password check leaves a `login_attempt` row, written before the password is verified, so
 the rows count the checks made; the outcomes say the same from the caller's side (a wrong
@@ -17,12 +17,17 @@ import pytest
 from linju.platform.accounts.login import (
     MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_ADDRESS,
+    MAX_RESETS_PER_ADDRESS,
+    MAX_RESETS_PER_EMAIL,
+    PASSWORD_MAIL_JOB,
     BadCredentials,
     LoginThrottled,
     authenticate,
+    request_password_reset,
 )
-from linju.platform.accounts.tables import LoginAttempt
+from linju.platform.accounts.tables import LoginAttempt, PasswordResetRequest
 from linju.platform.db import close_pool, start_pool
+from linju.platform.jobs import queue
 from tests.accounts_support import PASSWORD, make_account
 
 ADDRESS = "203.0.113.7"
@@ -99,3 +104,29 @@ async def test_50_wrong_passwords_at_once_from_one_address_check_20() -> None:
     assert await LoginAttempt.count().where(LoginAttempt.address == ADDRESS) == (
         MAX_FAILURES_PER_ADDRESS
     )
+
+
+@pytest.mark.usefixtures("pool")
+async def test_40_reset_requests_at_once_for_one_email_queue_3_mails() -> None:
+    await make_account("target@example.cn")
+
+    def ask(number: int) -> Callable[[], Awaitable[object]]:
+        return lambda: request_password_reset("target@example.cn", f"198.51.100.{number}", "zh_CN")
+
+    outcomes = await _together([ask(number) for number in range(40)])
+
+    assert outcomes == [None] * 40  # every request answers the same
+    jobs = [job for job in await queue.list_jobs() if job.name == PASSWORD_MAIL_JOB]
+    assert len(jobs) == MAX_RESETS_PER_EMAIL
+    assert await PasswordResetRequest.count() == MAX_RESETS_PER_EMAIL
+
+
+@pytest.mark.usefixtures("pool")
+async def test_40_reset_requests_at_once_from_one_address_queue_10_mails() -> None:
+    def ask(number: int) -> Callable[[], Awaitable[object]]:
+        return lambda: request_password_reset(f"person{number}@example.cn", ADDRESS, "zh_CN")
+
+    await _together([ask(number) for number in range(40)])
+
+    jobs = [job for job in await queue.list_jobs() if job.name == PASSWORD_MAIL_JOB]
+    assert len(jobs) == MAX_RESETS_PER_ADDRESS
