@@ -41,6 +41,17 @@ def _set_session_cookie(response: Response[Any], token: str) -> None:
     )
 
 
+def _drop_csrf_cookie(request: AnyRequest, response: Response[Any]) -> None:
+    """At login and logout the CSRF token changes: the cookie is deleted, and the next page
+    shown sets a new one, so a token seen before (in a page, or set by someone else) is refused
+    after. Forms rendered from then on carry the new token."""
+    config = request.app.csrf_config
+    if config is not None:
+        response.delete_cookie(
+            config.cookie_name, path=config.cookie_path, domain=config.cookie_domain
+        )
+
+
 @get("/login", name="login", tags=["accounts"], summary="The login form")
 async def login_form(
     next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
@@ -59,6 +70,7 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
         )
         response: Response[Any] = Redirect(path=safe_next(form.text("next")), status_code=303)
         _set_session_cookie(response, token)
+        _drop_csrf_cookie(request, response)
         return response
 
     return await Page("accounts/login.html").submit(request, "login", log_in)
@@ -71,6 +83,7 @@ async def logout(request: AnyRequest) -> Response[Any]:
         await sessions.end_session(token)
     response: Response[Any] = Redirect(path="/", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    _drop_csrf_cookie(request, response)
     return response
 
 
