@@ -40,7 +40,11 @@ if TYPE_CHECKING:
     from tests.client_support import AppClient
 
 # Chromium and `linju serve` for the browser tests, usable from any folder; moto's S3 server.
-pytest_plugins = ["tests.browser_fixtures", "tests.storage_support"]
+pytest_plugins = [
+    "tests.browser_fixtures",
+    "tests.storage_support",
+    "tests.fakes.stripe_fixtures",
+]
 
 ENGINE = os.environ.get("LINJU_TEST_DATABASE", "sqlite")
 if ENGINE not in ("sqlite", "postgres"):

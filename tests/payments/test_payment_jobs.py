@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -46,18 +45,13 @@ from linju.projects.donations.services import create_donation
 from linju.projects.donations.tables import Donation, DonationRefund
 from tests.accounts_support import log_in, make_account
 from tests.client_support import AppClient
-from tests.fakes.stripe_server import FakeStripe, running_fake_stripe
+from tests.fakes.stripe_fixtures import WEBHOOK_SECRET
+from tests.fakes.stripe_server import FakeStripe
 from tests.forms import submit
 
 from .helpers import balance, donation_row, entries, sandbox_event
 
 SLUG = "tongqu-leyuan"
-WEBHOOK_SECRET = "whsec_test_" + "s" * 32
-STRIPE_ENV = {
-    "LINJU_PAYMENT_GATEWAY": "stripe",
-    "STRIPE_API_KEY": "sk_test_linju_fake",
-    "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-}
 MILLISECOND = timedelta(milliseconds=1)
 
 
@@ -80,26 +74,6 @@ def setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], No
 def only_expiry(setting: Callable[[str, str], None]) -> None:
     """Scheduled reconciliation off, so what changes is the expiry job's doing alone."""
     setting("LINJU_RECONCILE_EVERY", "off")
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """The fake Stripe, the configured gateway for this test."""
-    with running_fake_stripe() as fake:
-        os.environ.update({**STRIPE_ENV, "STRIPE_API_BASE": fake.url})
-        get_settings.cache_clear()
-        try:
-            yield fake
-        finally:
-            for name in (*STRIPE_ENV, "STRIPE_API_BASE"):
-                os.environ.pop(name, None)
-            get_settings.cache_clear()
-
-
-@pytest.fixture
-def stripe_client(fake_stripe: FakeStripe, client: AppClient) -> AppClient:
-    """The app, started after `fake_stripe` set the Stripe settings it is built on."""
-    return client
 
 
 @pytest.fixture

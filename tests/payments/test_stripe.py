@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,40 +14,14 @@ from piccolo.engine.finder import engine_finder
 
 from linju.payments import services
 from linju.platform.jobs.worker import drain_jobs
-from linju.platform.settings import get_settings
 from linju.projects.donations.tables import Donation
-from tests.client_support import AppClient
-from tests.fakes.stripe_server import FakeStripe, running_fake_stripe
+from tests.fakes.stripe_fixtures import WEBHOOK_SECRET
+from tests.fakes.stripe_server import FakeStripe
 
 from .helpers import balance, donation_row, entries
 
 pytestmark = pytest.mark.usefixtures("demo")
 SLUG = "tongqu-leyuan"
-WEBHOOK_SECRET = "whsec_test_" + "s" * 32
-STRIPE_ENV = {
-    "LINJU_PAYMENT_GATEWAY": "stripe",
-    "STRIPE_API_KEY": "sk_test_linju_fake",
-    "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-}
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    with running_fake_stripe() as fake:
-        os.environ.update({**STRIPE_ENV, "STRIPE_API_BASE": fake.url})
-        get_settings.cache_clear()
-        try:
-            yield fake
-        finally:
-            for name in (*STRIPE_ENV, "STRIPE_API_BASE"):
-                os.environ.pop(name, None)
-            get_settings.cache_clear()
-
-
-@pytest.fixture
-def stripe_client(fake_stripe: FakeStripe, client: AppClient) -> AppClient:
-    """The shared `client`, started after `fake_stripe` set the Stripe settings it is built on."""
-    return client
 
 
 Client = httpx.AsyncClient

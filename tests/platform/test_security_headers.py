@@ -11,7 +11,6 @@ from playwright.async_api import Browser, ConsoleMessage
 from linju.platform.middleware import security_headers_middleware
 from tests.accounts_support import log_in_with_browser
 from tests.browser_fixtures import PHONE
-from tests.payments.test_stripe import fake_stripe, stripe_client  # noqa: F401 - fixtures
 from tests.projects.stewardship.stewardship_support import make_people
 
 PATHS = (

@@ -8,7 +8,6 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.browser_fixtures import PHONE
-from tests.payments.test_stripe import fake_stripe, stripe_client  # noqa: F401 - fixtures
 
 PAGES = ("/", "/p/tongqu-leyuan", "/p/tongqu-leyuan/ledger", "/login", "/no-such-page")
 
