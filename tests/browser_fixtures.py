@@ -14,14 +14,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, ViewportSize, async_playwright
+
+from tests.process_support import wait_until_answers
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -68,16 +68,7 @@ def serving(base_url: str | None = None, workers: int = 1, **env: str) -> Iterat
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{address}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("linju serve did not start:\n" + log_path.read_text())
-                time.sleep(0.1)
+            wait_until_answers(f"{address}/healthz", process, log_path, "linju serve")
             yield address
         finally:
             process.terminate()

@@ -21,14 +21,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.process_support import wait_until_answers
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 BUCKET = f"linju-test-{uuid.uuid4().hex[:12]}-{WORKER}".lower()
@@ -78,17 +78,11 @@ def _start(log_path: Path) -> subprocess.Popen[bytes]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{ENDPOINT}/moto-api/", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("moto's S3 server did not start:\n" + log_path.read_text())
-        time.sleep(0.05)
+    try:
+        wait_until_answers(f"{ENDPOINT}/moto-api/", process, log_path, "moto's S3 server")
+    except RuntimeError:
+        process.kill()
+        raise
     _reservation.close()
     s3_client().create_bucket(Bucket=BUCKET)
     return process
