@@ -32,7 +32,12 @@ from linju.platform.jobs import queue
 from linju.platform.kernel.clock import utc_now
 from linju.platform.settings import get_settings
 from linju.projects.donations import services as donations
-from linju.projects.donations.rules import DonationInput, ProviderOutcome, RefundStatus
+from linju.projects.donations.rules import (
+    DonationInput,
+    ProviderOutcome,
+    RefundStatus,
+    receipt_path,
+)
 from linju.projects.donations.services import DonationView
 
 logger = logging.getLogger("linju.payments")
@@ -62,7 +67,7 @@ async def begin_donation(
     donation = await donations.create_donation(
         project_slug, data, gateway.name, settings.max_donation_fen
     )
-    receipt = f"{settings.base_url}/donations/{donation.id}"
+    receipt = settings.base_url + receipt_path(donation.receipt_token)  # the donor's secret
     checkout = await gateway.start_checkout(
         CheckoutRequest(
             donation_id=donation.id,

@@ -39,6 +39,7 @@ from linju.projects.donations.rules import (
     donation_from_form,
     donation_from_json,
     donation_problems,
+    receipt_path,
 )
 
 logger = logging.getLogger("linju.payments")
@@ -46,7 +47,10 @@ SANDBOX_OUTCOMES = {outcome.value for outcome in SandboxOutcome}
 
 
 class DonationStartedOut(msgspec.Struct):
-    """A pending donation: send the donor to `checkout_url`; `receipt_url` shows the outcome."""
+    """A pending donation: send the donor to `checkout_url`; `receipt_url` shows the outcome.
+
+    `receipt_url` holds the receipt's secret token, given only here and to the gateway's
+    checkout as its return address; `id` is public (the ledger's `ref`) and opens no receipt."""
 
     id: str
     status: str
@@ -98,7 +102,7 @@ async def create_donation_api(
         status=started.donation.status.value,
         amount=AmountOut.of(started.donation.amount),
         checkout_url=started.checkout_url,
-        receipt_url=f"{get_settings().base_url}/donations/{started.donation.id}",
+        receipt_url=get_settings().base_url + receipt_path(started.donation.receipt_token),
     )
 
 

@@ -32,8 +32,8 @@ GUARDS = [require_secretary_or_admin_of_project]
 
 class RefundOut(msgspec.Struct):
     """A refund asked for: recorded as `requested`, to be sent to the provider by a worker. The
-    donation (`Location`, `GET /api/v1/donations/{id}`) counts it in `refunded` once the
-    provider confirms it."""
+    donation (`Location`, `GET /api/v1/projects/{slug}/donations/{id}`) counts it in `refunded`
+    once the provider confirms it."""
 
     id: str
     status: str
@@ -169,7 +169,7 @@ async def refund_api(
             amount=AmountOut.of(Money(fen)),
         ),
         status_code=HTTP_202_ACCEPTED,
-        headers={"Location": f"/api/v1/donations/{donation_id}"},
+        headers={"Location": f"/api/v1/projects/{slug}/donations/{donation_id}"},
     )
 
 

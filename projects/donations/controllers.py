@@ -1,4 +1,10 @@
-"""Reading donations: the receipt page, the donation API, and the project page's sections."""
+"""Reading donations: the donor's receipt page and status API (by the receipt's secret token),
+and a donation as its project's stewards read it (by its public id).
+
+The public id is on the public ledger (`ref`), so it opens no receipt: only the token the donor
+was given does (docs/adr/0020-private-receipts-and-api-csrf.md). Both of the donor's answers are
+kept out of caches and send no referrer.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,24 @@ from typing import Any
 
 import msgspec
 from litestar import get
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath
 from litestar.response import Template
 
+from linju.platform.accounts.guards import require_secretary_or_admin_of_project
+from linju.platform.kernel.errors import N_, NotFound
 from linju.platform.kernel.money import AmountOut
 from linju.platform.settings import get_settings
 from linju.projects.donations import services as donations
-from linju.projects.donations.rules import (
-    DonationStatus,
-)
+from linju.projects.donations.rules import DonationStatus, receipt_path
+from linju.projects.donations.services import DonationView
+
+# A receipt's address is its secret: no shared cache keeps it, and no link from it tells the
+# next site (or this one's logs) where the visitor came from.
+RECEIPT_HEADERS = [
+    ResponseHeader(name="Cache-Control", value="private, no-store"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+]
 
 
 class LedgerRefOut(msgspec.Struct):
@@ -24,7 +39,9 @@ class LedgerRefOut(msgspec.Struct):
     url: str
 
 
-class DonationOut(msgspec.Struct):
+class DonationRecordOut(msgspec.Struct):
+    """A donation as its project's stewards read it (by the public id, which the ledger shows)."""
+
     id: str
     project: str
     status: str
@@ -35,6 +52,11 @@ class DonationOut(msgspec.Struct):
     created_at: str
     confirmed_at: str | None
     ledger_entry: LedgerRefOut | None
+
+
+class DonationOut(DonationRecordOut):
+    """A donation as its donor reads it, by the secret token of `receipt_url`."""
+
     receipt_url: str
 
 
@@ -42,25 +64,19 @@ def _entry_url(slug: str, seq: int) -> str:
     return f"/api/v1/projects/{slug}/ledger/{seq}"
 
 
-@get(
-    "/api/v1/donations/{donation_id:str}",
-    tags=["donations"],
-    summary="One donation by its unguessable id (for its receipt)",
-)
-async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
-    view = await donations.get_donation(donation_id)
+async def _record(view: DonationView) -> dict[str, Any]:
     entry = await donations.donation_entry(view)
-    return DonationOut(
-        id=view.id,
-        project=view.project_slug,
-        status=view.status.value,
-        amount=AmountOut.of(view.amount),
-        refunded=AmountOut.of(view.refunded),
-        display_name=view.public_name,
-        message=view.message,
-        created_at=view.created_at.isoformat(),
-        confirmed_at=view.confirmed_at.isoformat() if view.confirmed_at else None,
-        ledger_entry=LedgerRefOut(
+    return {
+        "id": view.id,
+        "project": view.project_slug,
+        "status": view.status.value,
+        "amount": AmountOut.of(view.amount),
+        "refunded": AmountOut.of(view.refunded),
+        "display_name": view.public_name,
+        "message": view.message,
+        "created_at": view.created_at.isoformat(),
+        "confirmed_at": view.confirmed_at.isoformat() if view.confirmed_at else None,
+        "ledger_entry": LedgerRefOut(
             seq=entry["seq"],
             kind=entry["kind"],
             hash=entry["hash"],
@@ -68,23 +84,52 @@ async def get_donation_api(donation_id: FromPath[str]) -> DonationOut:
         )
         if entry
         else None,
-        receipt_url=f"{get_settings().base_url}/donations/{view.id}",
-    )
+    }
 
 
 @get(
-    "/donations/{donation_id:str}",
+    "/api/v1/donations/{token:str}",
+    tags=["donations"],
+    summary="One donation, by the secret token of its receipt_url (the donor's; not its id)",
+    response_headers=RECEIPT_HEADERS,
+)
+async def get_donation_api(token: FromPath[str]) -> DonationOut:
+    view = await donations.get_donation_by_receipt(token)
+    receipt_url = get_settings().base_url + receipt_path(token)
+    return DonationOut(**await _record(view), receipt_url=receipt_url)
+
+
+@get(
+    "/api/v1/projects/{slug:str}/donations/{donation_id:str}",
+    guards=[require_secretary_or_admin_of_project],
+    tags=["refunds"],
+    summary="One donation of the project, by its id (admin or the community's secretary)",
+)
+async def get_project_donation_api(
+    slug: FromPath[str], donation_id: FromPath[str]
+) -> DonationRecordOut:
+    view = await donations.get_donation(donation_id)
+    if view.project_slug != slug:
+        raise NotFound(N_("No donation %(id)s"), id=donation_id)
+    return DonationRecordOut(**await _record(view))
+
+
+@get(
+    "/donations/{token:str}",
     name="donation-receipt",
     tags=["pages"],
-    summary="A donation's receipt: waits for the confirmation, then shows the ledger entry",
+    summary="A donation's receipt, by its secret token: waits for the confirmation, then shows "
+    "the ledger entry",
+    response_headers=RECEIPT_HEADERS,
 )
-async def receipt_page(donation_id: FromPath[str]) -> Template:
-    view = await donations.get_donation(donation_id)
+async def receipt_page(token: FromPath[str]) -> Template:
+    view = await donations.get_donation_by_receipt(token)
     entry = await donations.donation_entry(view)
     return Template(
         "donations/receipt.html",
         context={
             "donation": view,
+            "receipt_path": receipt_path(token),
             "entry": entry,
             "entry_url": _entry_url(view.project_slug, entry["seq"]) if entry else None,
             "waiting": view.status is DonationStatus.PENDING,
@@ -92,4 +137,4 @@ async def receipt_page(donation_id: FromPath[str]) -> Template:
     )
 
 
-ROUTES: list[Any] = [get_donation_api, receipt_page]
+ROUTES: list[Any] = [get_donation_api, get_project_donation_api, receipt_page]

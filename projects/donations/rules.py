@@ -7,6 +7,7 @@ so events arriving duplicated or in any order end in the same state.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping
@@ -83,6 +84,28 @@ def new_donation_id() -> str:
 
 def new_refund_id() -> str:
     return "rfd_" + secrets.token_urlsafe(16)[:22]
+
+
+MAX_RECEIPT_TOKEN_LENGTH = 100  # what a receipt address may hold before it is looked up at all
+
+
+def new_receipt_token() -> str:
+    """The secret of a donation's receipt address: 256 random bits, 43 URL-safe characters.
+
+    Not the donation's id, which is public (the ledger's `ref`): only the donor is given it.
+    """
+    return secrets.token_urlsafe(32)
+
+
+def receipt_token_digest(token: str) -> str:
+    """What the database keeps of a receipt token: its SHA-256, so a copy of the database opens
+    no receipt (docs/adr/0020-private-receipts-and-api-csrf.md)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def receipt_path(token: str) -> str:
+    """The receipt page's path; the donation's status API is `/api/v1` + this path."""
+    return f"/donations/{token}"
 
 
 @dataclass(frozen=True, slots=True)

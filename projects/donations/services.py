@@ -12,7 +12,7 @@ payment adapter (`linju.payments.services`) calls these; nothing here knows a pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from linju.platform.settings import GATEWAYS
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
 from linju.projects.donations.rules import (
+    MAX_RECEIPT_TOKEN_LENGTH,
     OPEN_REFUNDS,
     TEST_MODE_MEMO,
     DonationInput,
@@ -34,9 +35,11 @@ from linju.projects.donations.rules import (
     RefundStatus,
     donation_problems,
     new_donation_id,
+    new_receipt_token,
     new_refund_id,
     next_status,
     public_name,
+    receipt_token_digest,
     refund_stage,
     refundable_fen,
     status_after_refunds,
@@ -65,6 +68,9 @@ class DonationView:
     refunded: Money
     created_at: datetime
     confirmed_at: datetime | None
+    # The secret of the receipt's address: only on the view `create_donation` returns (the
+    # database keeps its digest alone, so no later read can give it back).
+    receipt_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,21 @@ async def get_donation(donation_id: str) -> DonationView:
     return _view(row)
 
 
+async def get_donation_by_receipt(token: str) -> DonationView:
+    """The donation whose receipt address holds `token`; 404 for anything else, the donation's
+    public id included."""
+    row = None
+    if 0 < len(token) <= MAX_RECEIPT_TOKEN_LENGTH:
+        row = (
+            await Donation.select(*_VIEW_COLUMNS)
+            .where(Donation.receipt_token_hash == receipt_token_digest(token))
+            .first()
+        )
+    if row is None:
+        raise NotFound(N_("There is no receipt at this address"))
+    return _view(row)
+
+
 async def donation_entry(donation: DonationView) -> dict[str, Any] | None:
     """The ledger entry of a confirmed donation (its public object), or None before."""
     return await ledger.entry_by_key(donation.project_slug, _donation_key(donation.id))
@@ -171,9 +192,11 @@ async def create_donation(
             raise RuleViolation(N_("Donations are in CNY only"))
         now = utc_now()
         public_id = new_donation_id()
+        receipt_token = new_receipt_token()
         await Donation.insert(
             Donation(
                 public_id=public_id,
+                receipt_token_hash=receipt_token_digest(receipt_token),
                 project=project.id,
                 amount_fen=data.amount_fen,
                 currency=data.currency,
@@ -187,7 +210,7 @@ async def create_donation(
                 updated_at=now,
             )
         )
-    return await get_donation(public_id)
+    return replace(await get_donation(public_id), receipt_token=receipt_token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Donation tables: what a resident gave (or tried to give) and what went back to them.
 
-Money is BigInt fen beside a currency code. A donation's `public_id` is the only id shown
-outside (links, the ledger's `ref`, the API); it is unguessable, so a receipt link is private.
+Money is BigInt fen beside a currency code. A donation's `public_id` is the id shown outside
+(the ledger's `ref`, the stewards' pages and API): it is public. The receipt's address holds a
+secret token of its own, of which the table keeps only the SHA-256 (`receipt_token_hash`,
+unique by the index `donation_receipt_token_hash` of the migration that fills it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from linju.projects.core.tables import Project
 class Donation(Table, tablename="donation"):
     id = Serial(primary_key=True)
     public_id = Varchar(length=40, unique=True)
+    receipt_token_hash = Varchar(length=64, null=True, default=None)  # rules.receipt_token_digest
     project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
     amount_fen = BigInt()
     currency = Varchar(length=3, default="CNY")

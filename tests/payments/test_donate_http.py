@@ -43,6 +43,15 @@ async def _api_donate(client: Client, fen: Any = 5000, **fields: Any) -> Any:
     return await client.post(f"/api/v1/projects/{SLUG}/donations", json=body)
 
 
+def _receipt(created: dict[str, Any]) -> str:
+    """The receipt page's path, from the secret address the donor was given."""
+    return str(created["receipt_url"]).removeprefix("http://testserver.local")
+
+
+def _status_api(created: dict[str, Any]) -> str:
+    return "/api/v1" + _receipt(created)
+
+
 async def _deliver(client: Client, payload: dict[str, Any]) -> Any:
     body, headers = signed(payload)
     return await client.post("/webhooks/sandbox", content=body, headers=headers)
@@ -130,7 +139,9 @@ async def test_the_api_creates_a_pending_donation(client: Client) -> None:
     assert body["id"].startswith("don_")
     assert len(body["id"]) == 26
     assert body["checkout_url"].startswith("http://testserver.local/sandbox/checkout/")
-    got = (await client.get(f"/api/v1/donations/{body['id']}")).json()
+    assert body["receipt_url"].startswith("http://testserver.local/donations/")
+    assert body["id"] not in body["receipt_url"]  # the id is public; the receipt is not
+    got = (await client.get(_status_api(body))).json()
     assert got["project"] == SLUG
     assert got["status"] == "pending"
     assert got["amount"] == {"amount": 5000, "currency": "CNY"}
@@ -203,12 +214,12 @@ async def test_a_signed_confirmation_posts_donation_and_fee_once(client: Client)
     assert row["fee_fen"] == 60
     seq = donation_entries[0]["seq"]
 
-    receipt = await client.get(f"/donations/{created['id']}")
+    receipt = await client.get(_receipt(created))
     assert receipt.status_code == 200
     assert 'http-equiv="refresh"' not in receipt.text
     assert f"#{seq}" in receipt.text
     assert f"/api/v1/projects/{SLUG}/ledger/{seq}" in receipt.text
-    api = (await client.get(f"/api/v1/donations/{created['id']}")).json()
+    api = (await client.get(_status_api(created))).json()
     assert api["status"] == "succeeded"
     assert api["ledger_entry"]["seq"] == seq
     assert len(api["ledger_entry"]["hash"]) == 64
@@ -222,14 +233,14 @@ async def test_a_signed_confirmation_posts_donation_and_fee_once(client: Client)
 async def test_failed_and_abandoned_payments_post_nothing(client: Client, status: str) -> None:
     before = await entries(SLUG)
     created = (await _api_donate(client)).json()
-    pending = await client.get(f"/donations/{created['id']}")
+    pending = await client.get(_receipt(created))
     assert '<meta http-equiv="refresh" content="3">' in pending.text
     response = await _deliver(client, await sandbox_event(created["checkout_url"], status))
     assert response.status_code == 200
     assert await entries(SLUG) == before
     row = await donation_row(created["id"])
     assert row["status"] == {"failed": "failed", "abandoned": "expired"}[status]
-    receipt = await client.get(f"/donations/{created['id']}")
+    receipt = await client.get(_receipt(created))
     assert 'http-equiv="refresh"' not in receipt.text
     assert "没有记入账本" in receipt.text
 

@@ -136,7 +136,7 @@ async def test_the_api_answers_202_and_never_beyond_the_fund(client: Client) -> 
     body = ok.json()
     assert (body["status"], body["donation"]) == ("requested", donation_id)
     assert body["amount"] == {"amount": 1_000, "currency": "CNY"}
-    assert ok.headers["location"] == f"/api/v1/donations/{donation_id}"
+    assert ok.headers["location"] == f"/api/v1/projects/{SLUG}/donations/{donation_id}"
     assert (await client.get(ok.headers["location"])).json()["refunded"]["amount"] == 0
     await drain_jobs()
     read = (await client.get(ok.headers["location"])).json()
