@@ -24,7 +24,7 @@ from linju.payments.jobs import register_jobs as register_payment_jobs
 from linju.payments.registry import configured_gateway
 from linju.platform import controllers as platform_controllers
 from linju.platform.accounts import controllers as accounts_controllers
-from linju.platform.accounts.guards import session_middleware
+from linju.platform.accounts.guards import require_safe_api_writes, session_middleware
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
 from linju.platform.db import pool_lifespan
@@ -88,9 +88,11 @@ def route_handlers() -> list[Any]:
     ]
 
 
-# Paths that never carry a browser session: providers' webhooks (verified by signature) and the
-# JSON API, which residents and other programs call without cookies. Every HTML form is covered.
+# Paths outside the forms' CSRF check: providers' webhooks (verified by signature) and the JSON
+# API, which residents and other programs call without cookies; an API write that a session
+# cookie authenticates must send the token in the header instead (require_safe_api_writes).
 CSRF_EXEMPT_PATHS = ["^/webhooks/", "^/api/"]
+CSRF_HEADER = "x-csrf-token"
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
@@ -101,6 +103,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_secure=settings.secure_cookies,
         cookie_httponly=True,
         cookie_samesite="lax",
+        header_name=CSRF_HEADER,
         exclude=CSRF_EXEMPT_PATHS,
     )
 
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
         middleware=[session_middleware],
+        guards=[require_safe_api_writes],
         csrf_config=csrf_config(settings),
         template_config=template_config(),
         openapi_config=OpenAPIConfig(

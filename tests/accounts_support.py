@@ -4,7 +4,8 @@
 fresh session cookie on a test client without going through the login form (fast: no argon2
 verify); `log_in_with_form` goes through the real form as the page renders it (tests/forms.py),
 CSRF token included, and `log_in_with_browser` through it in a browser; `csrf_token` reads a
-page's token for a post that is not a page's form.
+page's token for a post that is not a page's form, and `csrf_header` gives a logged-in client
+the header its API writes must carry.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ def csrf_token(html: str) -> str:
     match = _TOKEN.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+async def csrf_header(client: Any) -> dict[str, str]:
+    """`X-CSRF-Token` for a client's API writes: the token of its `linju_csrf` cookie, as any page
+    sets it (and renders it in each form), fetched first when the client has none yet."""
+    if "linju_csrf" not in client.cookies:
+        await client.get("/")
+    return {"X-CSRF-Token": client.cookies["linju_csrf"]}
 
 
 async def post_form(client: Any, page_path: str, action: str, data: dict[str, str]) -> Any:

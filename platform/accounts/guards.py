@@ -8,22 +8,31 @@ AND the object in the path: a secretary of 绿景苑 gets 403 on another communi
   document under /api;
 - logged in without the role for this object → 403 (PermissionDeniedException);
 - an object that does not exist → 404.
+
+`require_safe_api_writes` is the app's own guard (every route): an unsafe request under /api
+sends a JSON body (else 415), and one that a session cookie authenticates sends the CSRF token
+in the `X-CSRF-Token` header too (else 403): a page of another site can make a browser send the
+cookie, never that header (docs/adr/0020-private-receipts-and-api-csrf.md).
 """
 
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
+from secrets import compare_digest
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from linju.platform.accounts.places import places
 from linju.platform.accounts.services import CurrentUser
 from linju.platform.accounts.sessions import SESSION_COOKIE, user_for_token
+from linju.platform.i18n import gettext
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 
@@ -124,3 +133,58 @@ async def require_secretary_of_community(connection: Connection, _: BaseRouteHan
     community_id = await places().community_id(connection.path_params["community"])
     if not user.is_secretary_of(community_id):
         raise PermissionDeniedException()
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/"
+
+
+def sends_json(content_type: str | None) -> bool:
+    """`application/json`, or a `+json` type, whatever its parameters (`; charset=utf-8`)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _signed_secret(token: str, secret: str) -> str | None:
+    """The random part of a CSRF token the app issued (signed with its key), or None."""
+    random_part, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    if len(random_part) < CSRF_SECRET_LENGTH or not signature:
+        return None
+    expected = generate_csrf_hash(token=random_part, secret=secret)
+    return random_part if compare_digest(signature.encode(), expected.encode()) else None
+
+
+def csrf_header_matches(connection: Connection) -> bool:
+    """The CSRF header holds the token of the CSRF cookie, both issued by this app (double
+    submit, as Litestar checks a form's `_csrf_token`)."""
+    config = connection.app.csrf_config
+    if config is None:
+        return False
+    sent = connection.headers.get(config.header_name) or ""
+    cookie = connection.cookies.get(config.cookie_name) or ""
+    sent_secret = _signed_secret(sent, config.secret)
+    cookie_secret = _signed_secret(cookie, config.secret)
+    if sent_secret is None or cookie_secret is None:
+        return False
+    return compare_digest(sent_secret.encode(), cookie_secret.encode())
+
+
+async def require_safe_api_writes(connection: Connection, _: BaseRouteHandler) -> None:
+    """Under /api, an unsafe request authenticated by the session cookie carries the CSRF
+    header (403 otherwise), and every unsafe request declares a JSON body (415 otherwise: a
+    form of another site can post `text/plain` without asking, never `application/json`)."""
+    if connection.scope.get("method") not in UNSAFE_METHODS:
+        return
+    if not connection.scope.get("path", "").startswith(API_PREFIX):
+        return
+    if current_user(connection) is not None and not csrf_header_matches(connection):
+        raise PermissionDeniedException(
+            gettext("Send the CSRF token of the linju_csrf cookie in the X-CSRF-Token header")
+        )
+    if not sends_json(connection.headers.get("content-type")):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=gettext("Send the body as JSON (Content-Type: application/json)"),
+        )

@@ -43,7 +43,7 @@ from linju.projects.donations import services as donations
 from linju.projects.donations.rules import DonationInput
 from linju.projects.donations.services import create_donation
 from linju.projects.donations.tables import Donation, DonationRefund
-from tests.accounts_support import log_in, make_account
+from tests.accounts_support import csrf_header, log_in, make_account
 from tests.client_support import AppClient
 from tests.fakes.stripe_fixtures import WEBHOOK_SECRET
 from tests.fakes.stripe_server import FakeStripe
@@ -509,6 +509,7 @@ async def test_a_refund_asked_while_stripe_is_down_is_answered_at_once_and_sent_
     api = await stripe_client.post(
         f"/api/v1/projects/{SLUG}/donations/{by_api}/refunds",
         json={"amount": {"amount": 2_500, "currency": "CNY"}, "reason": "重复捐款"},
+        headers=await csrf_header(stripe_client),
     )
     assert api.status_code == 202, api.text
     assert refund_requests(fake_stripe) == []  # the requests never waited on Stripe

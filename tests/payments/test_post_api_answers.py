@@ -12,7 +12,7 @@ import pytest
 
 from linju.payments import services
 from linju.payments.gateway import GatewayError
-from tests.accounts_support import log_in, make_account
+from tests.accounts_support import csrf_header, log_in, make_account
 
 from .helpers import sandbox_event, signed
 
@@ -58,6 +58,7 @@ async def test_a_refund_asked_for_is_accepted_with_its_id_and_status(client: Cli
     answer = await client.post(
         REFUNDS.format(slug=SLUG, donation_id=created["id"]),
         json={"amount": {"amount": 1_000, "currency": "CNY"}, "reason": "捐错了"},
+        headers=await csrf_header(client),
     )
     assert answer.status_code == 202, answer.text  # accepted: a worker sends it to the provider
     assert answer.content == _compact(

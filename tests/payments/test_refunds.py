@@ -20,7 +20,7 @@ from linju.platform.jobs.worker import drain_jobs
 from linju.projects.donations.tables import DonationRefund
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind
-from tests.accounts_support import log_in, make_account
+from tests.accounts_support import csrf_header, log_in, make_account
 from tests.forms import assert_form_refused, submit
 
 from .helpers import balance, donation_row, entries, sandbox_event, signed
@@ -128,6 +128,7 @@ async def test_the_api_answers_202_and_never_beyond_the_fund(client: Client) -> 
     donation_id = await _confirmed_donation(client, 10_000)
     admin = await make_account("admin@example.cn", "admin")
     await log_in(client, admin)
+    client.headers.update(await csrf_header(client))  # a logged-in client's API writes
     url = f"/api/v1/projects/{SLUG}/donations/{donation_id}/refunds"
     ok = await client.post(
         url, json={"amount": {"amount": 1_000, "currency": "CNY"}, "reason": "x"}
@@ -211,7 +212,7 @@ async def test_only_an_admin_or_the_projects_secretary_may_refund(client: Client
     other = await make_account("other@example.cn", "secretary", community="hepingli")
     await log_in(client, other)
     assert (await client.get(path)).status_code == 403
-    assert (await client.post(api, json=body)).status_code == 403
+    assert (await client.post(api, json=body, headers=await csrf_header(client))).status_code == 403
     assert await _refund_entries(donation_id) == []
     assert await _statuses(donation_id) == []
     assert await _refund_jobs() == 0
