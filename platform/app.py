@@ -13,7 +13,6 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from linju.payments import services as payment_services
@@ -37,6 +36,7 @@ from linju.platform.middleware import (
     request_log_middleware,
     security_headers_middleware,
 )
+from linju.platform.openapi import DescribedJsonRenderPlugin
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1",
             description="Civic crowdfunding for community micro-projects, with a public ledger.",
             path="/schema",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[DescribedJsonRenderPlugin()],  # the schema finished: ADR 0018
         ),
         debug=False,
     )

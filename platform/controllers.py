@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -17,7 +18,18 @@ from linju.platform.web import safe_next
 ONE_YEAR_SECONDS = 365 * 24 * 3600
 
 
-@get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+@get(
+    "/healthz",
+    tags=["operations"],
+    summary="Liveness and database reachability",
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            dict[str, str],
+            generate_examples=False,
+            description='The database cannot be reached: {"status": "error", "database": "error"}',
+        )
+    },
+)
 async def healthz() -> Response[dict[str, str]]:
     if await database_is_reachable():
         return Response({"status": "ok", "database": "ok"}, status_code=HTTP_200_OK)

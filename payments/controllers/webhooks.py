@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, post
 from litestar.status_codes import HTTP_200_OK
 
@@ -20,6 +21,32 @@ from linju.payments.gateway import GatewayError, InvalidSignature, MalformedCall
 from linju.payments.registry import SANDBOX, STRIPE, gateway_named
 from linju.platform.errors import problem_response
 from linju.platform.kernel.errors import DomainError
+from linju.platform.openapi import api
+
+# What the schema says of both webhooks (docs/adr/0018-openapi.md): the body and signature they
+# read themselves, and every refusal `_receive` answers.
+WEBHOOK_PROBLEMS = {
+    400: "A bad or stale signature, or a body that is not an event",
+    404: "An event about an unknown donation, or a gateway that is not configured",
+    409: "A report that contradicts the donation (another amount, another fee)",
+    422: "A report the donation cannot take (a fee of zero, in another currency)",
+    503: "The provider could not be asked what the event needs; it sends the event again",
+}
+EVENT_BODY = {"type": "object", "description": "The provider's event, as it signed it"}
+
+
+class AppliedEventOut(msgspec.Struct):
+    id: str
+    donation: str
+    outcome: str  # applied, no-op or duplicate
+
+
+class WebhookAnswerOut(msgspec.Struct):
+    """Every event of the report, applied now or before."""
+
+    received: bool
+    events: list[AppliedEventOut]
+
 
 logger = logging.getLogger("linju.payments.webhooks")
 
@@ -63,8 +90,13 @@ async def _receive(name: str, request: Request[Any, Any, Any]) -> Response[Any]:
     tags=["providers"],
     summary="The sandbox gateway's signed events",
     status_code=HTTP_200_OK,
+    opt=api(
+        problems=WEBHOOK_PROBLEMS,
+        body=EVENT_BODY,
+        headers={"Sandbox-Signature": "t=<unix time>,v1=<HMAC-SHA256 of t.body>"},
+    ),
 )
-async def sandbox_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
+async def sandbox_webhook(request: Request[Any, Any, Any]) -> Response[WebhookAnswerOut]:
     return await _receive(SANDBOX, request)
 
 
@@ -73,8 +105,13 @@ async def sandbox_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
     tags=["providers"],
     summary="Stripe's signed events (Stripe-Signature)",
     status_code=HTTP_200_OK,
+    opt=api(
+        problems=WEBHOOK_PROBLEMS,
+        body=EVENT_BODY,
+        headers={"Stripe-Signature": "Stripe's signature of the body (t=…,v1=…)"},
+    ),
 )
-async def stripe_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
+async def stripe_webhook(request: Request[Any, Any, Any]) -> Response[WebhookAnswerOut]:
     return await _receive(STRIPE, request)
 
 

@@ -200,6 +200,6 @@ async def test_the_routes_are_in_the_openapi_schema(client: Client, db: str) -> 
         "/api/v1/projects/{slug}/ledger/{seq}",
         "/api/v1/projects/{slug}/ledger.jsonl",
         "/api/v1/projects/{slug}/ledger.csv",
-        "/p/{slug}/ledger",
     ):
         assert path in paths
+    assert "/p/{slug}/ledger" not in paths  # a page for people, not the API (ADR 0018)
