@@ -19,6 +19,8 @@ from tests.browser_fixtures import PHONE, artifact
 
 pytestmark = pytest.mark.browser
 SLUG = "tongqu-leyuan"
+# The receipt's address holds its own secret token, not the donation's public id (ADR 0020).
+RECEIPT_URL = re.compile(r".*/donations/[A-Za-z0-9_-]{43}$")
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
     await page.screenshot(path=str(artifact("sandbox-checkout-375.png")), full_page=True)
 
     await page.get_by_role("button", name="支付成功").click()
-    await page.wait_for_url(re.compile(r".*/donations/don_.*"))
+    await page.wait_for_url(RECEIPT_URL)
     receipt = page.get_by_test_id("receipt")
     assert await receipt.get_attribute("data-status") == "succeeded"
     assert await page.get_by_test_id("receipt-amount").inner_text() == "¥88.50"
@@ -72,12 +74,15 @@ async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
     assert link == f"/api/v1/projects/{SLUG}/ledger/{seq}"
     await _no_sideways_scroll(page)
     await page.screenshot(path=str(artifact("receipt-375.png")), full_page=True)
-    donation_id = page.url.rsplit("/", 1)[1]
+    token = page.url.rsplit("/", 1)[1]
     published = await page.request.get(f"{live_server}{link}")
     assert published.status == 200
     entry = json.loads(await published.text())
     assert (entry["seq"], entry["kind"], entry["hash"]) == (seq, "donation", digest)
-    assert entry["ref"] == donation_id
+    assert entry["ref"].startswith("don_")
+    assert entry["ref"] != token
+    by_ref = await page.request.get(f"{live_server}/donations/{entry['ref']}")
+    assert by_ref.status == 404  # the ledger's public ref opens no receipt
     assert entry["memo"] == "小李（测试模式，不收真钱）"
 
     await page.goto(f"{live_server}/p/{SLUG}")
@@ -112,7 +117,7 @@ async def test_failed_and_abandoned_payments_post_nothing(
     page = await context.new_page()
     await _donate(page, live_server, "50", "小王", "")
     await page.get_by_role("button", name=button).click()
-    await page.wait_for_url(re.compile(r".*/donations/don_.*"))
+    await page.wait_for_url(RECEIPT_URL)
     assert await page.get_by_test_id("receipt").get_attribute("data-status") == status
     assert await page.get_by_test_id(f"receipt-{status}").is_visible()
     await page.screenshot(path=str(artifact(f"receipt-{status}-375.png")), full_page=True)
@@ -120,4 +125,34 @@ async def test_failed_and_abandoned_payments_post_nothing(
     assert after.ledger_head == head_before
     assert after.summary.raised == before.raised
     assert after.summary.donations_count == before.donations_count
+    await context.close()
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    ("language", "thanks"),
+    [("zh_CN", "谢谢您！"), ("en", "Thank you! Your donation is confirmed")],
+)
+async def test_the_donate_flow_lands_on_the_private_receipt_in_both_languages(
+    live_server: str, browser: Browser, language: str, thanks: str
+) -> None:
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{live_server}/lang/{language}?next=/p/{SLUG}")
+    await page.locator("input[name=amount_choice][value=custom]").check()
+    await page.locator("input[name=custom_amount]").fill("66")
+    await page.get_by_test_id("donate-submit").click()
+    await page.wait_for_url(re.compile(r".*/sandbox/checkout/sbx_.*"))
+    async with page.expect_response(lambda r: RECEIPT_URL.match(r.url) is not None) as landed:
+        await page.get_by_test_id("sandbox-succeed").click()
+    await page.wait_for_url(RECEIPT_URL)
+    headers = await (await landed.value).all_headers()
+    assert headers["cache-control"] == "private, no-store"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert await page.locator('meta[name="robots"]').get_attribute("content") == "noindex"
+    assert await page.get_by_test_id("receipt").get_attribute("data-status") == "succeeded"
+    assert thanks in await page.get_by_test_id("receipt-thanks").inner_text()
+    assert await page.get_by_test_id("receipt-amount").inner_text() == "¥66.00"
+    await _no_sideways_scroll(page)
+    await page.screenshot(path=str(artifact(f"receipt-{language}-375.png")), full_page=True)
     await context.close()
