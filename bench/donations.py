@@ -11,6 +11,10 @@ connection pool:
 
 It prints both rates and their ratio; the target is a ratio of at least 0.5. Figures go to
 docs/performance.md. Timing lives here, never in tests.
+
+`--head-trigger-ab` measures instead what the head's constraint trigger costs (docs/adr/0016):
+each round runs bare appends and confirmations with fee once with the trigger and once without
+(disabled for the bench's own database), in alternating order, so both see the same machine.
 """
 
 from __future__ import annotations
@@ -221,6 +225,9 @@ async def main(args: argparse.Namespace) -> None:
 
         await apply_migrations()
         await start_pool(max_size=args.workers + 2)
+        if args.head_trigger_ab:
+            await head_trigger_ab(args)
+            return
         figures: dict[str, list[float]] = {"bare": [], "fee": [], "no fee": []}
         try:
             for round_ in range(args.rounds):
@@ -257,6 +264,64 @@ async def main(args: argparse.Namespace) -> None:
         await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def head_trigger_ab(args: argparse.Namespace) -> None:
+    from piccolo.querystring import QueryString
+
+    from linju.platform.db import close_pool, get_engine, start_pool
+
+    async def run(sql: str) -> Any:
+        return await get_engine().run_querystring(QueryString(sql))
+
+    # The trigger function's own time, counted by PostgreSQL in every new connection.
+    await close_pool()
+    database = (await run("SELECT current_database() AS name"))[0]["name"]
+    await run(f"ALTER DATABASE \"{database}\" SET track_functions = 'pl'")
+    await run("SELECT pg_stat_reset()")
+    await start_pool(max_size=args.workers + 2)
+
+    async def trigger(enabled: bool) -> None:
+        verb = "ENABLE" if enabled else "DISABLE"
+        await get_engine().run_querystring(
+            QueryString(f"ALTER TABLE ledger_head {verb} TRIGGER ledger_head_is_newest_entry")
+        )
+
+    figures: dict[str, list[float]] = {
+        f"{what} {state}": [] for what in ("bare", "fee") for state in ("on", "off")
+    }
+    for round_ in range(args.rounds):
+        order = (True, False) if round_ % 2 == 0 else (False, True)
+        for enabled in order:
+            await trigger(enabled)
+            state = "on" if enabled else "off"
+            label = 2 * round_ + (0 if enabled else 1)
+            figures[f"bare {state}"].append(await bare_appends(args.count, args.workers, label))
+            figures[f"fee {state}"].append(
+                await webhook_confirmations(args.count, args.workers, True, label)
+            )
+        print(
+            f"  round {round_ + 1}: "
+            + ", ".join(f"{name} {values[-1]:.1f}/s" for name, values in figures.items())
+        )
+    await trigger(True)
+    await close_pool()  # each session reports its function statistics as it ends
+    await asyncio.sleep(1)
+    [timing] = await run(
+        "SELECT coalesce(sum(calls), 0) AS calls, coalesce(sum(self_time), 0) AS ms "
+        "FROM pg_stat_user_functions WHERE funcname = 'linju_ledger_head_is_newest'"
+    )
+    medians = {name: statistics.median(values) for name, values in figures.items()}
+    print(
+        f"PostgreSQL, {args.count} events per measurement, {args.workers} concurrent workers,"
+        f" median of {args.rounds} rounds, the head's trigger on and off"
+    )
+    for what in ("bare", "fee"):
+        on, off = medians[f"{what} on"], medians[f"{what} off"]
+        print(f"  {what:4}: with trigger {on:8.1f} /s, without {off:8.1f} /s, ratio {on / off:.2f}")
+    if timing["calls"]:
+        per_call = 1000 * float(timing["ms"]) / int(timing["calls"])
+        print(f"  the trigger ran {timing['calls']} times, {per_call:.1f} µs each (its own time)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -269,4 +334,9 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--head-trigger-ab",
+        action="store_true",
+        help="measure the ledger head's constraint trigger: each round with it and without",
+    )
     asyncio.run(main(parser.parse_args()))

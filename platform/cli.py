@@ -16,6 +16,7 @@ from linju.platform.accounts.cli import users
 from linju.platform.commands import CommandError, fail, run_async
 from linju.platform.db import use_linju_piccolo_conf
 from linju.platform.jobs.cli import jobs, worker
+from linju.platform.roles_cli import db
 from linju.platform.settings import SettingsError, get_settings
 from linju.platform.storage_cli import storage
 from linju.projects.ledger.cli import ledger
@@ -33,10 +34,12 @@ def cli() -> None:
 
 @cli.command()
 def migrate() -> None:
-    """Apply pending database migrations."""
-    from linju.platform.migrate import apply_migrations
+    """Apply pending database migrations (as LINJU_MIGRATE_DATABASE_URL's owner when set)."""
+    from linju.platform.db import connect_as_owner
+    from linju.platform.migrate import migrate as apply_pending
 
-    report = run_async(lambda: apply_migrations(verbose=True))
+    connect_as_owner()
+    report = run_async(lambda: apply_pending(verbose=True))
     click.echo(report.strip() or "migrations: up to date")
 
 
@@ -45,12 +48,12 @@ def migrate() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
-    """Apply migrations, then serve the application."""
+    """Apply migrations (see `prepare_database`), then serve the application."""
     import uvicorn
 
-    from linju.platform.migrate import apply_migrations
+    from linju.platform.migrate import prepare_database
 
-    run_async(apply_migrations)
+    run_async(prepare_database)
     uvicorn.run(
         "linju.platform.app:create_app",
         factory=True,
@@ -66,11 +69,11 @@ def serve(host: str, port: int, workers: int) -> None:
 @cli.command()
 def demo() -> None:
     """Load the demo communities and projects into an empty database."""
-    from linju.platform.migrate import apply_migrations
+    from linju.platform.migrate import prepare_database
     from linju.projects.demo import load_demo
 
     async def go() -> bool:
-        await apply_migrations()
+        await prepare_database()
         return await load_demo()
 
     loaded = run_async(go)
@@ -85,15 +88,19 @@ cli.add_command(payments)
 cli.add_command(storage)
 cli.add_command(jobs)
 cli.add_command(worker)
+cli.add_command(db)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn every expected failure into one line and the contract's exit code."""
     from linju.platform.kernel.errors import DomainError, ValidationErrors
+    from linju.platform.migrate import OwnerMigrationFailed
 
     try:
         cli.main(args=argv, prog_name="linju", standalone_mode=False)
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except OwnerMigrationFailed as exc:  # `linju migrate` has said why, in one line
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         fail("aborted")

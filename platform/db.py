@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,8 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+
+from linju.platform.settings import get_settings
 
 PICCOLO_CONF = "linju.platform.piccolo_conf"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -48,6 +51,25 @@ def engine_from_url(database_url: str) -> Engine[Any]:
 
 
 _engine: Engine[Any] | None = None
+_as_owner = False
+
+
+def connect_as_owner() -> None:
+    """Make this process connect as the database's owner: through LINJU_MIGRATE_DATABASE_URL
+    when it is set (docs/adr/0016-database-roles.md). Only `linju migrate` does; it must come
+    before the engine is built, so no table can have been handed the other one."""
+    global _as_owner
+    if _engine is not None or PICCOLO_CONF in sys.modules:
+        raise RuntimeError("connect_as_owner() must come before the first query")
+    _as_owner = True
+
+
+def process_database_url() -> str:
+    """The URL this process's engine connects with (`piccolo_conf` builds it from this)."""
+    settings = get_settings()
+    if _as_owner and settings.migrate_database_url:
+        return settings.migrate_database_url
+    return settings.database_url
 
 
 def get_engine() -> Engine[Any]:

@@ -1,14 +1,14 @@
-"""Piccolo's configuration: the engine from DATABASE_URL and the apps whose migrations we run.
+"""Piccolo's configuration: the engine from DATABASE_URL (LINJU_MIGRATE_DATABASE_URL in
+`linju migrate`) and the apps whose migrations we run.
 
 Apps are applied in this order; later apps may refer to earlier apps' tables.
 """
 
 from piccolo.conf.apps import AppRegistry
 
-from linju.platform.db import engine_from_url
-from linju.platform.settings import get_settings
+from linju.platform.db import engine_from_url, process_database_url
 
-DB = engine_from_url(get_settings().database_url)
+DB = engine_from_url(process_database_url())
 
 APP_REGISTRY = AppRegistry(
     apps=[

@@ -59,6 +59,10 @@ class Settings:
     run_jobs_in_serve: bool = True
     # The sandbox takes no real money: on an https site it runs only when this says so.
     allow_sandbox: bool = False
+    # PostgreSQL: the owner role's URL, through which `linju migrate` (and the migration step of
+    # serve, worker, demo and jobs) applies migrations; None: through DATABASE_URL
+    # (docs/adr/0016-database-roles.md).
+    migrate_database_url: str | None = None
 
 
 def _read_environment(env_file: Path) -> dict[str, str]:
@@ -87,23 +91,46 @@ def _secret_from_file(path: Path, name: str) -> str:
         raise SettingsError(f"{name}: cannot read or create {path}: {exc.strerror}") from exc
 
 
-def _database_url(value: str) -> str:
+def _database_url(value: str, name: str = "DATABASE_URL") -> str:
     parts = urlsplit(value)
     if parts.scheme == "sqlite":
         if not parts.path or parts.path == "/":
             raise SettingsError(
-                "DATABASE_URL: a SQLite URL needs a file path, e.g. sqlite:///var/linju.db"
+                f"{name}: a SQLite URL needs a file path, e.g. sqlite:///var/linju.db"
             )
         return value
     if parts.scheme in ("postgresql", "postgres"):
         if not parts.hostname or not parts.path.strip("/"):
-            raise SettingsError("DATABASE_URL: a PostgreSQL URL needs a host and a database name")
+            raise SettingsError(f"{name}: a PostgreSQL URL needs a host and a database name")
         try:
             parts.port  # noqa: B018 - parsing the port validates it
         except ValueError as exc:
-            raise SettingsError("DATABASE_URL: the port is not a number") from exc
+            raise SettingsError(f"{name}: the port is not a number") from exc
         return "postgresql" + value[len(parts.scheme) :]
-    raise SettingsError("DATABASE_URL: must start with sqlite:/// or postgresql://")
+    raise SettingsError(f"{name}: must start with sqlite:/// or postgresql://")
+
+
+def _migrate_database_url(value: str | None, database_url: str) -> str | None:
+    """`LINJU_MIGRATE_DATABASE_URL`: the owner role's way into the very database DATABASE_URL
+    names (same host, port and database name), PostgreSQL only."""
+    if not value:
+        return None
+    name = "LINJU_MIGRATE_DATABASE_URL"
+    url = _database_url(value, name)
+    if not url.startswith("postgresql"):
+        raise SettingsError(f"{name}: must be a postgresql:// URL (SQLite has no roles)")
+    if not database_url.startswith("postgresql"):
+        raise SettingsError(f"{name}: needs a PostgreSQL DATABASE_URL (SQLite has no roles)")
+
+    def place(address: str) -> tuple[str | None, int, str]:
+        parts = urlsplit(address)
+        return parts.hostname, parts.port or 5432, parts.path.strip("/")
+
+    if place(url) != place(database_url):
+        raise SettingsError(
+            f"{name}: must name the database DATABASE_URL names (same host, port and database)"
+        )
+    return url
 
 
 def _http_url(name: str, value: str) -> str:
@@ -247,6 +274,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
         s3_secret_access_key=env.get("LINJU_S3_SECRET_ACCESS_KEY") or None,
         reconcile_every=_duration("LINJU_RECONCILE_EVERY", env.get("LINJU_RECONCILE_EVERY", "1h")),
         allow_sandbox=allow_sandbox,
+        migrate_database_url=_migrate_database_url(
+            env.get("LINJU_MIGRATE_DATABASE_URL"), database_url
+        ),
         run_jobs_in_serve=_boolean(
             "LINJU_RUN_JOBS_IN_SERVE", env.get("LINJU_RUN_JOBS_IN_SERVE", "true")
         ),

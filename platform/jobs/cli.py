@@ -9,7 +9,7 @@ import click
 from linju.platform.commands import fail, run_async
 from linju.platform.jobs import queue
 from linju.platform.jobs.worker import STALE_AFTER, run_worker
-from linju.platform.migrate import apply_migrations
+from linju.platform.migrate import prepare_database
 
 STATUSES = ("queued", "picked", "failed")
 
@@ -27,7 +27,7 @@ def worker(drain: bool, stale_after: float) -> None:
     """Run background jobs (mail, expiring checkouts, reconciliation) until stopped."""
 
     async def go() -> None:
-        await apply_migrations()
+        await prepare_database()
         await run_worker(drain=drain, stale_after=timedelta(seconds=stale_after))
 
     run_async(go)
@@ -44,7 +44,7 @@ def list_command(status: str | None) -> None:
     """Jobs waiting, running or held as failed: id, status, attempts, due, name, last error."""
 
     async def go() -> list[queue.JobRow]:
-        await apply_migrations()
+        await prepare_database()
         return await queue.list_jobs(status)
 
     rows = run_async(go)
@@ -58,7 +58,7 @@ def list_command(status: str | None) -> None:
 
 def _by_id(action: str, job_id: int) -> None:
     async def go() -> None:
-        await apply_migrations()
+        await prepare_database()
         await (queue.retry_job(job_id) if action == "retry" else queue.cancel_job(job_id))
 
     try:

@@ -69,6 +69,15 @@ async def install() -> None:
             await queries.install()
 
 
+async def needs_install() -> bool:
+    """Whether `install` has anything to do, found by reading the catalogs only (a role that
+    owns nothing can ask; docs/adr/0016-database-roles.md)."""
+    async with _queries() as queries:
+        if not await queries.schema_is_installed():
+            return True
+        return bool((await queries.plan_upgrade()).statements)
+
+
 async def enqueue(
     connection: asyncpg.Connection,
     name: str,

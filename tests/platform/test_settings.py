@@ -22,6 +22,7 @@ NAMES = (
     "LINJU_MAX_DONATION_FEN",
     "LINJU_SECURE_COOKIES",
     "LINJU_ALLOW_SANDBOX",
+    "LINJU_MIGRATE_DATABASE_URL",
 )
 
 
@@ -113,6 +114,33 @@ def test_postgres_urls_are_accepted_and_normalised(
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linju")
     settings = load_settings(env_file=clean_env / "absent.env")
     assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/linju"
+
+
+def test_the_owners_url_names_the_same_postgres_database(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    absent = clean_env / "absent.env"
+    assert load_settings(env_file=absent).migrate_database_url is None
+    monkeypatch.setenv("DATABASE_URL", "postgresql://linju_app:a@db.internal/linju")
+    monkeypatch.setenv(
+        "LINJU_MIGRATE_DATABASE_URL", "postgres://linju_owner:o@db.internal:5432/linju"
+    )
+    assert load_settings(env_file=absent).migrate_database_url == (
+        "postgresql://linju_owner:o@db.internal:5432/linju"
+    )
+    for owner_url, message in [
+        ("postgresql://linju_owner@db.internal/other", "must name the database DATABASE_URL"),
+        ("postgresql://linju_owner@elsewhere/linju", "must name the database DATABASE_URL"),
+        ("sqlite:///var/linju.db", "must be a postgresql:// URL"),
+        ("mysql://x@db/linju", "must start with sqlite:/// or postgresql://"),
+    ]:
+        monkeypatch.setenv("LINJU_MIGRATE_DATABASE_URL", owner_url)
+        with pytest.raises(SettingsError, match=f"^LINJU_MIGRATE_DATABASE_URL: {message}"):
+            load_settings(env_file=absent)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///var/linju.db")
+    monkeypatch.setenv("LINJU_MIGRATE_DATABASE_URL", "postgresql://linju_owner@db.internal/linju")
+    with pytest.raises(SettingsError, match=r"^LINJU_MIGRATE_DATABASE_URL: needs a PostgreSQL"):
+        load_settings(env_file=absent)
 
 
 def test_get_settings_is_cached() -> None:
