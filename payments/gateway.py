@@ -23,10 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from linju.platform.kernel.errors import N_, Unavailable
-from linju.platform.kernel.money import Money
+from linju.platform.kernel.inputs import InputRefused, read_json, unix_moment, unreadable
+from linju.platform.kernel.money import MAX_FEN, Money
 
 
 class InvalidSignature(Exception):
@@ -35,6 +36,26 @@ class InvalidSignature(Exception):
 
 class MalformedCallback(Exception):
     """A verified callback whose content cannot be understood."""
+
+
+def callback_json(body: bytes) -> Any:
+    """A verified callback's body as JSON, by the edge's one JSON rule (strict UTF-8, bounded
+    depth, 64-bit integers, readable strings); MalformedCallback otherwise."""
+    try:
+        return read_json(body)
+    except InputRefused as exc:
+        raise MalformedCallback(f"the body is not acceptable JSON: {exc}") from None
+
+
+def callback_moment(value: Any) -> datetime:
+    """When a provider says an event happened (whole Unix seconds, 2000 to 2100)."""
+    try:
+        return unix_moment(value)
+    except InputRefused as exc:
+        raise MalformedCallback(f"not a time: {exc}") from None
+
+
+MAX_REF_LENGTH = 255  # an id from a provider, as stored (event, donation, session, refund)
 
 
 class GatewayError(Exception):
@@ -99,6 +120,16 @@ class PaymentEvent:
     occurred_at: datetime
     provider_ref: str = ""
     refund_ref: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever a gateway read from a provider is refused here, before it is applied,
+        unless it can be stored: ids of readable text and bounded length, an amount of at
+        most MAX_FEN and not negative."""
+        for ref in (self.event_id, self.donation_id, self.provider_ref, self.refund_ref):
+            if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH or unreadable(ref):
+                raise MalformedCallback(f"not an id: {ref!r:.80}")
+        if not 0 <= self.amount.amount <= MAX_FEN:
+            raise MalformedCallback(f"not an amount: {self.amount.amount!r:.80}")
 
 
 @dataclass(frozen=True, slots=True)

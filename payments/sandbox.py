@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,8 @@ from linju.payments.gateway import (
     PaymentEventKind,
     RefundRequest,
     RefundResult,
+    callback_json,
+    callback_moment,
 )
 from linju.payments.registry import SANDBOX
 from linju.payments.tables import SandboxRefund, SandboxSession
@@ -133,7 +135,7 @@ def events_from_payload(payload: Any) -> list[PaymentEvent]:
         data = payload["data"]
         donation_id = data["donation_id"]
         session = data["session"]
-        occurred = datetime.fromtimestamp(int(payload["created"]), UTC)
+        occurred = callback_moment(payload["created"])
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedCallback(f"not a sandbox event: {exc}") from exc
     if not all(isinstance(v, str) and v for v in (event_id, event_type, donation_id, session)):
@@ -263,11 +265,7 @@ class SandboxGateway:
         self, body: bytes, headers: Mapping[str, str]
     ) -> Sequence[PaymentEvent]:
         signatures.verify(body, headers.get(SIGNATURE_HEADER.lower()), self.webhook_secret)
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedCallback("the body is not JSON") from exc
-        return events_from_payload(payload)
+        return events_from_payload(callback_json(body))
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         async with write_transaction():

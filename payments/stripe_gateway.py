@@ -19,10 +19,9 @@ session that was paid after all as paid.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import stripe
@@ -37,6 +36,8 @@ from linju.payments.gateway import (
     PaymentEventKind,
     RefundRequest,
     RefundResult,
+    callback_json,
+    callback_moment,
 )
 from linju.payments.registry import STRIPE
 from linju.platform.kernel.clock import utc_now
@@ -198,11 +199,7 @@ class StripeGateway:
         signatures.verify(
             body, headers.get(SIGNATURE_HEADER.lower()), self.webhook_secret, self.tolerance
         )
-        try:
-            event = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MalformedCallback("the body is not JSON") from exc
-        return await self._events_from(event)
+        return await self._events_from(callback_json(body))
 
     async def events_since(self, since: datetime) -> Sequence[PaymentEvent]:
         found: list[dict[str, Any]] = []
@@ -235,7 +232,7 @@ class StripeGateway:
             event_id = event["id"]
             event_type = event["type"]
             obj = event["data"]["object"]
-            occurred = datetime.fromtimestamp(int(event["created"]), UTC)
+            occurred = callback_moment(event["created"])
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedCallback(f"not a Stripe event: {exc}") from exc
         if not isinstance(event_id, str) or not isinstance(obj, dict):

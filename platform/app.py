@@ -35,11 +35,13 @@ from linju.platform.middleware import (
     locale_middleware,
     request_log_middleware,
     security_headers_middleware,
+    url_guard_middleware,
 )
 from linju.platform.openapi import DescribedJsonRenderPlugin
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
+from linju.platform.web import EdgeRequest
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import pages as project_pages
 from linju.projects.core.read import register_sections
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
         middleware=[session_middleware],
+        request_class=EdgeRequest,
         guards=[require_safe_api_writes],
         csrf_config=csrf_config(settings),
         template_config=template_config(),
@@ -142,6 +145,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         form_targets=configured_gateway(settings).checkout_origins,
     )
     app.asgi_handler = request_log_middleware(
-        secured(locale_middleware(settings.default_locale)(app.asgi_handler))
+        secured(locale_middleware(settings.default_locale)(url_guard_middleware(app.asgi_handler)))
     )
     return app

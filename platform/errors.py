@@ -49,11 +49,15 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def error_page(status: int, message: str | None = None) -> Response[str]:
-    """The error page in the visitor's language; 404 and 500 have pages of their own."""
+def error_page_html(status: int, message: str | None = None) -> str:
+    """The error page's HTML in the visitor's language; 404 and 500 have pages of their own."""
     name = {404: "errors/404.html", 500: "errors/500.html"}.get(status, "errors/error.html")
-    html = build_environment().get_template(name).render(status=status, message=message)
-    return Response(html, status_code=status, media_type=MediaType.HTML)
+    return build_environment().get_template(name).render(status=status, message=message)
+
+
+def error_page(status: int, message: str | None = None) -> Response[str]:
+    """The error page in the visitor's language, as a response."""
+    return Response(error_page_html(status, message), status_code=status, media_type=MediaType.HTML)
 
 
 def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""ASGI middleware: one structured log line per request with its id, the visitor's locale, and
-the security headers (with HEAD answered wherever GET is)."""
+"""ASGI middleware: one structured log line per request with its id, the visitor's locale, the
+security headers (with HEAD answered wherever GET is), and the address's guard (no NUL, no
+broken UTF-8 in a path or a query string)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from linju.platform import i18n
+from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE, error_page_html
+from linju.platform.kernel.errors import N_
+from linju.platform.kernel.inputs import readable, unreadable
 
 request_logger = logging.getLogger("linju.request")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -64,6 +70,89 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
             )
 
     return middleware
+
+
+UNREADABLE_ADDRESS = N_(
+    "The address holds characters that cannot be read (a NUL byte or broken UTF-8)"
+)
+ADDRESS_TOO_LONG = N_("The address is too long")
+MAX_SEGMENT_BYTES = 255  # no name of ours is longer (a file's name cannot be, on most disks)
+
+
+def _readable_bytes(encoded: bytes) -> bool:
+    """Percent-decoded, `encoded` is UTF-8 without a NUL."""
+    decoded = unquote_to_bytes(encoded)
+    if b"\x00" in decoded:
+        return False
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def address_readable(scope: Scope) -> bool:
+    """The request's path and query string decode to text with no NUL and no broken UTF-8.
+
+    The path is judged from its raw bytes when the server gives them (servers decode the path
+    leniently, turning a broken byte into U+FFFD), else from the decoded path.
+    """
+    raw_path = scope.get("raw_path")
+    if isinstance(raw_path, bytes) and not _readable_bytes(raw_path):
+        return False
+    if unreadable(scope.get("path", "")):
+        return False
+    return _readable_bytes(scope.get("query_string", b""))
+
+
+def address_too_long(scope: Scope) -> bool:
+    """A segment of the path is longer than any name the app has."""
+    parts = scope.get("path", "").split("/")
+    return any(len(part.encode("utf-8", "replace")) > MAX_SEGMENT_BYTES for part in parts)
+
+
+def url_guard_middleware(app: ASGIApp) -> ASGIApp:
+    """Refuse, before anything is routed, a path or query string holding a NUL byte or broken
+    UTF-8 (400), or a path segment longer than any name (414): a problem document under /api/
+    and /webhooks/, the error page elsewhere (in the visitor's language: this runs inside the
+    locale middleware)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        if not address_readable(scope):
+            await _refuse(scope, send, 400, i18n.gettext(UNREADABLE_ADDRESS))
+        elif address_too_long(scope):
+            await _refuse(scope, send, 414, i18n.gettext(ADDRESS_TOO_LONG))
+        else:
+            await app(scope, receive, send)
+
+    return middleware
+
+
+async def _refuse(scope: Scope, send: Send, status: int, detail: str) -> None:
+    """Answer the request with `status` before Litestar sees it."""
+    path = scope.get("path", "")
+    if path.startswith(MACHINE_PREFIXES):
+        document = {
+            "type": "about:blank",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "instance": readable(path)[:MAX_SEGMENT_BYTES],
+        }
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        media_type = PROBLEM_MEDIA_TYPE
+    else:
+        body = error_page_html(status, detail).encode("utf-8")
+        media_type = "text/html; charset=utf-8"
+    headers = [
+        (b"content-type", media_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode("latin-1")),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:

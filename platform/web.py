@@ -11,6 +11,11 @@ forms with the macros of `templates/partials/forms.html`, which take a `FormStat
 (`form_state("name")` in a template) so that ids, values and messages always agree.
 
 Controllers stay thin by leaving the plumbing here (docs/adr/0011-house-plan.md).
+
+Forms are read one way too (`EdgeRequest`, the app's request class, so Litestar's CSRF check
+reads them the same way): a URL-encoded body's broken UTF-8 becomes lone surrogates, which
+`SubmittedForm` then finds with NUL bytes; the page answers with the form again and the message
+beside the field, and the action never runs (docs/adr/0017-hostile-input.md).
 """
 
 from __future__ import annotations
@@ -19,13 +24,26 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import parse_qsl
 
 from litestar import MediaType, Request, Response
-from litestar.datastructures import UploadFile
+from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
 from litestar.response import Redirect, Template
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import DomainError, ValidationErrors
+from linju.platform.kernel.inputs import (
+    UNREADABLE_TEXT,
+    InputRefused,
+    calendar_day,
+    read_json,
+    readable,
+    unreadable,
+)
 
 CSRF_FIELD = "_csrf_token"
 T = TypeVar("T")
@@ -88,19 +106,63 @@ class FormState:
         return [("", m) for m in self.messages] + [(self.id(n), m) for n, m in self.errors.items()]
 
 
+class EdgeRequest(Request[Any, Any, Any]):
+    """The app's request: forms are read strictly, never into a 500.
+
+    A URL-encoded body is decoded as UTF-8 with its broken bytes kept as lone surrogates (Litestar
+    would turn them into U+FFFD silently), so `SubmittedForm` names the field that held them; a
+    multipart part that is not text in its declared charset (browsers never send one) is a 400.
+    """
+
+    async def form(self) -> FormMultiDict:
+        content_type, _ = self.content_type
+        state = ScopeState.from_scope(self.scope)
+        if content_type == RequestEncodingType.URL_ENCODED and state.form is Empty:
+            state.form = _url_encoded(await self.body())
+        try:
+            return await super().form()
+        except (UnicodeDecodeError, LookupError):
+            raise ClientException("The form holds a part that is not text") from None
+
+
+def _url_encoded(body: bytes) -> dict[str, Any]:
+    pairs = parse_qsl(
+        body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="surrogateescape"
+    )
+    fields: dict[str, list[str]] = {}
+    for key, value in pairs:
+        fields.setdefault(key, []).append(value)
+    return {key: values if len(values) > 1 else values[0] for key, values in fields.items()}
+
+
 class SubmittedForm:
     """A form as the browser sent it: text fields by name, uploaded files by name.
 
     `parsed` reads a field that must be something (an amount, a date) and notes a problem when it
-    is not; `raise_problems` then refuses the form with every problem noted at once.
+    is not; `raise_problems` then refuses the form with every problem noted at once. A field (or
+    a file's name) holding a NUL or a broken character is noted as a problem as the form is read,
+    and kept without them, so that nothing unreadable is ever stored or shown again.
     """
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         getall = getattr(data, "getall", None)
-        self._items: dict[str, list[Any]] = {
-            key: list(getall(key)) if getall else _as_list(data[key]) for key in data
-        }
         self.problems: dict[str, str] = {}
+        self._items: dict[str, list[Any]] = {}
+        for key in data:
+            values = list(getall(key)) if getall else _as_list(data[key])
+            name = readable(key)
+            if name != key:
+                self.problems.setdefault(name, UNREADABLE_TEXT)
+            self._items[name] = [self._readable(name, value) for value in values]
+
+    def _readable(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and unreadable(value):
+            self.problems.setdefault(name, UNREADABLE_TEXT)
+            return readable(value)
+        if isinstance(value, UploadFile) and value.filename and unreadable(value.filename):
+            self.problems.setdefault(name, UNREADABLE_TEXT)
+            value.filename = readable(value.filename)
+        return value
 
     @property
     def names(self) -> set[str]:
@@ -120,9 +182,14 @@ class SubmittedForm:
 
     def parsed(self, name: str, parse: Callable[[str], T], problem: str, default: T) -> T:
         """The field read by `parse`; when it raises ValueError, `problem` (a message id) is noted
-        for the field and `default` stands in until `raise_problems`."""
+        for the field and `default` stands in until `raise_problems`. A rule of the edge's own
+        (`InputRefused`: digits that are not 0-9, a number or a day out of range) says what is
+        wrong more precisely, and its message is noted instead."""
         try:
             return parse(self.text(name))
+        except InputRefused as exc:
+            self.problems.setdefault(name, problem if exc.params else exc.message)
+            return default
         except ValueError:
             self.problems.setdefault(name, problem)
             return default
@@ -151,8 +218,19 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def iso_date(text: str) -> date:
-    """A day as an `<input type="date">` sends it (2026-05-01); ValueError otherwise."""
-    return date.fromisoformat(text.strip())
+    """A day as an `<input type="date">` sends it (2026-05-01), from 2000 to 2100; InputRefused
+    (a ValueError) otherwise: the one rule for days (`kernel.inputs.calendar_day`)."""
+    return calendar_day(text)
+
+
+async def json_body(request: Request[Any, Any, Any]) -> Any:
+    """An API request's JSON body by the edge's one JSON rule (`kernel.inputs.read_json`: strict
+    UTF-8, bounded depth, 64-bit integers, no NUL or lone surrogate); ValidationErrors (422)
+    naming `body` otherwise."""
+    try:
+        return read_json(await request.body())
+    except InputRefused as exc:
+        raise ValidationErrors({"body": exc.message}) from None
 
 
 FormAction = Callable[[SubmittedForm], Awaitable["Response[Any] | str"]]
@@ -221,6 +299,7 @@ class Page:
         """
         submitted = SubmittedForm(await request.form())
         try:
+            submitted.raise_problems()  # unreadable text: refused before the action runs
             outcome = await action(submitted)
         except DomainError as exc:
             name = form(submitted) if callable(form) else form

@@ -7,7 +7,6 @@ not take donations) and nothing is written; the API answers with a problem docum
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -31,7 +30,7 @@ from linju.payments.sandbox import (
 from linju.platform.kernel.errors import N_, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.settings import get_settings
-from linju.platform.web import Page, SubmittedForm
+from linju.platform.web import Page, SubmittedForm, json_body
 from linju.projects.core.read import project_page_context
 from linju.projects.donations.rules import (
     FORM_FIELDS,
@@ -89,12 +88,7 @@ async def donate_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> R
 async def create_donation_api(
     slug: FromPath[str], request: Request[Any, Any, Any]
 ) -> DonationStartedOut:
-    body = await request.body()
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationErrors({"body": N_("The body must be a JSON object")}) from None
-    donation: DonationInput = donation_from_json(payload)
+    donation: DonationInput = donation_from_json(await json_body(request))
     with provider_reachable(f"checkout for {slug} could not start"):
         started = await services.begin_donation(slug, donation)
     return DonationStartedOut(

@@ -8,7 +8,6 @@ and the refund page shows where each refund stands; the API answers 202 Accepted
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import msgspec
@@ -22,7 +21,7 @@ from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan
-from linju.platform.web import Page, SubmittedForm
+from linju.platform.web import Page, SubmittedForm, json_body
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, RefundStatus, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan, RefundView
@@ -151,7 +150,7 @@ async def refund_api(
 ) -> Response[RefundOut]:
     await _donation_of_project(slug, donation_id)
     try:
-        payload = json.loads(await request.body())
+        payload = await json_body(request)
         amount = payload["amount"]
         fen, currency, reason = amount["amount"], amount["currency"], payload["reason"]
     except (ValueError, KeyError, TypeError):

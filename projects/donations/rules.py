@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import yuan_or_none
 
 MIN_DONATION_FEN = 100  # ¥1.00
@@ -181,6 +182,14 @@ def status_after_refunds(amount_fen: int, refunded_fen: int) -> DonationStatus:
 FORM_FIELDS = ("amount_choice", "custom_amount", "display_name", "anonymous", "message", "email")
 
 
+def _preset(choice: str) -> int:
+    """A preset's value as the form sends it (fen, ASCII digits); -1 for anything else."""
+    try:
+        return whole_number(choice)
+    except ValueError:
+        return -1
+
+
 def donation_from_form(fields: Mapping[str, str]) -> tuple[DonationInput, dict[str, str]]:
     """A donate form's fields, typed; the amount problems found while reading them.
 
@@ -197,8 +206,8 @@ def donation_from_form(fields: Mapping[str, str]) -> tuple[DonationInput, dict[s
             problems["amount"] = N_("Enter an amount in yuan, like 88 or 88.50")
         else:
             amount_fen = parsed
-    elif choice.isdigit() and int(choice) in PRESET_AMOUNTS_FEN:
-        amount_fen = int(choice)
+    elif _preset(choice) in PRESET_AMOUNTS_FEN:
+        amount_fen = _preset(choice)
     else:
         problems["amount"] = N_("Choose an amount or enter one")
     data = DonationInput(

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Stream, Template
 
+from linju.platform.kernel.inputs import INT64_MAX
 from linju.projects.ledger import export as ledger_export
 from linju.projects.ledger import read as ledger_read
 
@@ -63,7 +64,9 @@ def _entry_out(entry: dict[str, Any]) -> EntryOut:
 )
 async def ledger_entries(
     slug: FromPath[str],
-    after: Annotated[int, QueryParameter(ge=0, description="Entries after this seq")] = 0,
+    after: Annotated[
+        int, QueryParameter(ge=0, le=INT64_MAX, description="Entries after this seq")
+    ] = 0,
     limit: Annotated[
         int, QueryParameter(ge=1, le=ledger_read.MAX_PAGE_SIZE, description="At most 1000")
     ] = 100,
@@ -80,11 +83,14 @@ async def ledger_entries(
 
 
 @get(
-    "/api/v1/projects/{slug:str}/ledger/{seq:int}",
+    "/api/v1/projects/{slug:str}/ledger/{seq:str}",
     tags=["ledger"],
     summary="One entry of a project's ledger",
 )
-async def ledger_entry(slug: FromPath[str], seq: FromPath[int]) -> EntryOut:
+async def ledger_entry(
+    slug: FromPath[str],
+    seq: Annotated[int, Parameter(ge=0, le=INT64_MAX, description="The entry's seq")],
+) -> EntryOut:
     ledger = await ledger_read.find_ledger(slug)
     return _entry_out(await ledger_read.entry_at(ledger, seq))
 
@@ -127,7 +133,7 @@ async def ledger_csv(slug: FromPath[str]) -> Stream:
 async def ledger_page(
     slug: FromPath[str],
     before: Annotated[
-        int | None, QueryParameter(ge=1, description="Show entries before this seq")
+        int | None, QueryParameter(ge=1, le=INT64_MAX, description="Show entries before this seq")
     ] = None,
 ) -> Template:
     page = await ledger_read.ledger_page(slug, before, PAGE_ENTRIES)

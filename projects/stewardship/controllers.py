@@ -23,6 +23,7 @@ from litestar.response import Template
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import parse_yuan, yuan_or_none
 from linju.platform.web import Page, SubmittedForm, iso_date
 from linju.projects.core.services import drafting, photos
@@ -229,11 +230,11 @@ async def record_offline(request: AnyRequest, slug: FromPath[str]) -> Response[A
 
 
 def _ratio(text: str) -> tuple[int, int]:
-    """'1:1' → (1, 1); ValueError unless two whole numbers."""
+    """'1:1' → (1, 1); ValueError unless two whole numbers (ASCII digits: `whole_number`)."""
     num, colon, den = text.partition(":")
-    if not (colon and num.strip().isdigit() and den.strip().isdigit()):
+    if not colon:
         raise ValueError(text)
-    return int(num), int(den)
+    return whole_number(num), whole_number(den)
 
 
 def _pledge_plan(form: SubmittedForm) -> rules.PledgePlan:
@@ -276,13 +277,16 @@ async def create_pledge(request: AnyRequest, slug: FromPath[str]) -> Response[An
 def _in_kind_gift(form: SubmittedForm) -> rules.InKindGift:
     """The gift as typed; hours or a value that cannot be read are -1, which the rules refuse
     for the kind that needs them."""
-    hours = form.text("labour_hours").strip() or "0"
+    try:
+        hours = whole_number(form.text("labour_hours").strip() or "0")
+    except ValueError:
+        hours = -1
     value = yuan_or_none(form.text("estimated_value") or "0")
     return rules.InKindGift(
         kind=form.text("kind"),
         contributor=form.text("contributor"),
         description=form.text("description"),
-        labour_hours=int(hours) if hours.isdigit() else -1,
+        labour_hours=hours,
         estimated_value_fen=value if value is not None else -1,
         location=form.text("location"),
     )

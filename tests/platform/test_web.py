@@ -326,5 +326,7 @@ def test_an_unrefused_form_has_no_summary() -> None:
 
 def test_a_day_is_read_as_a_date_input_sends_it() -> None:
     assert iso_date(" 2030-01-10 ") == date(2030, 1, 10)
-    with pytest.raises(ValueError, match="Invalid isoformat"):
+    with pytest.raises(ValueError, match="year-month-day"):
         iso_date("10/01/2030")
+    with pytest.raises(ValueError, match="between 2000-01-01 and 2100-12-31"):
+        iso_date("0001-01-01")

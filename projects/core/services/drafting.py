@@ -18,6 +18,7 @@ from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.inputs import DAY_RANGE, InputRefused, calendar_day
 from linju.platform.kernel.money import format_yuan, yuan_or_none
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.photos import StoredPhoto
@@ -50,9 +51,10 @@ def parse_draft_form(
     deadline: date | None = None
     if form.get("deadline", "").strip():
         try:
-            deadline = date.fromisoformat(form["deadline"].strip())
-        except ValueError:
-            problems["deadline"] = N_("Enter the deadline as a date")
+            deadline = calendar_day(form["deadline"])
+        except InputRefused as exc:
+            out_of_range = exc.message == DAY_RANGE
+            problems["deadline"] = DAY_RANGE if out_of_range else N_("Enter the deadline as a date")
     budget: list[BudgetLinePlan] = []
     budget_rows = _lines(form.get("budget", ""))
     for parts in budget_rows[:MAX_LINES]:

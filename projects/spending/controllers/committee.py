@@ -16,6 +16,7 @@ from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors, found
+from linju.platform.kernel.inputs import whole_number
 from linju.platform.web import Page, SubmittedForm
 from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
@@ -115,7 +116,7 @@ async def decide(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
             outcome = await expenditures.decide(slug, subject_id, member, approve, reason)
         elif subject in (SubjectKind.COMPLETION.value, SubjectKind.CANCELLATION.value):
             try:
-                motion_id = int(subject_id)
+                motion_id = whole_number(subject_id)
             except ValueError:
                 raise NotFound(N_("Nothing to decide here")) from None
             decide_motion = (

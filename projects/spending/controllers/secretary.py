@@ -17,6 +17,7 @@ from litestar.response import Template
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import N_, found
+from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import Money, parse_yuan
 from linju.platform.web import Page, SubmittedForm, iso_date
 from linju.projects.core import files
@@ -100,7 +101,7 @@ async def secretary_page(slug: FromPath[str]) -> Template:
 async def propose(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     async def propose_it(form: SubmittedForm) -> str:
         amount = form.parsed("amount", parse_yuan, N_("Enter an amount in yuan, like 4800.00"), 0)
-        line_id = form.parsed("budget_line", int, N_("Choose one of the budget lines"), 0)
+        line_id = form.parsed("budget_line", whole_number, N_("Choose one of the budget lines"), 0)
         upload = await read_upload(form, "invoice", "invoice_public")
         if upload is None:
             form.refuse("invoice", N_("Attach the invoice, receipt or quote"))
