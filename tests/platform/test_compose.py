@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SETTINGS_FILE = ROOT / "platform" / "settings.py"
 
-APP_SERVICES = ("migrate", "web", "worker")  # the processes of the app image
+APP_SERVICES = ("roles", "migrate", "web", "worker")  # the processes of the app image
 LONG_RUNNING = ("postgres", "s3", "web", "worker")
-ONE_SHOT = ("bucket-init", "migrate")
+ONE_SHOT = ("bucket-init", "roles", "migrate")
 # What web and worker must both be given, with the same value (a shared database and bucket).
 SHARED_SETTINGS = (
     "DATABASE_URL",
@@ -236,13 +236,20 @@ def test_secrets_have_no_default_in_the_file(raw_services: dict[str, dict[str, A
         interpolate_values(_raw(), {})
 
 
+def _password_variables(service: dict[str, Any]) -> set[str]:
+    """The variables `linju db create-roles` is told to read passwords from."""
+    command = _command(service)
+    return {command[i + 1] for i, part in enumerate(command) if part.endswith("-password-env")}
+
+
 def test_every_name_given_to_the_app_is_a_setting_it_reads(
     services: dict[str, dict[str, Any]],
 ) -> None:
     known = settings_read_by_the_app()
     assert {"DATABASE_URL", "LINJU_STORAGE_URL", "LINJU_S3_ENDPOINT_URL"} <= known  # parsed
     for service in APP_SERVICES:
-        unknown = set(_environment(services[service])) - known
+        allowed = known | _password_variables(services[service])
+        unknown = set(_environment(services[service])) - allowed
         assert not unknown, f"{service}: platform/settings.py reads no {sorted(unknown)}"
 
 
@@ -262,6 +269,38 @@ def test_the_settings_load_and_select_postgres_and_s3(
     assert settings.secret_key == TEST_ENVIRONMENT["LINJU_SECRET_KEY"]
     assert settings.run_jobs_in_serve is (service != "web")
     assert not (tmp_path / "var").exists(), "no secret may be generated per machine"
+
+
+def test_migrations_run_as_the_owner_and_the_app_connects_as_a_role_that_owns_nothing(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """docs/adr/0016-database-roles.md: `roles` makes both roles as PostgreSQL's superuser with
+    the passwords the URLs carry; `migrate` reaches the database as the owner, web and worker
+    as the application role, and have no way in as the owner."""
+    roles = services["roles"]
+    command = _command(roles)
+    assert command[:3] == ["linju", "db", "create-roles"]
+    owner, app = command[command.index("--owner") + 1], command[command.index("--app") + 1]
+    assert owner != app
+    environment = _environment(roles)
+    superuser = urlsplit(environment["DATABASE_URL"])
+    postgres = _environment(services["postgres"])
+    assert (superuser.username, superuser.password) == (
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+    )
+
+    def password(option: str) -> str:
+        return environment[command[command.index(option) + 1]]
+
+    owner_url = urlsplit(_environment(services["migrate"])["LINJU_MIGRATE_DATABASE_URL"])
+    assert (owner_url.username, owner_url.password) == (owner, password("--owner-password-env"))
+    for name in ("web", "worker", "migrate"):
+        app_url = urlsplit(_environment(services[name])["DATABASE_URL"])
+        assert (app_url.username, app_url.password) == (app, password("--app-password-env"))
+        assert app_url.path == superuser.path == owner_url.path == "/" + postgres["POSTGRES_DB"]
+    for name in ("web", "worker"):
+        assert "LINJU_MIGRATE_DATABASE_URL" not in _environment(services[name]), name
 
 
 def test_the_bucket_is_made_with_the_apps_own_credentials(
@@ -290,10 +329,15 @@ def test_web_and_worker_start_after_postgres_migrations_and_bucket(
     for name in ("web", "worker"):
         assert _depends_on(services[name]) == {
             "postgres": "service_healthy",
+            "roles": "service_completed_successfully",
             "migrate": "service_completed_successfully",
             "bucket-init": "service_completed_successfully",
         }, name
-    assert _depends_on(services["migrate"]) == {"postgres": "service_healthy"}
+    assert _depends_on(services["migrate"]) == {
+        "postgres": "service_healthy",
+        "roles": "service_completed_successfully",
+    }
+    assert _depends_on(services["roles"]) == {"postgres": "service_healthy"}
     assert _depends_on(services["bucket-init"]) == {s3_service_name(services): "service_healthy"}
 
 
@@ -317,7 +361,7 @@ def test_health_checks(services: dict[str, dict[str, Any]]) -> None:
     assert "/healthz" in " ".join(services[s3_service_name(services)]["healthcheck"]["test"])
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     # The image's own HEALTHCHECK asks port 8000, which only web listens on.
-    for name in ("worker", "migrate"):
+    for name in ("worker", "migrate", "roles"):
         assert services[name]["healthcheck"] == {"disable": True}, name
 
 

@@ -329,7 +329,22 @@ async def test_served_as_the_application_role_a_donation_writes_the_ledger(
             page = await client.get(f"/api/v1/projects/{SLUG}/ledger?after={before['seq']}")
             kinds = [entry["kind"] for entry in page.json()["entries"]]
             assert kinds == ["donation", "fee"]
-            assert page.json()["entries"][0]["ref"] == created.json()["id"]
+            donation_id = created.json()["id"]
+            assert page.json()["entries"][0]["ref"] == donation_id
+            # A job queued and run as the application role: the refund, sent and posted.
+            refunded = linju(
+                *("payments", "refund", donation_id, "--amount", "10", "--reason", "角色测试"),
+                "--now",
+                DATABASE_URL=app_url,
+                LINJU_BASE_URL=address,
+            )
+            assert refunded.returncode == 0, refunded.stderr
+            page = await client.get(f"/api/v1/projects/{SLUG}/ledger?after={before['seq']}")
+            assert [entry["kind"] for entry in page.json()["entries"]] == [
+                "donation",
+                "fee",
+                "refund",
+            ]
     for command in (["worker", "--drain"], ["jobs", "list"], ["ledger", "verify"]):
         result = linju(*command, timeout=120, DATABASE_URL=app_url)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
