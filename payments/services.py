@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from piccolo.querystring import QueryString
 
+from linju.payments import sandbox
 from linju.payments.gateway import (
     CheckoutRequest,
     GatewayError,
@@ -25,8 +26,8 @@ from linju.payments.gateway import (
     PaymentGateway,
     RefundRequest,
 )
-from linju.payments.registry import configured_gateway, gateway_named
-from linju.payments.tables import ProcessedEvent
+from linju.payments.registry import SANDBOX, configured_gateway, gateway_named
+from linju.payments.tables import ProcessedEvent, SandboxSession
 from linju.platform.db import get_engine, write_transaction
 from linju.platform.jobs import queue
 from linju.platform.kernel.clock import utc_now
@@ -44,6 +45,9 @@ logger = logging.getLogger("linju.payments")
 
 # The job that sends a requested refund to its provider (registered in payments/jobs.py).
 REFUND_JOB = "payments.refund"
+# The reason recorded (and shown to the project's stewards) on a payment given back because it
+# arrived after its project stopped taking money.
+UNWANTED_REFUND_REASON = "项目已不再接受捐款，到账后自动退款"
 
 OUTCOMES = {
     PaymentEventKind.SUCCEEDED: ProviderOutcome.SUCCEEDED,
@@ -82,6 +86,25 @@ async def begin_donation(
     )
     await donations.record_checkout(donation.id, checkout.provider_ref, checkout.checkout_url)
     return Started(donation, checkout.checkout_url)
+
+
+async def paid_in_sandbox(project_slug: str, data: DonationInput) -> str:
+    """A donation paid through the sandbox's own checkout, as a donor pressing 支付成功 pays it
+    (the demo's gifts, `projects.demo.register_demo_payment`): a real sandbox session, its
+    event applied through the webhooks' code path; so the gift can be refunded like any other.
+    Returns the donation's id."""
+    gateway = gateway_named(SANDBOX)
+    started = await begin_donation(project_slug, data, gateway)
+    session = (
+        await SandboxSession.select(SandboxSession.public_id)
+        .where(SandboxSession.donation_id == started.donation.id)
+        .first()
+    )
+    assert session is not None, started.donation.id
+    finished = await sandbox.finish_session(session["public_id"], sandbox.SandboxOutcome.SUCCEED)
+    assert finished is not None
+    await apply_events(SANDBOX, sandbox.events_from_payload(sandbox.session_payload(finished)))
+    return started.donation.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +182,11 @@ async def _apply(gateway_name: str, event: PaymentEvent, fee: PaymentEvent | Non
         result = await donations.record_refund(
             event.donation_id, event.refund_ref or event.event_id, event.amount, gateway_name
         )
+    if result.unwanted:
+        # Paid after the project stopped taking money (a checkout started before it was
+        # cancelled, completed or closed): the money is on the ledger, and goes back through
+        # its gateway by the refund job, asked for in this same transaction.
+        await refund_remaining(event.donation_id, UNWANTED_REFUND_REASON, "platform")
     return result.changed
 
 
@@ -217,6 +245,21 @@ async def refund_donation(
         if audit is not None:
             await audit(plan)
         await queue.enqueue(REFUND_JOB, {"refund": plan.refund_id})
+    return plan.refund_id
+
+
+async def refund_remaining(donation_id: str, reason: str, actor: str) -> str | None:
+    """Ask for the rest of what a donation gave the fund (the donation less its processor's
+    fee, less refunds posted or open), with its `payments.refund` job, in ONE transaction;
+    the refund's id, or None when nothing is left to ask. Asked again, it asks nothing twice
+    (`donations.request_full_refund` computes the rest under the donation's lock)."""
+    async with write_transaction():
+        plan = await donations.request_full_refund(donation_id, reason, actor)
+        if plan is None:
+            return None
+        await queue.enqueue(
+            REFUND_JOB, {"refund": plan.refund_id}, dedupe_key=f"refund:{plan.refund_id}"
+        )
     return plan.refund_id
 
 

@@ -46,11 +46,13 @@ from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import pages as project_pages
 from linju.projects.core.read import register_sections
 from linju.projects.core.services.places import CorePlaces
+from linju.projects.demo import register_demo_payment
 from linju.projects.donations import controllers as donation_controllers
 from linju.projects.donations.read import donation_sections as donation_section
 from linju.projects.ledger import controllers as project_ledger
 from linju.projects.spending.controllers import committee as committee_controllers
 from linju.projects.spending.controllers import secretary as spending_controllers
+from linju.projects.spending.jobs import register_jobs as register_spending_jobs
 from linju.projects.spending.read import project_section as spending_section
 from linju.projects.spending.services.cancellation import register_refund_online
 from linju.projects.stewardship import controllers as stewardship_controllers
@@ -66,7 +68,9 @@ def wire() -> None:
     register_account_jobs()
     register_payment_jobs()
     register_places(CorePlaces())
-    register_refund_online(payment_services.refund_donation)
+    register_spending_jobs()
+    register_refund_online(payment_services.refund_remaining)
+    register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(donation_section, spending_section, stewardship_section)
 
 

@@ -20,6 +20,7 @@ from linju.platform.roles_cli import db
 from linju.platform.settings import SettingsError, get_settings
 from linju.platform.storage_cli import storage
 from linju.projects.ledger.cli import ledger
+from linju.projects.spending.cli import projects
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,6 +86,7 @@ def demo() -> None:
 cli.add_command(users)
 cli.add_command(ledger)
 cli.add_command(payments)
+cli.add_command(projects)
 cli.add_command(storage)
 cli.add_command(jobs)
 cli.add_command(worker)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Protocol
 
 from PIL import Image, ImageDraw
 
 from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
-from linju.platform.kernel.money import Money
-from linju.platform.settings import get_settings
 from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.communities import create_community
@@ -23,8 +22,7 @@ from linju.projects.core.services.photos import store_photo
 from linju.projects.core.services.projects import ProjectDraft, create_project, publish
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
 from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
-from linju.projects.donations.rules import DonationInput, ProviderOutcome
-from linju.projects.donations.services import apply_outcome, create_donation, record_fee
+from linju.projects.donations.rules import DonationInput
 from linju.projects.spending.rules import LeftoverChoice, Person
 from linju.projects.spending.services.completion import decide_report, file_report
 from linju.projects.spending.services.expenditures import (
@@ -35,7 +33,7 @@ from linju.projects.spending.services.expenditures import (
     record_payment,
 )
 from linju.projects.stewardship.rules import OfflineGift, PledgePlan
-from linju.projects.stewardship.services.matching import create_pledge
+from linju.projects.stewardship.services.matching import create_pledge, decide_pledge
 from linju.projects.stewardship.services.offline_donations import (
     confirm_offline_donation,
     record_offline_donation,
@@ -170,15 +168,9 @@ async def _load_demo() -> None:
 
 
 # The demo acts through the same services people use: donors give through the sandbox
-# gateway's confirmation path, the district women's federation matches through a pledge, cash
-# is recorded and confirmed, and the committee approves each expenditure before it is paid.
-# The demo is loaded from the command line, so the audit log names `cli` as the actor.
-DEMO_GATEWAY = "sandbox"
-
-
-def _fee_of(amount_fen: int) -> int:
-    """The sandbox's processor fee: 0.6 %, rounded half up, at least 1 fen."""
-    return max(1, (amount_fen * 6 + 500) // 1000)
+# gateway's checkout and confirmation path, the district women's federation matches through a
+# pledge, cash is recorded and confirmed, and the committee approves each expenditure before it
+# is paid. The demo is loaded from the command line, so the audit log names `cli` as the actor.
 
 
 def _demo_png(text_seed: int) -> bytes:
@@ -192,12 +184,35 @@ def _demo_png(text_seed: int) -> bytes:
     return buffer.getvalue()
 
 
+class DemoPayment(Protocol):
+    """Pay a donation through the sandbox gateway's own checkout and apply its report; returns
+    the donation's id.
+
+    The port through which the demo reaches the payments adapter without importing it
+    (`projects` never imports `payments`): the composition root registers
+    `payments.services.paid_in_sandbox`. So each demo gift has the sandbox checkout a donor's
+    gift has, and can be refunded through it like any other.
+    """
+
+    async def __call__(self, project_slug: str, data: DonationInput) -> str: ...
+
+
+_demo_payment: DemoPayment | None = None
+
+
+def register_demo_payment(pay: DemoPayment) -> None:
+    global _demo_payment
+    _demo_payment = pay
+
+
 async def demo_online_donation(
     slug: str, display_name: str, amount_fen: int, message: str = ""
 ) -> str:
-    """A donation confirmed by the sandbox gateway, with its processor fee."""
+    """A donation paid through the sandbox's checkout, with its processor fee."""
+    if _demo_payment is None:
+        raise RuntimeError("no demo payment registered: call linju.platform.app.wire() first")
     anonymous = display_name == ANONYMOUS
-    donation = await create_donation(
+    return await _demo_payment(
         slug,
         DonationInput(
             amount_fen=amount_fen,
@@ -207,18 +222,16 @@ async def demo_online_donation(
             message=message,
             email="",
         ),
-        DEMO_GATEWAY,
-        get_settings().max_donation_fen,
     )
-    await record_fee(donation.id, Money(_fee_of(amount_fen)), gateway=DEMO_GATEWAY)
-    await apply_outcome(donation.id, ProviderOutcome.SUCCEEDED, gateway=DEMO_GATEWAY)
-    return donation.id
 
 
 async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
-    """The district women's federation matches donations 1:1 up to a cap."""
+    """The district women's federation matches donations 1:1 up to a cap: recorded by the
+    secretary with a photo of the federation's letter, then confirmed by the committee's chair
+    (a second person), from which moment it matches."""
     now = utc_now()
-    await create_pledge(
+    letter = await store_photo(_demo_png(cap_fen + 7))
+    pledge = await create_pledge(
         COMMAND_LINE,
         slug,
         PledgePlan(
@@ -229,8 +242,13 @@ async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
             cap_fen=cap_fen,
             starts_at=now - timedelta(days=1),
             ends_at=now + timedelta(days=90),
+            letter_url=letter.url,
+            letter_sha256=letter.sha256,
         ),
     )
+    project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
+    chair = (await _seats(project_id))[0]
+    await decide_pledge(COMMAND_LINE, slug, pledge, chair, True, "已核对区妇联盖章的配捐函")
 
 
 async def demo_offline_donation(slug: str, donor: str, amount_fen: int) -> None:

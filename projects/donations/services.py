@@ -24,7 +24,11 @@ from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, 
 from linju.platform.kernel.money import Money
 from linju.platform.settings import GATEWAYS
 from linju.projects.core.read import ProjectDetail
-from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
+from linju.projects.core.services.funding import (
+    close_when_goal_reached,
+    project_taking_donations,
+    takes_money_now,
+)
 from linju.projects.donations.rules import (
     MAX_RECEIPT_TOKEN_LENGTH,
     OPEN_REFUNDS,
@@ -47,7 +51,7 @@ from linju.projects.donations.rules import (
 from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
-from linju.projects.ledger.lock import locked_project
+from linju.projects.ledger.lock import LockedProject, locked_project
 from linju.projects.stewardship.services.matching import draw_matches, reverse_match
 
 RECENT_DONATIONS_LIMIT = 20
@@ -75,11 +79,16 @@ class DonationView:
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """What applying a provider's report did: `changed` is False for a no-op (a duplicate)."""
+    """What applying a provider's report did: `changed` is False for a no-op (a duplicate).
+
+    `unwanted`: the payment was confirmed for a project that no longer takes money (cancelled,
+    completed, or closed to donations): the money arrived and is on the ledger, and the caller
+    must give it back (`request_full_refund`, in the same transaction)."""
 
     donation_id: str
     status: DonationStatus
     changed: bool
+    unwanted: bool = False
 
 
 _VIEW_COLUMNS = (
@@ -390,15 +399,18 @@ async def apply_outcome(
         if fee_fen > 0:
             events.append(_fee_event(row, fee_fen))
         appended = await ledger.append_all(row["project_slug"], events)
-        if row["may_be_matched"]:
+        # The ledger head is ours now (donation row, then head: the one lock order), so the
+        # project's status read here is the one a cancellation or completion committed.
+        wanted = await takes_money_now(row["project_slug"])
+        if wanted and row["may_be_matched"]:
             await draw_matches(row["project_slug"], row["public_id"], row["amount_fen"], now)
-        if appended.raised_fen >= row["goal_fen"]:
+        if wanted and appended.raised_fen >= row["goal_fen"]:
             # The status follows the money: reaching the goal ends fundraising in this same
             # transaction, not when somebody next opens a page.
             await close_when_goal_reached(row["project_slug"])
         if row["has_confirmed_refunds"]:
             target = await _post_confirmed_refunds(row)
-        return ApplyResult(donation_id, target, changed=True)
+        return ApplyResult(donation_id, target, changed=True, unwanted=not wanted)
 
 
 def _checked_fee(row: dict[str, Any], fee: Money) -> int:
@@ -517,60 +529,110 @@ class RefundPlan:
     reason: str
 
 
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(N_("A refund needs a reason"))
+    if len(reason) > 200:
+        raise RuleViolation(N_("A reason can be at most 200 characters"))
+    return reason
+
+
 async def request_refund(donation_id: str, amount_fen: int, reason: str, actor: str) -> RefundPlan:
     """Check a refund against the donation and the fund, and record that it was asked for.
 
     Refunds asked for but not yet on the ledger (requested, sent, confirmed) count against what
     may still be refunded, so refunds asked at once cannot together exceed the donation, nor
     the refunds of all the project's donations the fund's balance: the donation's row and then
-    the project's ledger head are locked (in the order confirmations lock them) until the
-    caller's transaction ends.
+    the project's ledger head are locked (the one lock order: docs/adr/0015-settlement.md)
+    until the caller's transaction ends.
     """
-    reason = reason.strip()
-    if not reason:
-        raise RuleViolation(N_("A refund needs a reason"))
-    if len(reason) > 200:
-        raise RuleViolation(N_("A reason can be at most 200 characters"))
+    reason = _checked_reason(reason)
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise RuleViolation(N_("A refund must be more than zero"))
     async with write_transaction():
-        row = await _locked(donation_id)
-        if DonationStatus(row["status"]) is not DonationStatus.SUCCEEDED:
-            raise Conflict(N_("Only a confirmed donation can be refunded"))
-        project = await locked_project(row["project_slug"])
-        open_refunds = await DonationRefund.select(
-            DonationRefund.donation, DonationRefund.amount_fen
-        ).where(
-            (DonationRefund.donation.project == project.id)
-            & DonationRefund.status.is_in([s.value for s in OPEN_REFUNDS])
-        )
+        row, project, open_refunds = await _refundable(donation_id)
         asked = sum(r["amount_fen"] for r in open_refunds if r["donation"] == row["id"])
         if amount_fen > refundable_fen(row["amount_fen"], row["refunded_fen"] + asked):
             raise RuleViolation(N_("A refund cannot exceed what the donation gave"))
-        if amount_fen > project.balance - sum(r["amount_fen"] for r in open_refunds):
-            raise Conflict(N_("The fund does not hold enough for this refund"))
-        provider = (
-            await Donation.select(Donation.provider_ref).where(Donation.id == row["id"]).first()
+        return await _record_request(row, project, open_refunds, amount_fen, reason, actor)
+
+
+async def request_full_refund(donation_id: str, reason: str, actor: str) -> RefundPlan | None:
+    """Ask for everything of a confirmed donation that the fund received and has not yet given
+    back or asked to give back: the donation less its processor's fee (which the processor
+    keeps), less refunds posted or open. None when nothing is left to ask, so asking again (a
+    settlement run twice, at once or after a crash) asks nothing twice: the remainder is
+    computed under the donation's lock. A refund that failed for good is not open, so its
+    amount is asked again."""
+    reason = _checked_reason(reason)
+    async with write_transaction():
+        row, project, open_refunds = await _refundable(donation_id)
+        asked = sum(r["amount_fen"] for r in open_refunds if r["donation"] == row["id"])
+        amount_fen = row["amount_fen"] - row["fee_fen"] - row["refunded_fen"] - asked
+        if amount_fen <= 0:
+            return None
+        return await _record_request(row, project, open_refunds, amount_fen, reason, actor)
+
+
+async def _refundable(
+    donation_id: str,
+) -> tuple[dict[str, Any], LockedProject, list[dict[str, Any]]]:
+    """The confirmed donation's row and then its project's ledger head, both locked; the open
+    refunds of the project."""
+    row = await _locked(donation_id)
+    if DonationStatus(row["status"]) is not DonationStatus.SUCCEEDED:
+        raise Conflict(N_("Only a confirmed donation can be refunded"))
+    project = await locked_project(row["project_slug"])
+    open_refunds = await DonationRefund.select(
+        DonationRefund.donation, DonationRefund.amount_fen
+    ).where(
+        (DonationRefund.donation.project == project.id)
+        & DonationRefund.status.is_in([s.value for s in OPEN_REFUNDS])
+    )
+    return row, project, list(open_refunds)
+
+
+async def _record_request(
+    row: dict[str, Any],
+    project: LockedProject,
+    open_refunds: list[dict[str, Any]],
+    amount_fen: int,
+    reason: str,
+    actor: str,
+) -> RefundPlan:
+    if amount_fen > project.balance - sum(r["amount_fen"] for r in open_refunds):
+        raise Conflict(N_("The fund does not hold enough for this refund"))
+    provider = await Donation.select(Donation.provider_ref).where(Donation.id == row["id"]).first()
+    refund_id = new_refund_id()
+    await DonationRefund.insert(
+        DonationRefund(
+            public_id=refund_id,
+            donation=row["id"],
+            amount_fen=amount_fen,
+            reason=reason,
+            actor=actor[:100],
+            status=RefundStatus.REQUESTED.value,
+            created_at=utc_now(),
         )
-        refund_id = new_refund_id()
-        await DonationRefund.insert(
-            DonationRefund(
-                public_id=refund_id,
-                donation=row["id"],
-                amount_fen=amount_fen,
-                reason=reason,
-                actor=actor[:100],
-                status=RefundStatus.REQUESTED.value,
-                created_at=utc_now(),
-            )
-        )
+    )
     return RefundPlan(
         refund_id=refund_id,
-        donation_id=donation_id,
+        donation_id=row["public_id"],
         provider_ref=provider["provider_ref"] if provider else "",
         amount=Money(amount_fen, row["currency"]),
         reason=reason,
     )
+
+
+async def open_refunds_fen(project_id: int) -> int:
+    """What the project's refunds asked for and not yet on the ledger add up to: reserved,
+    no longer the fund's to spend (spending's "available" subtracts it)."""
+    rows = await DonationRefund.select(DonationRefund.amount_fen).where(
+        (DonationRefund.donation.project == project_id)
+        & DonationRefund.status.is_in([s.value for s in OPEN_REFUNDS])
+    )
+    return sum(int(r["amount_fen"]) for r in rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from typing import Any
 from linju.platform.db import select_rows
 from linju.platform.kernel.money import Money
 from linju.projects.core import read as queries
+from linju.projects.core.rules import ProjectStatus
+from linju.projects.donations.services import open_refunds_fen
 from linju.projects.spending.attachments import attachments_of
 from linju.projects.spending.rules import (
     ExpenditureStatus,
@@ -20,6 +22,7 @@ from linju.projects.spending.rules import (
     figures_by_line,
     quorum,
 )
+from linju.projects.spending.services.cancellation import settlement_progress
 from linju.projects.spending.tables import Decision, Expenditure, Motion
 
 
@@ -243,6 +246,7 @@ async def project_spending(project: queries.ProjectDetail) -> SpendingView:
     ]
     unpaid = approved_unpaid(rows)
     balance = project.summary.balance.amount
+    refunding = await open_refunds_fen(project.id)
     size = len(project.committee)
     return SpendingView(
         project_id=project.id,
@@ -250,7 +254,7 @@ async def project_spending(project: queries.ProjectDetail) -> SpendingView:
         currency=currency,
         balance=Money(balance, currency),
         approved_unpaid=Money(unpaid, currency),
-        available=Money(available(balance, unpaid), currency),
+        available=Money(available(balance, unpaid, refunding), currency),
         committee_size=size,
         quorum=quorum(size) if size else 0,
         lines=lines,
@@ -260,5 +264,9 @@ async def project_spending(project: queries.ProjectDetail) -> SpendingView:
 
 
 async def project_section(project: queries.ProjectDetail) -> dict[str, Any]:
-    """The loader for templates/projects/_spending.html on the project page."""
-    return {"spending": await project_spending(project)}
+    """The loader for templates/projects/_spending.html on the project page; a cancelled
+    project's settlement (退款进行中 n/m until the fund is at zero) with it."""
+    settlement = None
+    if project.summary.status is ProjectStatus.CANCELLED:
+        settlement = await settlement_progress(project.summary.slug)
+    return {"spending": await project_spending(project), "settlement": settlement}

@@ -142,9 +142,10 @@ class LineFigures:
         return self.plan - self.spent - self.approved
 
 
-def available(balance: int, approved_unpaid: int) -> int:
-    """What the committee may still approve: the fund's balance less approved but unpaid."""
-    return balance - approved_unpaid
+def available(balance: int, approved_unpaid: int, refunding: int = 0) -> int:
+    """What the committee may still approve: the fund's balance less approved but unpaid, less
+    the refunds asked for and not yet posted (reserved for the donors, ADR 0015)."""
+    return balance - approved_unpaid - refunding
 
 
 def exceeds_line(line: LineFigures, amount: int) -> bool:

@@ -55,6 +55,22 @@ async def project_taking_donations(slug: str) -> Recipient:
     return Recipient(int(project["id"]), project["currency"])
 
 
+async def takes_money_now(slug: str) -> bool:
+    """Whether the project takes money at this moment (`takes_donations`), for a payment that
+    arrives anyway (a checkout started before the project closed). Call it holding the project
+    lock (the ledger head), so the status read is the one every later change waits for."""
+    project = (
+        await Project.select(Project.status, Project.accepts_donations_when_funded)
+        .where(Project.slug == slug)
+        .first()
+    )
+    if project is None:
+        raise NotFound(N_("No project %(slug)s"), slug=slug)
+    return takes_donations(
+        ProjectStatus(project["status"]), bool(project["accepts_donations_when_funded"])
+    )
+
+
 async def close_when_goal_reached(slug: str) -> bool:
     """Returns whether the project moved to `funded` now."""
     async with write_transaction():

@@ -1,17 +1,26 @@
 """Cancelling a project by committee decision, and giving every yuan back.
 
-The committee decides by quorum, with a reason; the project is then closed (`cancelled`) in the
-same transaction, so it takes no more money. Settling then returns the money, each part through
-the service that owns it, each exactly once whatever the number of retries:
-- online donations: through the refund port the root registers (`payments.services.
-  refund_donation`: the refund is asked for here and its job sends it to the gateway, whose
-  confirmation posts the `refund` entry once), of what the fund received, the donation less the
-  processor's fee, which the processor does not give back — so the fund can return every
-  donor's share and end at zero;
+The committee decides by quorum, with a reason; the project is then closed (`cancelled`) and
+the settlement job `projects.settle` queued, both in the deciding vote's transaction: the vote
+talks to no payment provider, so it answers the same whether or not one is reachable, and a
+crash after it leaves the job to run. Settling returns the money, each part through the service
+that owns it, each exactly once however often it runs (docs/adr/0015-settlement.md):
 - matching contributions: reversed on the ledger (`reversal:<project>:<seq>`, once per entry);
+- online donations: through the refund port the root registers (`payments.services.
+  refund_remaining`: the refund is asked for with its `payments.refund` job, which sends it to
+  the gateway, whose confirmation posts the `refund` entry once), of what the fund received and
+  has not yet given back or asked to: the donation less the processor's fee, which the
+  processor does not give back — so the fund can return every donor's share and end at zero.
+  The rest is computed under the donation's lock, so a second run asks nothing twice, and a
+  refund that failed for good is asked again;
 - offline donations (cash, bank transfer): the secretary hands the money back and records it with
   proof (`refund_offline`), which posts a `refund` entry (`refund:offline:<id>`) once.
-`settle` may be run again at any time (the CLI or the page): it only does what is still undone.
+The job comes back in rounds, with backoff, until every online refund has been taken by its
+provider (projects/spending/jobs.py); `linju projects settle SLUG` runs `settle` by hand.
+Refunds asked and not yet posted are reserved: spending's "available" subtracts them.
+
+Lock order (the one order of every use case that takes more than one): a donation's row (online
+or offline), then the project's ledger head, then the project's row, then the pledges.
 """
 
 from __future__ import annotations
@@ -20,13 +29,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from linju.platform.db import write_transaction
+from linju.platform.db import is_postgres, write_transaction
+from linju.platform.jobs import queue
 from linju.platform.kernel.errors import N_, Conflict, DomainError, NotFound, ValidationErrors
 from linju.projects.core.files import AttachmentUpload
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import Project
-from linju.projects.donations.tables import Donation
+from linju.projects.donations.rules import DonationStatus, RefundStatus
+from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.lock import locked_project
@@ -72,9 +83,18 @@ async def decide_cancellation(
             if status_problem is not None:
                 raise Conflict(status_problem)
             await change_status(slug, ProjectStatus.CANCELLED)
-    if outcome is Outcome.APPROVED:
-        await settle(slug)
+            await queue.enqueue(SETTLE_JOB, {"project": slug}, dedupe_key=settle_key(slug, 0))
     return outcome
+
+
+# The settlement job (registered by `projects/spending/jobs.py` from the composition root).
+SETTLE_JOB = "projects.settle"
+REFUND_REASON = "项目经监督委员会决定取消，全额退款"
+
+
+def settle_key(slug: str, round_: int) -> str:
+    """One settlement round per project waits in the queue at a time."""
+    return f"settle:{slug}:{round_}"
 
 
 @dataclass(slots=True)
@@ -84,63 +104,119 @@ class Settlement:
     failures: list[str] = field(default_factory=list)
     offline_to_return: list[str] = field(default_factory=list)  # the secretary refunds with proof
     balance: int = 0
+    progress: SettlementProgress | None = None
+
+    @property
+    def unfinished(self) -> bool:
+        """Work the job must come back for: a refund it could not ask, or one asked and not
+        yet taken by its provider (the provider's confirmation then comes by webhook)."""
+        return bool(self.failures) or (
+            self.progress is not None and self.progress.waiting_to_be_sent > 0
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementProgress:
+    """How far a cancelled project's money is returned: `done` of `total` gifts given back
+    (online donations refunded as far as the fund received them, offline gifts recorded as
+    handed back), the fund's `balance`, and the online refunds still waiting to be sent."""
+
+    done: int
+    total: int
+    balance: int
+    waiting_to_be_sent: int
+
+    @property
+    def in_progress(self) -> bool:
+        return self.balance > 0
 
 
 async def _reverse_matching(slug: str, result: Settlement) -> None:
     """Every match drawn for this project and not yet reversed is reversed, once, through the
-    matching service (which also gives the pledge its room back)."""
+    matching service (which also gives the pledge its room back), each in its own transaction
+    that takes the project's ledger head before the pledge (the one lock order)."""
     draws = await MatchDraw.select(MatchDraw.donation_ref, MatchDraw.ledger_seq).where(
         (MatchDraw.pledge._.project._.slug == slug) & MatchDraw.reversed_at.is_null()
     )
     for draw in draws:
-        if await reverse_match(slug, draw["donation_ref"], "项目取消，配捐退回"):
-            result.reversed_seqs.append(int(draw["ledger_seq"]))
+        async with write_transaction():
+            await locked_project(slug)
+            if await reverse_match(slug, draw["donation_ref"], "项目取消，配捐退回"):
+                result.reversed_seqs.append(int(draw["ledger_seq"]))
 
 
-class RefundOnline(Protocol):
-    """Ask for a refund of (part of) a confirmed online donation; returns the refund id at once
-    (a job sends it to the gateway).
+class RefundRemaining(Protocol):
+    """Ask for the rest of what a confirmed online donation gave the fund (less the processor's
+    fee, less refunds posted or open); the refund's id at once (a job sends it to the gateway),
+    or None when nothing is left to ask.
 
     The port through which cancellation reaches the payments adapter without importing it
     (`projects` never imports `payments`): the composition root registers
-    `payments.services.refund_donation` (`linju.platform.app.wire`).
+    `payments.services.refund_remaining` (`linju.platform.app.wire`).
     """
 
-    async def __call__(self, donation_id: str, amount_fen: int, reason: str, actor: str) -> str: ...
+    async def __call__(self, donation_id: str, reason: str, actor: str) -> str | None: ...
 
 
-_refund_online_port: RefundOnline | None = None
+_refund_online_port: RefundRemaining | None = None
 
 
-def register_refund_online(refund: RefundOnline) -> None:
+def register_refund_online(refund: RefundRemaining) -> None:
     global _refund_online_port
     _refund_online_port = refund
 
 
-def _refunder() -> RefundOnline:
+def _refunder() -> RefundRemaining:
     if _refund_online_port is None:
         raise RuntimeError("no refund port registered: call linju.platform.app.wire() first")
     return _refund_online_port
 
 
 async def _refund_online(slug: str, result: Settlement) -> None:
-    rows = await Donation.select(
-        Donation.public_id, Donation.amount_fen, Donation.refunded_fen, Donation.fee_fen
-    ).where((Donation.project.slug == slug) & (Donation.status == "succeeded"))
+    rows = await Donation.select(Donation.public_id).where(
+        (Donation.project.slug == slug) & (Donation.status == DonationStatus.SUCCEEDED.value)
+    )
     for row in rows:
-        # What the fund received: the processor keeps its fee on a refund, so returning the
-        # gross amount would leave the fund short for the last donors to be refunded.
-        amount = int(row["amount_fen"]) - int(row["refunded_fen"]) - int(row["fee_fen"])
-        if amount <= 0:
-            continue
         try:
-            refund_id = await _refunder()(
-                row["public_id"], amount, "项目经监督委员会决定取消，全额退款", "committee"
-            )
-        except DomainError as exc:  # already asked for, or the fund cannot cover it
+            refund_id = await _refunder()(row["public_id"], REFUND_REASON, "committee")
+        except DomainError as exc:  # the fund cannot cover it, or the donation moved on
             result.failures.append(f"{row['public_id']}: {exc}")
             continue
-        result.refunds_requested.append(refund_id)
+        if refund_id is not None:
+            result.refunds_requested.append(refund_id)
+
+
+async def settlement_progress(slug: str) -> SettlementProgress:
+    """`done` of `total` gifts given back and the fund's balance (see SettlementProgress)."""
+    online = await Donation.select(
+        Donation.id, Donation.amount_fen, Donation.fee_fen, Donation.refunded_fen
+    ).where(
+        (Donation.project.slug == slug)
+        & Donation.status.is_in([DonationStatus.SUCCEEDED.value, DonationStatus.REFUNDED.value])
+    )
+    owed = [r for r in online if int(r["amount_fen"]) - int(r["fee_fen"]) > 0]
+    online_done = sum(
+        1 for r in owed if int(r["refunded_fen"]) >= int(r["amount_fen"]) - int(r["fee_fen"])
+    )
+    offline = await OfflineDonation.count().where(
+        (OfflineDonation.project.slug == slug) & OfflineDonation.ledger_seq.is_not_null()
+    )
+    offline_left = len(await offline_to_return(slug))
+    waiting = await DonationRefund.count().where(
+        (DonationRefund.donation._.project._.slug == slug)
+        & (DonationRefund.status == RefundStatus.REQUESTED.value)
+    )
+    head = (
+        await LedgerHead.select(LedgerHead.balance_fen)
+        .where(LedgerHead.project.slug == slug)
+        .first()
+    )
+    return SettlementProgress(
+        done=online_done + offline - offline_left,
+        total=len(owed) + offline,
+        balance=int(head["balance_fen"]) if head else 0,
+        waiting_to_be_sent=waiting,
+    )
 
 
 def offline_refund_event(row: dict[str, Any], slug: str) -> ledger.LedgerEvent:
@@ -178,12 +254,24 @@ async def offline_to_return(slug: str) -> list[dict[str, Any]]:
     return [g for g in gifts if f"refund:offline:{g['public_id']}" not in refunded]
 
 
+async def _lock_offline_gift(public_id: str) -> None:
+    """The gift's row first (the one lock order: a gift, then the project's ledger head), as
+    its confirmation takes it."""
+    if is_postgres():
+        await (
+            OfflineDonation.select(OfflineDonation.id)
+            .where(OfflineDonation.public_id == public_id)
+            .lock_rows("UPDATE", of=(OfflineDonation,))
+        )
+
+
 async def refund_offline(slug: str, public_id: str, proof: AttachmentUpload) -> int:
     """The secretary hands a cash or transfer gift back and records it with proof; posts the
     `refund` entry once (and reverses its match). Returns the entry's seq."""
     stored = await store_uploads([proof])
     try:
         async with write_transaction():
+            await _lock_offline_gift(public_id)
             project = await locked_project(slug)
             if project.status is not ProjectStatus.CANCELLED:
                 raise Conflict(N_("Only a cancelled project's money is returned"))
@@ -216,19 +304,19 @@ async def refund_offline(slug: str, public_id: str, proof: AttachmentUpload) -> 
 
 
 async def settle(slug: str) -> Settlement:
-    """Return what a cancelled project still holds; safe to run again."""
+    """Return what a cancelled project still holds; safe to run again, at once or after a
+    crash: it only does what is still undone (the `projects.settle` job, and `linju projects
+    settle SLUG` by hand)."""
     result = Settlement()
     project = await Project.select(Project.status).where(Project.slug == slug).first()
-    if project is None or project["status"] != ProjectStatus.CANCELLED.value:
+    if project is None:
+        raise NotFound(N_("No project %(slug)s"), slug=slug)
+    if project["status"] != ProjectStatus.CANCELLED.value:
         raise Conflict(N_("Only a cancelled project's money is returned"))
     await _reverse_matching(slug, result)
     await _refund_online(slug, result)
-    head = (
-        await LedgerHead.select(LedgerHead.balance_fen)
-        .where(LedgerHead.project.slug == slug)
-        .first()
-    )
-    result.balance = int(head["balance_fen"]) if head else 0
+    result.progress = await settlement_progress(slug)
+    result.balance = result.progress.balance
     result.offline_to_return = [g["public_id"] for g in await offline_to_return(slug)]
     if result.failures:
         logger.warning("cancellation of %s left work undone: %s", slug, result.failures)

@@ -15,6 +15,7 @@ from linju.platform.kernel.errors import ValidationErrors
 from linju.projects.core.files import AttachmentUpload
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.projects import change_status
+from linju.projects.donations.services import open_refunds_fen
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.lock import locked_project
@@ -93,11 +94,13 @@ async def decide_report(
             project, SubjectKind.COMPLETION, report_id, member_id, approve, reason
         )
         if outcome is Outcome.APPROVED:
-            if row["leftover_choice"] == LeftoverChoice.TRANSFER.value and project.balance > 0:
+            # Refunds asked for and not yet posted stay in the fund for the donors.
+            leftover = project.balance - await open_refunds_fen(project.id)
+            if row["leftover_choice"] == LeftoverChoice.TRANSFER.value and leftover > 0:
                 await ledger.append(
                     slug,
                     transfer_event(
-                        slug, project.community_slug, project.balance, project.currency, report_id
+                        slug, project.community_slug, leftover, project.currency, report_id
                     ),
                 )
             await change_status(slug, ProjectStatus.COMPLETED)

@@ -23,6 +23,7 @@ from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.funding import close_when_goal_reached
 from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import BudgetLine
+from linju.projects.donations.services import open_refunds_fen
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.lock import LockedProject, locked_project
@@ -86,10 +87,11 @@ class PaymentResult:
 class FundFigures:
     balance: int
     approved_unpaid: int
+    refunding: int = 0  # refunds asked for and not yet posted: reserved for the donors
 
     @property
     def available(self) -> int:
-        return available(self.balance, self.approved_unpaid)
+        return available(self.balance, self.approved_unpaid, self.refunding)
 
 
 async def _open_amounts(project_id: int) -> list[dict[str, Any]]:
@@ -106,7 +108,11 @@ async def _open_amounts(project_id: int) -> list[dict[str, Any]]:
 
 
 async def fund_figures(project_id: int, balance: int) -> FundFigures:
-    return FundFigures(balance, approved_unpaid(await _open_amounts(project_id)))
+    return FundFigures(
+        balance,
+        approved_unpaid(await _open_amounts(project_id)),
+        await open_refunds_fen(project_id),
+    )
 
 
 async def line_figures(project_id: int) -> dict[int, LineFigures]:

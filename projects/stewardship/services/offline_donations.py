@@ -17,12 +17,24 @@ from linju.platform.kernel.clock import local_today, utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.core.services.funding import close_when_goal_reached, project_taking_donations
+from linju.projects.core.services.funding import (
+    close_when_goal_reached,
+    project_taking_donations,
+    takes_money_now,
+)
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.ledger.lock import locked_project
 from linju.projects.stewardship.rules import ANONYMOUS, OfflineGift, gift_problems
 from linju.projects.stewardship.services.matching import draw_matches
 from linju.projects.stewardship.tables import OfflineDonation
+
+# A gift recorded while the project took money, confirmed after it stopped (cancelled,
+# completed, closed): refused, so a fund that was settled to zero stays there.
+NO_LONGER_TAKING_MONEY = N_(
+    "This project no longer takes money, so this gift cannot be confirmed: give it back to the "
+    "donor."
+)
 
 
 async def record_offline_donation(actor: Actor, project_slug: str, gift: OfflineGift) -> str:
@@ -87,6 +99,11 @@ async def confirm_offline_donation(actor: Actor, project_slug: str, public_id: s
             raise Conflict(N_("This donation was already confirmed"))
         if actor.id is not None and actor.id == row["recorded_by"]:
             raise RuleViolation(N_("Someone other than the recorder must confirm it"))
+        # The gift's row, then the project's ledger head (the one lock order, ADR 0015): the
+        # status read under the head is the one a cancellation or completion committed.
+        await locked_project(project_slug)
+        if not await takes_money_now(project_slug):
+            raise Conflict(NO_LONGER_TAKING_MONEY)
         donor = ANONYMOUS if row["anonymous"] or not row["donor_name"] else row["donor_name"]
         result = await ledger.append(
             project_slug,
