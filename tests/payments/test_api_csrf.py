@@ -66,7 +66,9 @@ async def test_a_cross_origin_text_plain_refund_with_only_the_cookie_is_refused(
     url = f"/api/v1/projects/{SLUG}/donations/{donation_id}/refunds"
     body = json.dumps(REFUND)  # what a form with enctype="text/plain" can be made to send
 
-    forged = generate_csrf_token(secret=client.app.csrf_config.secret)  # valid, not this browser's
+    config = client.app.csrf_config
+    assert config is not None
+    forged = generate_csrf_token(secret=config.secret)  # signed by the app, not this browser's
     for headers in (
         {"Content-Type": "text/plain", "Origin": EVIL},
         {"Content-Type": "application/json", "Origin": EVIL},
