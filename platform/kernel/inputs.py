@@ -139,8 +139,11 @@ def _check_json(document: Any) -> None:
         elif isinstance(value, list | dict):
             if depth > MAX_JSON_DEPTH:
                 raise InputRefused(N_("The JSON document is nested too deeply"))
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str) and unreadable(key):
-                    raise InputRefused(UNREADABLE_TEXT)
-                stack.append((item, depth + 1))
+            if isinstance(value, dict):
+                for key in value:
+                    if isinstance(key, str) and unreadable(key):
+                        raise InputRefused(UNREADABLE_TEXT)
+                children = list(value.values())
+            else:
+                children = value
+            stack.extend((child, depth + 1) for child in children)

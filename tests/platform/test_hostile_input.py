@@ -9,6 +9,7 @@ poisoned at a time; the addresses are every route of the app, each parameter poi
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 from piccolo.conf.apps import Finder
+from PIL import Image
 
 from linju.payments import signatures
 from linju.payments.sandbox import SIGNATURE_HEADER as SANDBOX_SIGNATURE
@@ -38,6 +40,7 @@ from tests.fakes.stripe_fixtures import WEBHOOK_SECRET as STRIPE_SECRET
 from tests.forms import Form, parse_page, submit
 from tests.projects.spending.spending_support import PDF_BYTES, png_bytes
 from tests.projects.stewardship.stewardship_support import People, make_people
+from tests.storage_support import stored_keys
 
 SANDBOX_SECRET = "test-sandbox-webhook-secret-" + "y" * 16  # tests/conftest.py sets it
 SLUG = "tongqu-leyuan"
@@ -337,6 +340,28 @@ async def test_every_form_refuses_every_poisoned_field_and_writes_nothing(
                 failures += await _post_poisoned(client, page, key)
     assert len(seen) >= 12, sorted(seen)
     assert not failures, "\n".join(failures)
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def test_two_photos_the_second_truncated_store_neither(client: Any, people: People) -> None:
+    """Done before this item (projects/core/files.py): checked here through the page."""
+    await _as(client, people.secretary)
+    manage = f"/p/{SLUG}/manage"
+    keys = await in_app(client, stored_keys)
+    before = await in_app(client, row_counts)
+    photos = [("a.jpg", _jpeg(), "image/jpeg"), ("b.jpg", _jpeg()[:-200], "image/jpeg")]
+    answer = await submit(
+        client, manage, f"{manage}/updates", {"body": "架空层地垫已铺好"}, {"photos": photos}
+    )
+    assert 400 <= answer.status_code < 500, answer.status_code
+    assert answer.headers["content-type"].startswith(HTML)
+    assert await in_app(client, stored_keys) == keys
+    assert await in_app(client, row_counts) == before
 
 
 # --- addresses: paths and query strings -----------------------------------------------------
