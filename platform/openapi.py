@@ -7,11 +7,13 @@ Litestar cannot know:
   problem documents (`errors.MACHINE_PREFIXES`: the JSON API under `/api/`, with the ledger's
   JSONL and CSV exports, the providers' webhooks, `/healthz`). Pages for people are left out.
 - **Every status an operation can answer**, each error as `application/problem+json` with the
-  `Problem` schema. Some follow from the operation itself: a path parameter → 404 (no such
-  thing); any parameter or body → 400 (malformed); a body → 413 (too large); the route's own
-  guards → 401 (not logged in) and 403 (no role for this object); a write under `/api/` → 403
-  (a session cookie without the CSRF header) and 415 (a body that is not JSON), the app's rule
-  for API writes (`accounts.guards.require_safe_api_writes`). The rest a route declares with
+  `Problem` schema. Some follow from the operation itself: any → 400 (an address with a NUL
+  byte or broken UTF-8, refused at the edge by `middleware.url_guard_middleware`); a path
+  parameter → 404 (no such thing) and 414 (a segment longer than any name); any parameter or
+  body → 400 (malformed); a body → 413 (too large); the route's own guards → 401 (not logged
+  in) and 403 (no role for this object); a write under `/api/` → 403 (a session cookie without
+  the CSRF header) and 415 (a body that is not JSON), the app's rule for API writes
+  (`accounts.guards.require_safe_api_writes`). The rest a route declares with
   `opt=api(problems={409: "when…"})`, beside its code.
 - **Bodies a route reads itself** (to answer 422 with every field's problem rather than
   Litestar's 400), declared with `api(body=AStruct)` or a JSON Schema, and the request headers
@@ -26,6 +28,7 @@ Answers that are not problems (the health check's 503) are declared the Litestar
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,10 +95,13 @@ DEFAULT_DESCRIPTIONS: dict[int, str] = {
     404: "There is no such thing",
     409: "The object's current state does not allow it",
     413: "The body is too large",
+    414: "A path segment is longer than any name",
     415: "The body is not JSON (Content-Type application/json)",
     422: "The input breaks a rule; `errors` names each field",
     503: "A service it needs cannot be reached; nothing was done, try again later",
 }
+# Refused at the edge, before routing (`middleware.url_guard_middleware`), on any route.
+ADDRESS_UNREADABLE = "The address holds a NUL byte or is not UTF-8"
 UNSAFE_API_WRITE = (
     "A session cookie authenticates the request and the X-CSRF-Token header does not carry the "
     "token of the linju_csrf cookie"
@@ -185,11 +191,13 @@ def _describe_operation(
         }
     has_body = "requestBody" in operation or method in BODY_METHODS
     parameters = operation.get("parameters", [])
-    problems: dict[int, str] = {}
+    problems: dict[int, str] = {400: ADDRESS_UNREADABLE}
     if parameters or has_body:
-        problems[400] = DEFAULT_DESCRIPTIONS[400]
+        problems[400] = f"{DEFAULT_DESCRIPTIONS[400]}, or {ADDRESS_UNREADABLE[0].lower()}"
+        problems[400] += ADDRESS_UNREADABLE[1:]
     if any(p.get("in") == "path" for p in parameters):
         problems[404] = DEFAULT_DESCRIPTIONS[404]
+        problems[414] = DEFAULT_DESCRIPTIONS[414]
     if has_body:
         problems[413] = DEFAULT_DESCRIPTIONS[413]
     if guarded:
@@ -209,11 +217,15 @@ def _describe_operation(
             del responses[status]  # Litestar's guess: a JSON body that is not what we answer
     for answer in responses.values():
         _plain_media_types(answer)
+        for header in answer.get("headers", {}).values():
+            if "schema" not in header and "content" not in header:
+                header["schema"] = {"type": "string"}
     for status, description in sorted(problems.items()):
         responses[str(status)] = {
             "description": description,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_REF)}},
         }
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _is_error(status: str) -> bool:
@@ -258,10 +270,13 @@ def _body_schema(body: type | Mapping[str, Any], components: dict[str, Any]) -> 
 
 
 def _add_component(components: dict[str, Any], name: str, schema: Mapping[str, Any]) -> None:
+    schema = dict(schema)
+    if isinstance(schema.get("description"), str):  # a docstring, as msgspec takes it
+        schema["description"] = inspect.cleandoc(schema["description"])
     existing = components.get(name)
     if existing is not None and existing != schema:
         raise RuntimeError(f"two different schemas are named {name} in the OpenAPI schema")
-    components[name] = dict(schema)
+    components[name] = schema
 
 
 def operations(schema: Mapping[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:

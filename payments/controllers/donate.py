@@ -8,7 +8,7 @@ not take donations) and nothing is written; the API answers with a problem docum
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -29,6 +29,7 @@ from linju.payments.sandbox import (
 )
 from linju.platform.kernel.errors import N_, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
+from linju.platform.openapi import api
 from linju.platform.settings import get_settings
 from linju.platform.web import Page, SubmittedForm, json_body
 from linju.projects.core.read import project_page_context
@@ -43,6 +44,22 @@ from linju.projects.donations.rules import (
 
 logger = logging.getLogger("linju.payments")
 SANDBOX_OUTCOMES = {outcome.value for outcome in SandboxOutcome}
+
+
+class DonationAmountIn(msgspec.Struct):
+    amount: Annotated[int, msgspec.Meta(ge=100, description="In fen: at least ¥1")]
+    currency: Literal["CNY"]
+
+
+class DonationIn(msgspec.Struct):
+    """What the donate API reads (contract.md, "Giving"); the route reads it itself, so that a
+    malformed field is a 422 naming each field (`donation_from_json`)."""
+
+    amount: DonationAmountIn
+    display_name: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    anonymous: bool = False
+    message: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
 
 
 class DonationStartedOut(msgspec.Struct):
@@ -84,6 +101,15 @@ async def donate_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> R
     tags=["donations"],
     summary="Start a donation: 201 with the checkout URL to send the donor to",
     status_code=HTTP_201_CREATED,
+    opt=api(
+        body=DonationIn,
+        problems={
+            404: "There is no such project",
+            409: "The project is not taking donations",
+            422: "The amount is below ¥1 or above the platform's maximum, or a field is malformed",
+            503: "The payment provider could not be reached; nothing was recorded",
+        },
+    ),
 )
 async def create_donation_api(
     slug: FromPath[str], request: Request[Any, Any, Any]

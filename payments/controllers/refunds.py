@@ -8,7 +8,7 @@ and the refund page shows where each refund stands; the API answers 202 Accepted
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -21,12 +21,25 @@ from linju.platform.accounts.audit import record_audit
 from linju.platform.accounts.guards import logged_in_user, require_secretary_or_admin_of_project
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan
+from linju.platform.openapi import api
 from linju.platform.web import Page, SubmittedForm, json_body
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, RefundStatus, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan, RefundView
 
 GUARDS = [require_secretary_or_admin_of_project]
+
+
+class RefundAmountIn(msgspec.Struct):
+    amount: Annotated[int, msgspec.Meta(ge=1, description="In fen")]
+    currency: Literal["CNY"]
+
+
+class RefundIn(msgspec.Struct):
+    """What the refund API reads; the route reads it itself (a malformed body is a 422)."""
+
+    amount: RefundAmountIn
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_REASON_LENGTH)]
 
 
 class RefundOut(msgspec.Struct):
@@ -144,6 +157,16 @@ async def refund_submit(
         " provider confirms it."
     ),
     status_code=HTTP_202_ACCEPTED,
+    opt=api(
+        body=RefundIn,
+        problems={
+            404: "There is no such project, or no such donation to it",
+            409: "The donation is not confirmed, or the refund exceeds what it gave or what the "
+            "fund holds",
+            422: "The body is malformed, the amount is not above zero, or the reason is missing "
+            "or too long",
+        },
+    ),
 )
 async def refund_api(
     request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]

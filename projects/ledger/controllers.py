@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import get
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Stream, Template
 
@@ -101,6 +102,15 @@ async def ledger_entry(
     summary="The whole ledger, one entry per line, for verification",
     description="Streamed in seq order up to the head at the time of the request.",
     media_type=ledger_export.JSONL_MEDIA_TYPE,
+    response_description="JSON Lines (docs/ledger.md): one entry per line, each an EntryOut "
+    "with its members in the order of the format, each line ending in a newline, in seq order",
+    response_headers=[
+        ResponseHeader(
+            name="X-Ledger-Head",
+            description="The head the export stops at: `<seq> <hash>`",
+            documentation_only=True,
+        )
+    ],
 )
 async def ledger_jsonl(slug: FromPath[str]) -> Stream:
     ledger = await ledger_read.find_ledger(slug)
@@ -119,6 +129,8 @@ async def ledger_jsonl(slug: FromPath[str]) -> Stream:
     tags=["ledger"],
     summary="The whole ledger for spreadsheets: one row per posting, amounts also in yuan",
     media_type=ledger_export.CSV_MEDIA_TYPE,
+    response_description="CSV, UTF-8 with a byte order mark, rows ending in CRLF, one row per "
+    "posting under the header seq,at,kind,memo,ref,account,amount_minor,amount,currency,hash",
 )
 async def ledger_csv(slug: FromPath[str]) -> Stream:
     ledger = await ledger_read.find_ledger(slug)
