@@ -25,6 +25,7 @@ from linju.payments import signatures
 from linju.payments.sandbox import SIGNATURE_HEADER as SANDBOX_SIGNATURE
 from linju.payments.stripe_gateway import SIGNATURE_HEADER as STRIPE_SIGNATURE
 from linju.platform.accounts.tables import Account
+from linju.platform.app import create_app
 from linju.platform.errors import MACHINE_PREFIXES
 from linju.platform.kernel.inputs import (
     INT64_MAX,
@@ -365,6 +366,28 @@ async def test_two_photos_the_second_truncated_store_neither(client: Any, people
 
 
 # --- addresses: paths and query strings -----------------------------------------------------
+
+
+def test_every_int_parameter_of_every_route_is_bounded_where_litestar_parses_it() -> None:
+    """Every `int` path or query parameter carries `le` within 64 bits (Litestar refuses more
+    with a 400 as it parses the parameter), and a path declares it `{name:str}`: Litestar's
+    router reads `{name:int}` with `int()`, which takes full-width digits and any size.
+    Declare one as `{pledge:str}` with `pledge: Annotated[int, Parameter(ge=1, le=INT64_MAX)]`."""
+    app = create_app()
+    unbounded = []
+    for route in app.routes:
+        if ":int}" in route.path:
+            unbounded.append(f"{route.path}: declare the path parameter as :str")
+        for handler in getattr(route, "route_handlers", []):
+            for name, field in handler.parsed_fn_signature.parameters.items():
+                kinds = [field, *(field.inner_types if field.is_optional else [])]
+                if not any(kind.annotation is int for kind in kinds):
+                    continue
+                bound = getattr(field.kwarg_definition, "le", None)
+                if bound is None or bound > INT64_MAX:
+                    unbounded.append(f"{route.path}: {name} has no le <= INT64_MAX")
+    assert not unbounded, "\n".join(sorted(set(unbounded)))
+
 
 BAD_SEGMENTS = {
     "nul": "a%00b",
