@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,12 +73,18 @@ def _admin(sql: str) -> None:
     _run(_admin_execute(sql))
 
 
-def linju(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+def run_linju(
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """`linju` in a process of its own, with the test run's settings and `env`."""
     environment = {**os.environ, **LOCAL_UPLOADS, **env}
     return subprocess.run(
         [LINJU, *args], env=environment, capture_output=True, text=True, timeout=timeout
     )
+
+
+def linju(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_linju(args, env, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -105,16 +111,8 @@ def create_roles(
     roles: Roles, database: str, *options: str, app: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`linju db create-roles` as the superuser (DATABASE_URL), unless `env` says otherwise."""
-    return linju(
-        "db",
-        "create-roles",
-        "--owner",
-        roles.owner,
-        "--app",
-        app or roles.app,
-        *options,
-        **{"DATABASE_URL": _admin_url(database), **env},
-    )
+    command = ["db", "create-roles", "--owner", roles.owner, "--app", app or roles.app, *options]
+    return run_linju(command, {"DATABASE_URL": _admin_url(database), **env})
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +175,7 @@ def test_serve_and_worker_refuse_pending_migrations_without_the_owners_url(roles
         with serving(
             DATABASE_URL=app_url,
             LINJU_MIGRATE_DATABASE_URL=roles.url(roles.owner, database),
-            **LOCAL_UPLOADS,
+            LINJU_STORAGE_URL=LOCAL_UPLOADS["LINJU_STORAGE_URL"],
         ) as address:
             assert httpx.get(f"{address}/healthz").status_code == 200
 
@@ -307,7 +305,7 @@ async def test_served_as_the_application_role_a_donation_writes_the_ledger(
 ) -> None:
     app_url = roles.url(roles.app, demo_loaded)
     # Nothing is pending: no owner's URL is needed.
-    with serving(DATABASE_URL=app_url, **LOCAL_UPLOADS) as address:
+    with serving(DATABASE_URL=app_url, LINJU_STORAGE_URL="local") as address:
         async with httpx.AsyncClient(base_url=address) as client:
             before = (await client.get(f"/api/v1/projects/{SLUG}")).json()["ledger_head"]
             created = await client.post(

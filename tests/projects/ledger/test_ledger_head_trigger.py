@@ -8,6 +8,7 @@ PostgreSQL not even with the check deferred to the commit. Appends keep moving i
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("db")
 REFUSED = r"newest entry"
 
 
-async def _entries(slug: str) -> list[dict[str, object]]:
+async def _entries(slug: str) -> list[dict[str, Any]]:
     return await (
         LedgerEntry.select(LedgerEntry.seq, LedgerEntry.hash)
         .where(LedgerEntry.project.slug == slug)
@@ -32,7 +33,7 @@ async def _entries(slug: str) -> list[dict[str, object]]:
     )
 
 
-async def _head(slug: str) -> dict[str, object]:
+async def _head(slug: str) -> dict[str, Any]:
     row = await (
         LedgerHead.select(LedgerHead.seq, LedgerHead.hash)
         .where(LedgerHead.project.slug == slug)
@@ -70,7 +71,7 @@ async def test_appends_move_the_head_and_nothing_else_can(db: str) -> None:
         (0, GENESIS_HASH),  # back to the start
     ]:
         with pytest.raises(Exception, match=REFUSED):
-            await _move_head(slug, int(seq), str(hash_))  # type: ignore[arg-type]
+            await _move_head(slug, int(seq), str(hash_))
     assert await _head(slug) == {"seq": 3, "hash": entries[-1]["hash"]}
 
     # Moving it onto where it already stands is no move; the figures may be rewritten (and
