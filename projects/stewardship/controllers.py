@@ -5,13 +5,15 @@ updates, in-kind help, the poster).
 Thin: each POST hands its form to `platform.web.Page.submit` with the one use case it calls, and
 redirects (303), or the page comes back with the problems in the visitor's language (422, or the
 refusal's own status). Every route is guarded by role AND object (docs/adr/0006-accounts.md); a
-committee member confirms offline donations on /p/{slug}/offline.
+committee member confirms offline donations on /p/{slug}/offline, and matching pledges on the
+committee's page (/committee, projects/spending/controllers/committee.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -238,12 +240,13 @@ def _ratio(text: str) -> tuple[int, int]:
 
 
 def _pledge_plan(form: SubmittedForm) -> rules.PledgePlan:
+    """The pledge as typed, without its letter yet."""
     day = N_("Enter the first and last day of the window")
     cap = form.parsed("cap", parse_yuan, N_("Enter the cap in yuan"), 0)
     starts = form.parsed("starts_on", iso_date, day, local_today())
     ends = form.parsed("ends_on", iso_date, day, local_today())
     ratio = form.parsed(
-        "ratio", _ratio, N_("The ratio needs two whole numbers from 1 to 100"), (0, 0)
+        "ratio", _ratio, N_("Enter the ratio as two whole numbers, e.g. 1:1"), (0, 0)
     )
     form.raise_problems()
     return rules.PledgePlan(
@@ -261,13 +264,17 @@ def _pledge_plan(form: SubmittedForm) -> rules.PledgePlan:
     "/p/{slug:str}/manage/pledges",
     guards=[guards.require_secretary_of_project],
     tags=TAGS,
-    summary="Record a matching sponsor's pledge",
+    summary="Record a matching sponsor's pledge with their letter (it draws once confirmed)",
 )
 async def create_pledge(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
 
     async def record(form: SubmittedForm) -> str:
-        await matching.create_pledge(user.actor, slug, _pledge_plan(form))
+        plan = _pledge_plan(form)
+        async with _photos_kept_on_success() as stored:
+            for letter in await _store_photos(form, "letter", stored):
+                plan = replace(plan, letter_url=letter.url, letter_sha256=letter.sha256)
+            await matching.create_pledge(user.actor, slug, plan)
         return f"/p/{slug}/manage#pledges"
 
     fields = {"starts_at": "starts_on", "ends_at": "ends_on"}

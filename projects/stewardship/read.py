@@ -12,6 +12,7 @@ from typing import Any
 from linju.platform.db import select_rows
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
+from linju.platform.kernel.money import Money
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.drafting import draft_values
 from linju.projects.core.tables import Community, Project, ProjectPhoto
@@ -76,7 +77,7 @@ async def workbench(slug: str) -> dict[str, Any]:
     project = (
         await Project.select(
             Project.id, Project.slug, Project.title, Project.status, Project.status_changed_at,
-            Project.community.slug, Project.community.name,
+            Project.goal_fen, Project.currency, Project.community.slug, Project.community.name,
         )
         .where(Project.slug == slug)
         .first()
@@ -90,6 +91,7 @@ async def workbench(slug: str) -> dict[str, Any]:
         "offline": offline,
         "waiting": [o for o in offline if o["confirmed_at"] is None],
         "pledges": await project_pledges(project["id"]),
+        "goal": Money(project["goal_fen"], project["currency"]),
         "updates": await project_updates(project["id"]),
         "gallery": await gallery_of(project["id"]),
         "in_kind": await in_kind_register(project["id"]),
@@ -108,7 +110,7 @@ async def project_section(project: ProjectDetail) -> dict[str, Any]:
     return {
         "stewardship_updates": updates,
         "stewardship_gallery": await gallery_of(project.id),
-        "stewardship_pledges": await project_pledges(project.id),
+        "stewardship_pledges": await project_pledges(project.id, confirmed_only=True),
         "stewardship_in_kind": await in_kind_register(project.id),
         "stewardship_overdue": disclosure_overdue(
             project.summary.status.value,

@@ -59,21 +59,67 @@ class PledgePlan:
     cap_fen: int
     starts_at: datetime
     ends_at: datetime
+    letter_url: str = ""  # a stored photo of the sponsor's letter (/photos/...)
+    letter_sha256: str = ""
 
 
-def pledge_problems(plan: PledgePlan) -> dict[str, str]:
+# A sponsor gives at least 1 yuan for every 10 residents give and at most 3 for every 1, in whole
+# numbers up to 10 (docs/adr/0019-pledges-two-people.md): beyond that a "matching" entry would be
+# the sponsor's money wearing the residents' name.
+RATIO_TERM_MAX = 10
+RATIO_MAX = (3, 1)
+RATIO_MIN = (1, 10)
+
+
+def ratio_in_bounds(ratio_num: int, ratio_den: int) -> bool:
+    """Whole terms from 1 to 10, and between 1:10 and 3:1."""
+    if not (1 <= ratio_num <= RATIO_TERM_MAX and 1 <= ratio_den <= RATIO_TERM_MAX):
+        return False
+    return (
+        ratio_num * RATIO_MAX[1] <= RATIO_MAX[0] * ratio_den
+        and ratio_num * RATIO_MIN[1] >= RATIO_MIN[0] * ratio_den
+    )
+
+
+def pledge_problems(plan: PledgePlan, *, goal_fen: int) -> dict[str, str]:
+    """What is wrong with a pledge for a project whose goal is `goal_fen`."""
     problems: dict[str, str] = {}
     if not is_valid_slug(plan.sponsor_slug):
         problems["sponsor_slug"] = N_("A slug uses lowercase letters, digits and hyphens")
     if not plan.sponsor_name.strip() or len(plan.sponsor_name) > 100:
         problems["sponsor_name"] = N_("A sponsor needs a name of at most 100 characters")
-    if not (1 <= plan.ratio_num <= 100 and 1 <= plan.ratio_den <= 100):
-        problems["ratio"] = N_("The ratio needs two whole numbers from 1 to 100")
+    if not ratio_in_bounds(plan.ratio_num, plan.ratio_den):
+        problems["ratio"] = N_("The ratio must be between 1:10 and 3:1 (whole numbers up to 10)")
     if plan.cap_fen <= 0:
         problems["cap"] = N_("The cap must be more than zero")
+    elif plan.cap_fen > goal_fen:
+        problems["cap"] = N_("The cap cannot be more than the project's goal")
     if plan.ends_at <= plan.starts_at:
         problems["ends_at"] = N_("The window must end after it starts")
+    if not plan.letter_url:
+        problems["letter"] = N_("Add a photo of the sponsor's letter")
     return problems
+
+
+MAX_REASON_LENGTH = 1000
+
+
+def pledge_decision_problems(confirm: bool, reason: str) -> dict[str, str]:
+    """A committee member confirms a pledge, or rejects it with a reason the secretary reads."""
+    if len(reason) > MAX_REASON_LENGTH:
+        return {"reason": N_("A reason can have at most 1000 characters")}
+    if not confirm and not reason.strip():
+        return {"reason": N_("Give a reason")}
+    return {}
+
+
+def second_person_problem(recorded_by: int, confirmers: tuple[int | None, ...]) -> str | None:
+    """A record one person made (an offline gift, a pledge) is confirmed by somebody else: none
+    of the confirming identities (their account, the account of their committee seat) may be
+    the recorder's. `None` is an identity without an account (the command line)."""
+    if any(who is not None and who == recorded_by for who in confirmers):
+        return N_("Someone other than the recorder must confirm it")
+    return None
 
 
 ANONYMOUS = "匿名"

@@ -1,9 +1,10 @@
 """Tables of the secretary's work: columns only (rules in projects/services/*).
 
 None of these rows is money on the ledger by itself: an offline donation posts an
-`offline_donation` entry only once a second person (a committee member) confirms it, and a
-matching draw is recorded here beside the `matching` entry it posted, so the pledge's cap can be
-enforced under a row lock and a refund can find the match to reverse.
+`offline_donation` entry, and a matching pledge draws, only once a second person (a committee
+member) confirms it, and a matching draw is recorded here beside the `matching` entry it
+posted, so the pledge's cap can be enforced under a row lock and a refund can find the match to
+reverse.
 """
 
 from __future__ import annotations
@@ -59,6 +60,18 @@ class MatchingPledge(Table, tablename="matching_pledge"):
     starts_at = Timestamptz()
     ends_at = Timestamptz()
     created_at = Timestamptz()
+    # Two people (docs/adr/0019-pledges-two-people.md): recorded with the sponsor's letter by one
+    # steward, it draws nothing until a committee member who is not the recorder confirms it,
+    # and then only for donations confirmed after that.
+    recorded_by = BigInt(default=0)  # account id of the recorder (0: the command line)
+    letter_path = Varchar(length=255, default="")
+    letter_sha256 = Varchar(length=64, default="")
+    confirmed_by = BigInt(null=True, default=None)  # account id of the committee member
+    confirmed_at = Timestamptz(null=True, default=None)
+    rejected_by = BigInt(null=True, default=None)
+    rejected_at = Timestamptz(null=True, default=None)
+    decided_by_name = Varchar(length=100, default="")  # the deciding member's committee seat
+    decision_reason = Varchar(length=1000, default="")
 
 
 class MatchDraw(Table, tablename="match_draw"):

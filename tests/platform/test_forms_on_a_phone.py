@@ -133,7 +133,7 @@ async def test_every_staff_form_refuses_on_the_page_and_then_saves(
         "sponsor_name": "区妇联", "sponsor_slug": "fulian", "ratio": "1:1", "cap": "5000",
         "starts_on": (local_today() + timedelta(days=9)).isoformat(), "ends_on": TODAY,
     }  # fmt: skip
-    answer = await sec.send("pledge", fields)
+    answer = await sec.send("pledge", fields, files={"letter": PNG})
     await sec.refused(answer, "The window must end after it starts", "pledge-ends_on")
     fields = {"contributor": "3号楼居民", "description": "平整场地", "labour_hours": "很多"}
     answer = await sec.send("in_kind", fields, {"kind": "labour"})

@@ -2,7 +2,10 @@
 
 One screen per decision with the amount, the budget line's plan, spent and approved, the fund's
 balance and what is available, the justification, the attachments and the other members'
-decisions; plain forms that work on a phone without JavaScript.
+decisions; plain forms that work on a phone without JavaScript. Matching pledges waiting for a
+second person are listed here too (sponsor, ratio, cap, window, the sponsor's letter), and a
+member other than their recorder confirms or rejects each one
+(docs/adr/0019-pledges-two-people.md).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.read import SpendingView, spending_view
 from linju.projects.spending.rules import ExpenditureStatus, Outcome, SubjectKind
 from linju.projects.spending.services import cancellation, completion, expenditures
+from linju.projects.stewardship.services import matching
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -34,6 +38,7 @@ class SeatWork:
     project: queries.ProjectDetail
     seat_id: int
     spending: SpendingView
+    pledges: list[dict[str, Any]]  # matching pledges waiting for a second person
 
     def awaiting(self) -> list[Any]:
         return [
@@ -57,11 +62,13 @@ async def _work_of(account_id: int) -> list[SeatWork]:
     ).where(CommitteeMember.account_id == account_id)
     work = []
     for seat in seats:
+        project = await queries.get_project(seat["slug"])
         work.append(
             SeatWork(
-                project=await queries.get_project(seat["slug"]),
+                project=project,
                 seat_id=int(seat["id"]),
                 spending=await spending_view(seat["slug"]),
+                pledges=await matching.pledges_awaiting(project.id),
             )
         )
     return work
@@ -135,4 +142,27 @@ async def decide(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     return await _page(request).submit(request, form_name, record)
 
 
-ROUTES: list[Any] = [committee_page, decide]
+@post(
+    "/p/{slug:str}/committee/pledges/{pledge:int}",
+    guards=[guards.require_committee_member_of_project],
+    tags=["committee"],
+    summary="Confirm or reject a matching pledge (a committee member other than its recorder)",
+)
+async def decide_pledge(
+    request: AnyRequest, slug: FromPath[str], pledge: FromPath[int]
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def record(form: SubmittedForm) -> str:
+        choice = form.text("decision")
+        if choice not in ("confirm", "reject"):
+            raise ValidationErrors({"decision": N_("Choose confirm or reject")})
+        member = await _seat_of(request, slug)
+        confirm = choice == "confirm"
+        await matching.decide_pledge(user.actor, slug, pledge, member, confirm, form.text("reason"))
+        return "/committee"
+
+    return await _page(request).submit(request, f"pledge-{pledge}", record)
+
+
+ROUTES: list[Any] = [committee_page, decide, decide_pledge]

@@ -1,5 +1,6 @@
 """Offline donations (cash at an event, a bank transfer): recorded by the secretary, confirmed by
-a committee member who is not the recorder, and only then posted to the ledger.
+a committee member who is not the recorder (`services/second_person.py`, shared with matching
+pledges), and only then posted to the ledger.
 
 An unconfirmed record is visible to the project's secretary and committee and counted nowhere.
 Confirmation posts the `offline_donation` entry (fund +x, donors:offline −x, key
@@ -12,9 +13,9 @@ import secrets
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.db import is_postgres, write_transaction
+from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
-from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
+from linju.platform.kernel.errors import N_, Conflict, ValidationErrors
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
 from linju.projects.core.services.funding import (
@@ -27,6 +28,7 @@ from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.lock import locked_project
 from linju.projects.stewardship.rules import ANONYMOUS, OfflineGift, gift_problems
 from linju.projects.stewardship.services.matching import draw_matches
+from linju.projects.stewardship.services.second_person import record_to_decide
 from linju.projects.stewardship.tables import OfflineDonation
 
 # A gift recorded while the project took money, confirmed after it stopped (cancelled,
@@ -80,25 +82,22 @@ async def record_offline_donation(actor: Actor, project_slug: str, gift: Offline
 async def confirm_offline_donation(actor: Actor, project_slug: str, public_id: str) -> int:
     """Confirm and post; returns the ledger seq. The caller's guard checked the committee seat."""
     async with write_transaction():
-        query = OfflineDonation.select(
-            OfflineDonation.id,
-            OfflineDonation.project.slug,
-            OfflineDonation.amount_fen,
-            OfflineDonation.currency,
-            OfflineDonation.donor_name,
-            OfflineDonation.anonymous,
-            OfflineDonation.recorded_by,
-            OfflineDonation.confirmed_at,
-        ).where(OfflineDonation.public_id == public_id)
-        if is_postgres():
-            query = query.lock_rows("UPDATE", of=(OfflineDonation,))
-        row = await query.first()
-        if row is None or row["project.slug"] != project_slug:
-            raise NotFound("No offline donation %(id)s", id=public_id)
-        if row["confirmed_at"] is not None:
-            raise Conflict(N_("This donation was already confirmed"))
-        if actor.id is not None and actor.id == row["recorded_by"]:
-            raise RuleViolation(N_("Someone other than the recorder must confirm it"))
+        row = await record_to_decide(
+            OfflineDonation,
+            OfflineDonation.public_id,
+            public_id,
+            project_slug,
+            (
+                OfflineDonation.amount_fen,
+                OfflineDonation.currency,
+                OfflineDonation.donor_name,
+                OfflineDonation.anonymous,
+            ),
+            decided=(OfflineDonation.confirmed_at,),
+            confirmers=(actor.id,),
+            not_found=N_("No offline donation %(id)s"),
+            already_decided=N_("This donation was already confirmed"),
+        )
         # The gift's row, then the project's ledger head (the one lock order, ADR 0015): the
         # status read under the head is the one a cancellation or completion committed.
         await locked_project(project_slug)

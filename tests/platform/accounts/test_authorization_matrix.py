@@ -86,6 +86,7 @@ ROUTES = [
             "starts_on": TODAY,
             "ends_on": (local_today() + timedelta(days=9)).isoformat(),
         },
+        True,
     ),
     Route(
         "POST",
@@ -128,6 +129,8 @@ async def call(client: Client, route: Route, donation: str) -> Any:
     data = {**route.form, "_csrf_token": token}
     if route.multipart:
         files = {"evidence": ("e.png", png_bytes(), "image/png")} if "offline" in path else None
+        if "pledges" in path:
+            files = {"letter": ("letter.png", png_bytes(), "image/png")}
         return await client.post(
             path,
             data=data,

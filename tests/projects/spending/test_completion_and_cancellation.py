@@ -29,7 +29,7 @@ from linju.projects.spending.services import cancellation, completion
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.stewardship.rules import OfflineGift, PledgePlan
-from linju.projects.stewardship.services.matching import create_pledge
+from linju.projects.stewardship.services.matching import create_pledge, decide_pledge
 from linju.projects.stewardship.services.offline_donations import (
     confirm_offline_donation,
     record_offline_donation,
@@ -146,13 +146,15 @@ async def test_cancellation_returns_online_offline_and_matched_money_once() -> N
     funded = await funded_project(balance=0, close=False)
     secretary, member = Actor(1, "secretary"), Actor(2, "member")
     now = utc_now()
-    await create_pledge(
+    pledge = await create_pledge(
         secretary,
         SLUG,
         PledgePlan(
-            "fulian", "区妇联", 1, 1, 100_000, now - timedelta(days=1), now + timedelta(days=9)
+            "fulian", "区妇联", 1, 1, 100_000, now - timedelta(days=1), now + timedelta(days=9),
+            "/photos/letter.jpg", "0" * 64,
         ),
-    )
+    )  # fmt: skip
+    await decide_pledge(member, SLUG, pledge, funded.members[0], True, "看过承诺函")
     online = []
     for amount, name in ((5_000, "王阿姨"), (20_000, "李叔")):
         started = await payments.begin_donation(

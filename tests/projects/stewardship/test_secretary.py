@@ -13,7 +13,7 @@ from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
-from tests.forms import assert_form_refused, submit, submit_shown
+from tests.forms import assert_form_refused, parse_page, submit, submit_shown
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
@@ -211,8 +211,18 @@ async def test_the_project_page_shows_updates_newest_first_matching_and_in_kind_
             "starts_on": local_today().isoformat(),
             "ends_on": (local_today() + timedelta(days=30)).isoformat(),
         },
+        {"letter": ("letter.png", png_bytes(), "image/png")},
     )
     assert pledge.status_code == 303, pledge.text
+    assert "尚余 ¥5,000.00" not in (await client.get("/p/tongqu-leyuan")).text  # not confirmed
+    log_out(client)
+    await log_in(client, people.member)
+    inbox = await client.get("/committee")
+    (form,) = [f.action for f in parse_page(inbox.text).forms if "/committee/pledges/" in f.action]
+    confirmed = await submit_shown(client, inbox.text, form, press="confirm", page="/committee")
+    assert confirmed.status_code == 303, confirmed.text
+    log_out(client)
+    await log_in(client, people.secretary)
     for hours in ("40", "40"):
         labour = await submit(
             client, page, "/p/tongqu-leyuan/manage/in-kind",
