@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from linju.platform.commands import CommandError, run_async
+from linju.platform.kernel.inputs import FIRST_DAY, LAST_DAY
 
 
 @click.group()
@@ -21,6 +22,8 @@ def _since(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise CommandError(f"--since: not an ISO date or time: {value!r}") from exc
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:  # the edge's range for days (ADR 0017)
+        raise CommandError(f"--since: not between {FIRST_DAY} and {LAST_DAY}: {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

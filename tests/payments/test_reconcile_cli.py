@@ -74,8 +74,9 @@ async def test_reconcile_applies_a_missed_webhook_once_and_a_refund_is_asked_for
     assert len([e for e in await entries(SLUG, "refund") if e["public_ref"] == created["id"]]) == 2
 
 
-def test_a_bad_since_is_exit_2_with_one_line() -> None:
-    result = _linju("payments", "reconcile", "--since", "last tuesday")
+@pytest.mark.parametrize("since", ["last tuesday", "0001-01-01", "9999-12-31T23:59:59"])
+def test_a_bad_since_is_exit_2_with_one_line(since: str) -> None:
+    result = _linju("payments", "reconcile", "--since", since)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("linju: --since")
     assert len(result.stderr.strip().splitlines()) == 1
