@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from piccolo.columns import Column
+
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.tables import Account
 from linju.platform.db import is_postgres, select_rows, write_transaction
@@ -214,7 +216,7 @@ async def decide_pledge(
         if confirm:
             await project_taking_donations(project_slug)  # a closed project takes no new match
         now = utc_now()
-        decided = {
+        decided: dict[Column | str, Any] = {
             MatchingPledge.decided_by_name: seat["name"],
             MatchingPledge.decision_reason: reason.strip(),
         }
