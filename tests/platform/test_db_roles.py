@@ -346,3 +346,39 @@ async def test_served_as_the_application_role_a_donation_writes_the_ledger(
     for command in (["worker", "--drain"], ["jobs", "list"], ["ledger", "verify"]):
         result = linju(*command, timeout=120, DATABASE_URL=app_url)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
+
+
+async def test_every_migration_grants_what_it_made_and_keeps_append_only_tables_so(
+    roles: Roles, migrated: str
+) -> None:
+    """What a later migration makes as the owner is the application role's to use after the
+    grant that ends every `linju migrate`; a table that refuses UPDATE and DELETE by a trigger
+    named `<table>_append_only` is read and appended only."""
+    owner = await _connect(roles, roles.owner, migrated)
+    try:
+        await owner.execute("CREATE TABLE later_notes (id serial PRIMARY KEY, body text)")
+        await owner.execute("CREATE TABLE later_log (id serial PRIMARY KEY, body text)")
+        await owner.execute(
+            "CREATE TRIGGER later_log_append_only BEFORE UPDATE OR DELETE ON later_log "
+            "FOR EACH ROW EXECUTE FUNCTION linju_refuse_ledger_change()"
+        )
+    finally:
+        await owner.close()
+    migrate = linju(
+        "migrate",
+        DATABASE_URL=roles.url(roles.app, migrated),
+        LINJU_MIGRATE_DATABASE_URL=roles.url(roles.owner, migrated),
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    app = await _connect(roles, roles.app, migrated)
+    try:
+        await app.execute("INSERT INTO later_notes (body) VALUES ('a')")
+        await app.execute("UPDATE later_notes SET body = 'b'")
+        await app.execute("DELETE FROM later_notes")
+        await app.execute("INSERT INTO later_log (body) VALUES ('kept')")
+        assert await app.fetchval("SELECT body FROM later_log") == "kept"
+        for statement in ("UPDATE later_log SET body = 'x'", "DELETE FROM later_log"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await app.execute(statement)
+    finally:
+        await app.close()
