@@ -11,15 +11,15 @@ member other than their recorder confirms or rejects each one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors, found
-from linju.platform.kernel.inputs import whole_number
+from linju.platform.kernel.inputs import INT64_MAX, whole_number
 from linju.platform.web import Page, SubmittedForm
 from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
@@ -143,13 +143,15 @@ async def decide(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
 
 
 @post(
-    "/p/{slug:str}/committee/pledges/{pledge:int}",
+    "/p/{slug:str}/committee/pledges/{pledge:str}",
     guards=[guards.require_committee_member_of_project],
     tags=["committee"],
     summary="Confirm or reject a matching pledge (a committee member other than its recorder)",
 )
 async def decide_pledge(
-    request: AnyRequest, slug: FromPath[str], pledge: FromPath[int]
+    request: AnyRequest,
+    slug: FromPath[str],
+    pledge: Annotated[int, Parameter(ge=1, le=INT64_MAX, description="The pledge's id")],
 ) -> Response[Any]:
     user = guards.logged_in_user(request)
 
