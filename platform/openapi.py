@@ -212,9 +212,9 @@ def _describe_operation(
         problems[status] = when or DEFAULT_DESCRIPTIONS.get(status, "")
 
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status in list(responses):
-        if _is_error(status) and not _declared_by_route(responses[status]):
-            del responses[status]  # Litestar's guess: a JSON body that is not what we answer
+    for code in list(responses):
+        if _is_error(code) and not _declared_by_route(responses[code]):
+            del responses[code]  # Litestar's guess: a JSON body that is not what we answer
     for answer in responses.values():
         _plain_media_types(answer)
         for header in answer.get("headers", {}).values():

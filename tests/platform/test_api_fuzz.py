@@ -197,8 +197,12 @@ def _strategy(operation: Any, mode: Any, real: list[dict[str, str]]) -> st.Searc
         )
         generated = st.one_of(generated, seeded)
     if mode != HOSTILE:
-        return generated.map(Drawn)
-    return st.tuples(generated, st.data()).map(lambda drawn: _make_hostile(*drawn))
+        plain: st.SearchStrategy[Drawn] = generated.map(Drawn)
+        return plain
+    hostile: st.SearchStrategy[Drawn] = st.tuples(generated, st.data()).map(
+        lambda drawn: _make_hostile(*drawn)
+    )
+    return hostile
 
 
 def _make_hostile(case: Any, data: st.DataObject) -> Drawn:
@@ -249,6 +253,10 @@ def _replaced(document: Any, at: tuple[Any, ...], value: Any) -> Any:
     return copied
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def _on_loop(loop: asyncio.AbstractEventLoop, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run_coroutine_threadsafe(make(), loop).result(timeout=REQUEST_TIMEOUT)
 
@@ -269,8 +277,9 @@ def _send(target: Target, drawn: Drawn) -> httpx.Response | None:
             files=kwargs.get("files"),
             cookies=kwargs.get("cookies"),
         ).prepare()
-        headers = dict(prepared.headers)
+        headers = {name: _text(value) for name, value in prepared.headers.items()}
         body = prepared.body
+        assert body is None or isinstance(body, str | bytes), body
         if drawn.raw_body is not None:
             body = drawn.raw_body
             headers["Content-Type"] = "application/json"
@@ -326,7 +335,7 @@ def _fuzz(target: Target, schema: dict[str, Any], rows: list[dict[str, str]]) ->
     findings = Findings()
     loaded = schemathesis.openapi.from_dict(schema)
     for result in loaded.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]  # an Err raises: the schema is broken
         for mode in MODES:
             _fuzz_operation(target, operation, mode, _parameter_sets(operation, rows), findings)
     return findings

@@ -35,6 +35,7 @@ NUL = "a%00b"
 LONG = "x" * 300  # a path segment longer than any name
 TOO_LARGE = 10_000_001  # one byte past Litestar's request_max_body_size
 JSON = {"Content-Type": "application/json"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _donation(amount: int = 5000) -> dict[str, Any]:
@@ -201,7 +202,6 @@ PROVOKE: dict[tuple[str, str], dict[int, Provoke]] = {
         f"/api/v1/projects/{LONG}/ledger.csv",
     ),
 }
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # Documented statuses provoked by another test, with the reason they are not provoked here.
 ELSEWHERE = {
     ("get", "/healthz", 503): "tests/projects/core/test_api.py (a database that cannot open)",
