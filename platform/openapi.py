@@ -38,6 +38,7 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
+from linju.platform.accounts.sessions import SESSION_COOKIE
 from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE
 
 OPT_KEY = "linju_api"
@@ -106,6 +107,14 @@ UNSAFE_API_WRITE = (
     "A session cookie authenticates the request and the X-CSRF-Token header does not carry the "
     "token of the linju_csrf cookie"
 )
+SESSION_SCHEME = "session"
+SESSION_SECURITY = {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": SESSION_COOKIE,
+    "description": "The session of a logged-in account (set by logging in on /login). A write "
+    "under /api/ that sends it sends the token of the linju_csrf cookie in X-CSRF-Token too.",
+}
 BODY_METHODS = frozenset({"post", "put", "patch"})
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 API_PREFIX = "/api/"
@@ -145,6 +154,7 @@ def describe(schema: Mapping[str, Any], app: Litestar) -> dict[str, Any]:
     described = copy.deepcopy(dict(schema))
     components = described.setdefault("components", {}).setdefault("schemas", {})
     _add_component(components, "Problem", PROBLEM_SCHEMA)
+    described["components"]["securitySchemes"] = {SESSION_SCHEME: SESSION_SECURITY}
     handlers = _handlers(app)
     paths = described.get("paths", {})
     for path in list(paths):
@@ -203,6 +213,7 @@ def _describe_operation(
     if guarded:
         problems[401] = DEFAULT_DESCRIPTIONS[401]
         problems[403] = DEFAULT_DESCRIPTIONS[403]
+        operation["security"] = [{SESSION_SCHEME: []}]
     if method in WRITE_METHODS and path.startswith(API_PREFIX):
         problems[403] = (
             f"{problems[403]}; or: {UNSAFE_API_WRITE}" if 403 in problems else (UNSAFE_API_WRITE)

@@ -302,6 +302,20 @@ async def test_the_bodies_the_apis_read_are_declared(client: AppClient) -> None:
     assert {"name": "Sandbox-Signature", "in": "header"}.items() <= signature[0].items()
 
 
+async def test_the_guarded_operations_name_the_session_cookie(client: AppClient) -> None:
+    schema = await _schema(client)
+    scheme = schema["components"]["securitySchemes"]["session"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "cookie", "linju_session")
+    guarded = {
+        (method, path)
+        for path, method, operation in operations(schema)
+        if operation.get("security") == [{"session": []}]
+    }
+    assert guarded == {("get", STEWARD_DONATION), ("post", REFUNDS)}
+    for method, path in guarded:
+        assert {"401", "403"} <= set(schema["paths"][path][method]["responses"])
+
+
 async def _world(client: AppClient) -> World:
     admin = await make_account("schema-admin@example.cn", "admin", client=client)
     other = await make_account(
