@@ -29,13 +29,12 @@ from urllib.parse import parse_qsl
 from litestar import MediaType, Request, Response
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import ClientException
 from litestar.response import Redirect, Template
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
 from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import DomainError, ValidationErrors
+from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.kernel.inputs import (
     UNREADABLE_TEXT,
     InputRefused,
@@ -122,7 +121,14 @@ class EdgeRequest(Request[Any, Any, Any]):
         try:
             return await super().form()
         except (UnicodeDecodeError, LookupError):
-            raise ClientException("The form holds a part that is not text") from None
+            raise UnreadableForm(N_("The form holds a part that cannot be read as text")) from None
+
+
+class UnreadableForm(DomainError):
+    """A form the browser could not have sent: answered 400 (the error page, or a problem)."""
+
+    status = 400
+    title = "Bad Request"
 
 
 def _url_encoded(body: bytes) -> dict[str, Any]:
