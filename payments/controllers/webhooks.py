@@ -19,8 +19,10 @@ from litestar.status_codes import HTTP_200_OK
 from linju.payments import services
 from linju.payments.gateway import GatewayError, InvalidSignature, MalformedCallback
 from linju.payments.registry import SANDBOX, STRIPE, gateway_named
+from linju.payments.sandbox import KIND_BY_TYPE
 from linju.platform.errors import problem_response
 from linju.platform.kernel.errors import DomainError
+from linju.platform.kernel.money import MAX_FEN
 from linju.platform.openapi import api
 
 # What the schema says of both webhooks (docs/adr/0018-openapi.md): the body and signature they
@@ -33,6 +35,40 @@ WEBHOOK_PROBLEMS = {
     503: "The provider could not be asked what the event needs; it sends the event again",
 }
 EVENT_BODY = {"type": "object", "description": "The provider's event, as it signed it"}
+_SANDBOX_AMOUNT = {
+    "type": "object",
+    "required": ["amount", "currency"],
+    "properties": {
+        "amount": {"type": "integer", "minimum": 0, "maximum": MAX_FEN},
+        "currency": {"type": "string"},
+    },
+}
+SANDBOX_EVENT_BODY = {
+    "type": "object",
+    "description": "A sandbox event (payments/sandbox.py: session_payload, refund_payload)",
+    "required": ["id", "type", "created", "data"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "type": {"enum": [*sorted(KIND_BY_TYPE), "refund.succeeded"]},
+        "created": {
+            "type": "integer",
+            "minimum": 946684800,  # 2000-01-01, kernel.inputs.unix_moment
+            "maximum": 4133980799,  # 2100-12-31T23:59:59
+            "description": "Unix time, between 2000 and 2100",
+        },
+        "data": {
+            "type": "object",
+            "required": ["session", "donation_id", "amount"],
+            "properties": {
+                "session": {"type": "string", "minLength": 1},
+                "donation_id": {"type": "string", "minLength": 1},
+                "amount": _SANDBOX_AMOUNT,
+                "fee": {"oneOf": [_SANDBOX_AMOUNT, {"type": "null"}]},
+                "refund": {"type": "string", "description": "A refund event's refund"},
+            },
+        },
+    },
+}
 
 
 class AppliedEventOut(msgspec.Struct):
@@ -92,7 +128,7 @@ async def _receive(name: str, request: Request[Any, Any, Any]) -> Response[Any]:
     status_code=HTTP_200_OK,
     opt=api(
         problems={k: v for k, v in WEBHOOK_PROBLEMS.items() if k != 503},  # it never asks
-        body=EVENT_BODY,
+        body=SANDBOX_EVENT_BODY,
         headers={"Sandbox-Signature": "t=<unix time>,v1=<HMAC-SHA256 of t.body>"},
     ),
 )

@@ -1,9 +1,11 @@
 """A property-based fuzz of every operation of the OpenAPI schema (docs/adr/0018-openapi.md).
 
 Schemathesis reads the schema the app serves and, for each operation, draws requests from it
-with Hypothesis: valid ones (positive) and ones that break the schema (negative), some with
-the path parameters of real things (the demo's projects, communities, ledger entries and
-donations), so the fuzz reaches past the 404s. Each answer must not be a 5xx, and its status,
+with Hypothesis: valid ones (positive), ones that break the schema (negative), and valid ones
+with one value made hostile (NUL, lone surrogates, invalid UTF-8, integers past 64 bits, other
+scripts' digits, deep JSON, absurd signature timestamps); half of them with the path
+parameters of real things (the demo's projects, communities, ledger entries, donations and a
+receipt token), so the fuzz reaches past the 404s. Each answer must not be a 5xx, and its status,
 content type and body must be what the schema says (schemathesis' checks), a problem document's
 `status` the answer's own. Anonymous, and again as a platform admin (a session cookie with the
 CSRF header, as a browser's script would send it).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,10 +43,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from linju.payments import signatures
+from linju.payments.sandbox import SIGNATURE_HEADER
 from linju.projects.donations.tables import Donation
 from linju.projects.ledger.tables import LedgerHead
 from tests.accounts_support import log_in, make_account
 from tests.client_support import BASE_URL, AppClient
+from tests.payments.helpers import SANDBOX_SECRET
 
 pytestmark = pytest.mark.fuzz
 
@@ -124,6 +130,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+SANDBOX_WEBHOOK = "/webhooks/sandbox"  # signed half the time, so its body is read
 CSRF_COOKIE = "linju_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 REQUEST_TIMEOUT = 60.0
@@ -182,10 +189,12 @@ def _parameter_sets(operation: Any, rows: Iterable[Mapping[str, str]]) -> list[d
 
 @dataclass(frozen=True)
 class Drawn:
-    """A case to send, and a body to send instead of its own (raw bytes), if any."""
+    """A case to send, a body to send instead of its own (raw bytes), if any, and whether to
+    sign it as the sandbox signs its webhooks (so that a webhook's body is read at all)."""
 
     case: Any
     raw_body: bytes | None = None
+    signed: bool = False
 
 
 def _strategy(operation: Any, mode: Any, real: list[dict[str, str]]) -> st.SearchStrategy[Drawn]:
@@ -196,13 +205,16 @@ def _strategy(operation: Any, mode: Any, real: list[dict[str, str]]) -> st.Searc
             lambda params: operation.as_strategy(generation_mode=generation, path_parameters=params)
         )
         generated = st.one_of(generated, seeded)
-    if mode != HOSTILE:
-        plain: st.SearchStrategy[Drawn] = generated.map(Drawn)
-        return plain
-    hostile: st.SearchStrategy[Drawn] = st.tuples(generated, st.data()).map(
-        lambda drawn: _make_hostile(*drawn)
+    drawn: st.SearchStrategy[Drawn] = (
+        st.tuples(generated, st.data()).map(lambda pair: _make_hostile(*pair))
+        if mode == HOSTILE
+        else generated.map(Drawn)
     )
-    return hostile
+    if operation.path == SANDBOX_WEBHOOK:
+        drawn = st.tuples(drawn, st.booleans()).map(
+            lambda pair: dataclasses.replace(pair[0], signed=pair[1])
+        )
+    return drawn
 
 
 def _make_hostile(case: Any, data: st.DataObject) -> Drawn:
@@ -272,8 +284,8 @@ def _send(target: Target, drawn: Drawn) -> httpx.Response | None:
             url=kwargs["url"],
             headers={**kwargs.get("headers", {}), **target.headers},
             params=kwargs.get("params"),
-            json=kwargs.get("json"),
-            data=kwargs.get("data"),
+            # json.dumps as Python writes it, NaN and Infinity included (requests refuses them)
+            data=json.dumps(kwargs["json"]).encode() if "json" in kwargs else kwargs.get("data"),
             files=kwargs.get("files"),
             cookies=kwargs.get("cookies"),
         ).prepare()
@@ -284,6 +296,9 @@ def _send(target: Target, drawn: Drawn) -> httpx.Response | None:
             body = drawn.raw_body
             headers["Content-Type"] = "application/json"
             headers.pop("Content-Length", None)
+        if drawn.signed:
+            raw = body.encode() if isinstance(body, str) else body or b""
+            headers[SIGNATURE_HEADER] = signatures.sign(raw, SANDBOX_SECRET)
         url = (prepared.url or BASE_URL).replace(quote(RAW), "%")
         request = target.client.build_request(
             prepared.method or "GET", url, headers=headers, content=body
