@@ -184,7 +184,7 @@ async def test_cancellation_returns_online_offline_and_matched_money_once() -> N
         is Outcome.APPROVED
     )
     assert await status() == "cancelled"
-    # The online refunds were asked for at the approval; their job sends them to the gateway.
+    # The approval queued the settlement job, which asks the online refunds; their jobs send them.
     assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 0
     await drain_jobs()
     assert await LedgerEntry.count().where(LedgerEntry.kind == "refund") == 2
