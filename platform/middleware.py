@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from linju.platform import i18n
 from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE, error_page_html
@@ -151,8 +151,13 @@ async def _refuse(scope: Scope, send: Send, status: int, detail: str) -> None:
         (b"content-type", media_type.encode("latin-1")),
         (b"content-length", str(len(body)).encode("latin-1")),
     ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
