@@ -405,3 +405,61 @@ async def test_the_stripe_statuses_are_what_the_schema_says(
     for status, (path, response) in answers.items():
         assert response.status_code == (status or 503), (path, response.text)
         _check(schema, "post", path, response)
+
+
+def test_a_new_route_is_documented_right_without_a_word() -> None:
+    """`describe` derives the statuses from the operation, adds what a route declares, leaves
+    pages out, and refuses two different schemas under one name."""
+    from typing import Annotated
+
+    import msgspec
+    from litestar import Litestar, get, post
+    from litestar.openapi import OpenAPIConfig
+    from litestar.params import FromPath, QueryParameter
+
+    from linju.platform.openapi import api, describe
+
+    class ThingIn(msgspec.Struct):
+        name: str
+
+    @get("/api/v1/things/{slug:str}", sync_to_thread=False)
+    def thing(
+        slug: FromPath[str], page: Annotated[int, QueryParameter(ge=1)] = 1
+    ) -> dict[str, str]:
+        return {}
+
+    @post("/api/v1/things", sync_to_thread=False, opt=api(problems={409: "taken"}, body=ThingIn))
+    def make_thing() -> dict[str, str]:
+        return {}
+
+    @get("/things", sync_to_thread=False)
+    def page() -> str:
+        return ""
+
+    app = Litestar([thing, make_thing, page], openapi_config=OpenAPIConfig(title="t", version="1"))
+    schema = describe(app.openapi_schema.to_schema(), app)
+    assert set(schema["paths"]) == {"/api/v1/things/{slug}", "/api/v1/things"}
+    read = schema["paths"]["/api/v1/things/{slug}"]["get"]["responses"]
+    assert set(read) == {"200", "400", "404", "414"}
+    write = schema["paths"]["/api/v1/things"]["post"]
+    assert set(write["responses"]) == {"201", "400", "403", "409", "413", "415"}
+    assert write["responses"]["409"]["description"] == "taken"
+    assert write["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ThingIn"
+    }
+    for status, answer in [*read.items(), *write["responses"].items()]:
+        if int(status) >= 400:
+            assert answer["content"] == {PROBLEM: {"schema": PROBLEM_REF}}
+
+    class Clash(msgspec.Struct, rename={"name": "other"}):
+        name: str
+
+    Clash.__name__ = "ThingIn"
+
+    @post("/api/v1/clash", sync_to_thread=False, opt=api(body=Clash))
+    def clash() -> None:
+        return None
+
+    clashing = Litestar([make_thing, clash], openapi_config=OpenAPIConfig(title="t", version="1"))
+    with pytest.raises(RuntimeError, match="ThingIn"):
+        describe(clashing.openapi_schema.to_schema(), clashing)
