@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import statistics
 import sys
@@ -154,6 +155,8 @@ async def webhook_confirmations(count: int, workers: int, with_fee: bool, round_
         payloads.append(session_payload(session))
     secret = get_settings().sandbox_webhook_secret
     app = create_app()  # the pool is the bench's own, started in main()
+    # The app logs every request at INFO; thousands of lines would bury the figures.
+    logging.getLogger("linju").setLevel(logging.WARNING)
 
     async def deliver(payload: dict[str, Any]) -> None:
         body = json.dumps(payload).encode()
