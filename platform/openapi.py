@@ -40,6 +40,7 @@ from litestar.routes import HTTPRoute
 
 from linju.platform.accounts.sessions import SESSION_COOKIE
 from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE
+from linju.platform.kernel.inputs import INT64_MAX
 
 OPT_KEY = "linju_api"
 COMPONENTS_REF = "#/components/schemas/{name}"
@@ -201,6 +202,8 @@ def _describe_operation(
         }
     has_body = "requestBody" in operation or method in BODY_METHODS
     parameters = operation.get("parameters", [])
+    for parameter in parameters:
+        _exact_integer_bounds(parameter.get("schema", {}))
     problems: dict[int, str] = {400: ADDRESS_UNREADABLE}
     if parameters or has_body:
         problems[400] = f"{DEFAULT_DESCRIPTIONS[400]}, or {ADDRESS_UNREADABLE[0].lower()}"
@@ -237,6 +240,18 @@ def _describe_operation(
             "content": {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_REF)}},
         }
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _exact_integer_bounds(schema: dict[str, Any]) -> None:
+    """Litestar writes an integer parameter's bounds as floats: `le=INT64_MAX` becomes
+    9.223372036854776e+18, which is 2**63 and not a bound a client can send. Write them as the
+    integers the edge checks (platform/kernel/inputs.py)."""
+    if schema.get("type") != "integer":
+        return
+    for key in ("minimum", "maximum"):
+        bound = schema.get(key)
+        if isinstance(bound, float):
+            schema[key] = max(-INT64_MAX - 1, min(INT64_MAX, int(bound)))
 
 
 def _is_error(status: str) -> bool:

@@ -291,6 +291,23 @@ async def test_the_ledger_exports_declare_their_media_types(client: AppClient) -
     assert "amount_minor" in csv["description"]
 
 
+async def test_integer_parameters_state_their_bounds_as_integers(client: AppClient) -> None:
+    """The edge refuses an integer past 2**63 - 1; the schema says so in integers (Litestar
+    writes `le=` as a float, 2**63, which would invite a value the edge refuses)."""
+    bounded = 0
+    for path, method, operation in operations(await _schema(client)):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if schema.get("type") != "integer":
+                continue
+            for key in ("minimum", "maximum"):
+                if key in schema:
+                    assert type(schema[key]) is int, (method, path, parameter["name"], key)
+            if schema.get("maximum") == 2**63 - 1:
+                bounded += 1
+    assert bounded >= 2  # the ledger's `after` and `seq` at least
+
+
 async def test_the_bodies_the_apis_read_are_declared(client: AppClient) -> None:
     schema = await _schema(client)
     for path, name in ((DONATIONS, "DonationIn"), (REFUNDS, "RefundIn")):
