@@ -1,10 +1,16 @@
-"""The shell's own routes: the health check and the language switch."""
+"""The shell's own routes: the health check and the language switch.
+
+The switch's link carries the page's path (`next`). After a refused form that path is the form's
+action, a POST-only route: the switch goes to the nearest path above it that answers a GET (the
+form's page, `/p/x/donate` -> `/p/x`), never to a 405 (docs/adr/0023).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Response, get
+from litestar import Litestar, Request, Response, get
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
@@ -38,13 +44,35 @@ async def healthz() -> Response[dict[str, str]]:
     )
 
 
+def _answers_get(app: Litestar, path: str) -> bool:
+    try:
+        app.asgi_router.handle_routing(path, "GET")
+    except (NotFoundException, MethodNotAllowedException):
+        return False
+    return True
+
+
+def gettable_page(app: Litestar, path: str) -> str:
+    """`path` (query kept) if a GET there finds a route, else the nearest parent path that does."""
+    bare = path.partition("?")[0]
+    if _answers_get(app, bare):
+        return path
+    while bare not in ("", "/"):
+        bare = bare.rstrip("/").rpartition("/")[0] or "/"
+        if _answers_get(app, bare):
+            return bare
+    return "/"
+
+
 @get("/lang/{code:str}", tags=["pages"], summary="Choose the language (remembered in a cookie)")
 async def choose_language(
+    request: Request[Any, Any, Any],
     code: FromPath[str],
     next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Redirect:
     locale = normalise_locale(code, get_settings().default_locale)
-    response = Redirect(path=safe_next(next_path), status_code=303)
+    target = gettable_page(request.app, safe_next(next_path))
+    response = Redirect(path=target, status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,
         locale,

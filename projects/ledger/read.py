@@ -279,3 +279,38 @@ async def ledger_page(slug: str, before: int | None, size: int) -> LedgerPage:
         newer = before + size if before + size < newest else 0
     older = lines[-1].seq if lines and lines[-1].seq > 1 else None
     return LedgerPage(ledger=ledger, lines=lines, newer_before=newer, older_before=older)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOut:
+    """Money the fund handed on to a community's general fund (a completed project's leftover)."""
+
+    seq: int
+    amount: Money
+    to_community: str  # the community's slug, from the posting's account
+
+
+async def transfers_out(project_id: int) -> list[TransferOut]:
+    """The project's transfer entries, oldest first, each with the sum it moved out of the fund."""
+    rows = await (
+        LedgerPosting.select(
+            LedgerPosting.entry.seq.as_alias("seq"),
+            LedgerPosting.account,
+            LedgerPosting.amount,
+            LedgerPosting.currency,
+        )
+        .where(
+            (LedgerPosting.entry.project == project_id)
+            & (LedgerPosting.entry.kind == "transfer")
+            & (LedgerPosting.account.like("community:%"))
+        )
+        .order_by(LedgerPosting.entry.seq)
+    )
+    return [
+        TransferOut(
+            seq=int(row["seq"]),
+            amount=Money(int(row["amount"]), row["currency"]),
+            to_community=row["account"].removeprefix("community:"),
+        )
+        for row in rows
+    ]

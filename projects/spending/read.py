@@ -13,6 +13,7 @@ from linju.platform.kernel.money import Money
 from linju.projects.core import read as queries
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.donations.services import open_refunds_fen
+from linju.projects.ledger.read import TransferOut, transfers_out
 from linju.projects.spending.attachments import attachments_of
 from linju.projects.spending.rules import (
     ExpenditureStatus,
@@ -265,8 +266,17 @@ async def project_spending(project: queries.ProjectDetail) -> SpendingView:
 
 async def project_section(project: queries.ProjectDetail) -> dict[str, Any]:
     """The loader for templates/projects/_spending.html on the project page; a cancelled
-    project's settlement (退款进行中 n/m until the fund is at zero) with it."""
+    project's settlement (退款进行中 n/m until the fund is at zero) and a completed project's
+    leftover transfers with it."""
     settlement = None
     if project.summary.status is ProjectStatus.CANCELLED:
         settlement = await settlement_progress(project.summary.slug)
-    return {"spending": await project_spending(project), "settlement": settlement}
+    # A completed project shows where its leftover went, each transfer with its ledger entry.
+    leftover: list[TransferOut] = []
+    if project.summary.status is ProjectStatus.COMPLETED:
+        leftover = await transfers_out(project.id)
+    return {
+        "spending": await project_spending(project),
+        "settlement": settlement,
+        "leftover_transfers": leftover,
+    }
