@@ -56,7 +56,17 @@ def _drop_csrf_cookie(request: AnyRequest, response: Response[Any]) -> None:
 async def login_form(
     next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
 ) -> Template:
-    return await Page("accounts/login.html", {"next": safe_next(next_path)}).show()
+    asked = next_path if next_path and safe_next(next_path) == next_path else ""
+    return await Page("accounts/login.html", {"next": asked}).show()
+
+
+async def _landing(account_id: int, asked: str) -> str:
+    """The page a guarded route sent the visitor from (`next`, when a safe local path), or else
+    their own home: /admin, /secretary or /committee, /account with several roles."""
+    if asked and safe_next(asked) == asked:
+        return asked
+    user = await services.load_user(account_id)
+    return user.home if user is not None else "/account"
 
 
 @post("/login", tags=["accounts"], summary="Log in (a new session id every time)")
@@ -68,7 +78,9 @@ async def login_submit(request: AnyRequest) -> Response[Any]:
         token = await sessions.start_session(
             account_id, replacing=request.cookies.get(sessions.SESSION_COOKIE)
         )
-        response: Response[Any] = Redirect(path=safe_next(form.text("next")), status_code=303)
+        response: Response[Any] = Redirect(
+            path=await _landing(account_id, form.text("next")), status_code=303
+        )
         _set_session_cookie(response, token)
         _drop_csrf_cookie(request, response)
         return response

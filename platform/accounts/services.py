@@ -50,6 +50,26 @@ class CurrentUser:
     def is_committee_member_of(self, project_id: int) -> bool:
         return project_id in self.committee_of
 
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles held, in the order the header and the account page list them."""
+        held = (
+            (Role.ADMIN, self.is_admin),
+            (Role.SECRETARY, bool(self.secretary_of)),
+            (Role.COMMITTEE, bool(self.committee_of)),
+        )
+        return tuple(role for role, holds in held if holds)
+
+    @property
+    def home(self) -> str:
+        """Where this person lands after logging in: their one role's page, or, with several
+        roles or none, the account page, which links each (docs/adr/0021-finding-your-way.md)."""
+        roles = self.roles
+        return ROLE_HOMES[roles[0]] if len(roles) == 1 else "/account"
+
+
+ROLE_HOMES = {Role.ADMIN: "/admin", Role.SECRETARY: "/secretary", Role.COMMITTEE: "/committee"}
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
