@@ -7,6 +7,8 @@ hold a state the platform itself could not reach.
 from __future__ import annotations
 
 import io
+import random
+from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -18,8 +20,9 @@ from linju.platform.kernel.clock import local_today, utc_now
 from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.communities import create_community
-from linju.projects.core.services.photos import store_photo
-from linju.projects.core.services.projects import ProjectDraft, create_project, publish
+from linju.projects.core.services.drafting import create_draft
+from linju.projects.core.services.photos import StoredPhoto, store_photo
+from linju.projects.core.services.projects import ProjectDraft, publish
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
 from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
 from linju.projects.donations.rules import DonationInput
@@ -38,6 +41,7 @@ from linju.projects.stewardship.services.offline_donations import (
     confirm_offline_donation,
     record_offline_donation,
 )
+from linju.projects.stewardship.services.updates import post_update
 
 PLAYGROUND_STORY = (
     "小区的儿童游乐设施已经老旧。在居民议事会上，大家提出想要一个儿童乐园，"
@@ -63,11 +67,13 @@ async def load_demo() -> bool:
 
 async def _load_demo() -> None:
     today = local_today()
+    _pictures_drawn.clear()  # the same pictures each time the demo is loaded
 
     await create_community(
         "lvjingyuan", "绿景苑社区", "青山区", "青山区绿景苑小区，居民自治的老小区。"
     )
-    await create_project(
+    await demo_project(
+        "playground",
         ProjectDraft(
             community_slug="lvjingyuan",
             slug="tongqu-leyuan",
@@ -87,7 +93,7 @@ async def _load_demo() -> None:
                 CommitteeSeat("李敏", CommitteeRole.MEMBER, "法律：社区法律顾问"),
                 CommitteeSeat("王师傅", CommitteeRole.MEMBER, "维修：电工、设备维修"),
             ],
-        )
+        ),
     )
     await publish("tongqu-leyuan")
     playground = "tongqu-leyuan"
@@ -98,11 +104,18 @@ async def _load_demo() -> None:
     await demo_online_donation(playground, ANONYMOUS, 8_800)
     await demo_offline_donation(playground, "2号楼居民（现金，居委会代收）", 30_000)
     await demo_online_donation(playground, "小明和妈妈", 5_000, "我想要跷跷板！")
+    await demo_update(
+        playground,
+        "playground",
+        "## 选址确定\n\n居民议事会投票通过，乐园建在**2号楼架空层**：\n\n"
+        "- 避雨、遮阳，雨天也能玩\n- 离各楼栋都近\n- 物业同意夜间锁门",
+    )
 
     await create_community(
         "hepingli", "和平里社区", "青山区", "和平里社区，老街坊多，爱读书的孩子也多。"
     )
-    await create_project(
+    await demo_project(
+        "reading",
         ProjectDraft(
             community_slug="hepingli",
             slug="yuelanshi",
@@ -122,7 +135,7 @@ async def _load_demo() -> None:
                 CommitteeSeat("刘律师", CommitteeRole.MEMBER, "法律：执业律师"),
                 CommitteeSeat("赵工", CommitteeRole.MEMBER, "维修：水电工程师"),
             ],
-        )
+        ),
     )
     await publish("yuelanshi")
     await demo_online_donation("yuelanshi", "陈爷爷", 20_000, "多读书，读好书")
@@ -130,7 +143,8 @@ async def _load_demo() -> None:
     await demo_offline_donation("yuelanshi", "读书会（现金，居委会代收）", 15_000)
 
     await create_community("cuiweiyuan", "翠微苑社区", "青山区", "翠微苑社区，楼顶平台宽敞向阳。")
-    await create_project(
+    await demo_project(
+        "garden",
         ProjectDraft(
             community_slug="cuiweiyuan",
             slug="wuding-huayuan",
@@ -150,7 +164,7 @@ async def _load_demo() -> None:
                 CommitteeSeat("周先生", CommitteeRole.MEMBER, "法律：企业法务"),
                 CommitteeSeat("吴师傅", CommitteeRole.MEMBER, "维修：园林绿化工"),
             ],
-        )
+        ),
     )
     await publish("wuding-huayuan")
     garden = "wuding-huayuan"
@@ -160,8 +174,20 @@ async def _load_demo() -> None:
     await demo_online_donation(garden, "5号楼302", 120_000)
     await demo_offline_donation(garden, "楼栋义卖（现金，居委会代收）", 140_000)
     await demo_expenditure(garden, "青山防水工程队", "防水层修补", 300_000)
+    await demo_update(
+        garden,
+        "garden",
+        "## 防水层完工\n\n青山防水工程队用了三天修补楼顶防水层，"
+        "闭水试验48小时无渗漏，监督委员会吴师傅到场验收。",
+    )
     await demo_expenditure(garden, "绿源园艺店", "种植箱与土壤", 350_000)
     await demo_expenditure(garden, "翠微家具厂", "休息座椅", 150_000)
+    await demo_update(
+        garden,
+        "garden",
+        "## 花园建成\n\n种植箱和座椅都已安装，24个种植箱全部由居民认领：\n\n"
+        "1. 每户一箱，轮流浇水\n2. 收获的蔬菜在楼下分享\n3. 每月第一个周六一起除草",
+    )
     await demo_completion(
         garden, "屋顶花园已建成：防水层修补完成，种植箱和座椅已安装，居民认领了全部种植箱。"
     )
@@ -174,14 +200,108 @@ async def _load_demo() -> None:
 
 
 def _demo_png(text_seed: int) -> bytes:
-    """A small real PNG (a receipt photo stand-in) that the upload checks accept."""
+    """A small real PNG (a receipt photo stand-in) that the upload checks accept.
+
+    Drawn from its seed, number included, so that no two pieces of evidence share a hash."""
+    rng = random.Random(text_seed)
     image = Image.new("RGB", (320, 200), (250, 247, 240))
     draw = ImageDraw.Draw(image)
     draw.rectangle((16, 16, 304, 184), outline=(194, 65, 12), width=4)
-    draw.line((40, 60 + text_seed % 40, 280, 60 + text_seed % 40), fill=(31, 41, 51), width=3)
+    draw.text((32, 28), f"No. {text_seed}", fill=(31, 41, 51))
+    for row in range(4):
+        y = 70 + row * 24
+        draw.line((32, y, 32 + rng.randint(120, 260), y), fill=(31, 41, 51), width=3)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _demo_invoice(payee: str, purpose: str, amount_fen: int) -> bytes:
+    """An invoice stand-in of its own: the amount written on it, its lines drawn from the payee
+    and the purpose, so each expenditure's invoice has its own content and hash."""
+    rng = random.Random(f"{payee}|{purpose}|{amount_fen}")
+    image = Image.new("RGB", (480, 320), (255, 253, 246))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 468, 308), outline=(180, 40, 40), width=3)
+    draw.ellipse((380, 230, 450, 300), outline=(200, 30, 30), width=4)  # the seller's seal
+    draw.text((28, 24), "FAPIAO / INVOICE", fill=(180, 40, 40))
+    draw.text((28, 48), f"No. {rng.randint(10_000_000, 99_999_999)}", fill=(31, 41, 51))
+    for row in range(rng.randint(2, 5)):
+        y = 90 + row * 28
+        draw.line((28, y, 28 + rng.randint(150, 300), y), fill=(90, 90, 90), width=2)
+        draw.text((350, y - 8), f"{rng.randint(1, 99)}.00", fill=(31, 41, 51))
+    draw.text((28, 270), f"CNY {amount_fen // 100:,}.{amount_fen % 100:02d}", fill=(31, 41, 51))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# Each demo project's pictures: a simple scene drawn at demo time, in the project's colours.
+_THEMES = {
+    "playground": ((186, 230, 253), (134, 239, 172)),  # sky, ground
+    "reading": ((254, 243, 199), (180, 140, 100)),  # wall, floor
+    "garden": ((191, 219, 254), (148, 163, 184)),  # sky, roof
+}
+
+
+def _demo_picture(theme: str, variant: int) -> bytes:
+    """A drawn photo stand-in of a project (cover, gallery or update), different per variant."""
+    sky, ground = _THEMES[theme]
+    rng = random.Random(f"{theme}:{variant}")
+    width, height = 750, 420
+    image = Image.new("RGB", (width, height), sky)
+    draw = ImageDraw.Draw(image)
+    horizon = rng.randint(250, 300)
+    draw.rectangle((0, horizon, width, height), fill=ground)
+    draw.ellipse((600, 30, 680, 110), fill=(253, 224, 71))  # the sun, or a lamp
+    for _ in range(rng.randint(3, 6)):
+        x = rng.randint(20, width - 140)
+        colour = (rng.randint(40, 230), rng.randint(40, 200), rng.randint(40, 200))
+        if theme == "playground":  # a seesaw on its stand, or a roundabout
+            draw.polygon(
+                [(x + 60, horizon), (x + 45, horizon - 40), (x + 75, horizon - 40)], fill=colour
+            )
+            draw.line((x, horizon - 30, x + 120, horizon - 55), fill=colour, width=10)
+        elif theme == "reading":  # a bookshelf with its books
+            draw.rectangle((x, horizon - 160, x + 110, horizon), outline=(120, 80, 40), width=6)
+            for shelf in range(3):
+                y = horizon - 150 + shelf * 50
+                for book in range(rng.randint(4, 8)):
+                    bx = x + 8 + book * 12
+                    book_colour = (rng.randint(60, 220), rng.randint(60, 220), rng.randint(60, 220))
+                    draw.rectangle((bx, y + rng.randint(0, 12), bx + 9, y + 40), fill=book_colour)
+        else:  # a planter box with its plants
+            draw.rectangle((x, horizon - 40, x + 120, horizon + 10), fill=(146, 100, 60))
+            for plant in range(5):
+                px = x + 12 + plant * 22
+                draw.ellipse((px - 10, horizon - 80, px + 10, horizon - 40), fill=(34, 139, 34))
+                draw.ellipse((px - 4, horizon - 90, px + 4, horizon - 82), fill=colour)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+_pictures_drawn: dict[str, int] = {}
+
+
+async def _picture(theme: str) -> StoredPhoto:
+    """The theme's next picture, stored as any uploaded photo is."""
+    variant = _pictures_drawn.get(theme, 0)
+    _pictures_drawn[theme] = variant + 1
+    return await store_photo(_demo_picture(theme, variant))
+
+
+async def demo_project(theme: str, draft: ProjectDraft) -> None:
+    """A project as a secretary drafts it: a cover photo and a gallery of three."""
+    cover = await _picture(theme)
+    gallery = [await _picture(theme) for _ in range(3)]
+    await create_draft(COMMAND_LINE, replace(draft, cover_image=cover.url), gallery)
+
+
+async def demo_update(slug: str, theme: str, body: str) -> None:
+    """A progress update with a photo, as the secretary posts it."""
+    photo = await _picture(theme)
+    await post_update(COMMAND_LINE, slug, body, [photo.url])
 
 
 class DemoPayment(Protocol):
@@ -280,7 +400,7 @@ async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int)
     )
     assert line is not None, purpose
     invoice = AttachmentUpload(
-        original=Upload(filename="invoice.png", data=_demo_png(amount_fen)),
+        original=Upload(filename="invoice.png", data=_demo_invoice(payee, purpose, amount_fen)),
         label="发票",
         publish_original=True,
     )

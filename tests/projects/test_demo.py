@@ -69,3 +69,23 @@ async def test_a_demo_that_fails_halfway_leaves_nothing(monkeypatch: pytest.Monk
     assert await Community.count() == 0
     monkeypatch.undo()
     assert await load_demo()
+
+
+async def test_the_demo_looks_like_a_real_project_covers_galleries_invoices_and_updates() -> None:
+    """ADR 0023: drawn at demo time, each invoice its own, photos on every project."""
+    from linju.projects.core.tables import Project, ProjectPhoto
+    from linju.projects.spending.tables import Attachment
+    from linju.projects.stewardship.tables import ProjectUpdate
+
+    assert await load_demo()
+    covers = await Project.select(Project.slug, Project.cover_image)
+    assert all(row["cover_image"].startswith("/photos/") for row in covers), covers
+    assert len({row["cover_image"] for row in covers}) == len(covers)
+    for row in await Project.select(Project.id):
+        assert await ProjectPhoto.count().where(ProjectPhoto.project == row["id"]) >= 3
+    invoices = await Attachment.select(Attachment.sha256).where(Attachment.label == "发票")
+    assert len(invoices) == 3
+    assert len({row["sha256"] for row in invoices}) == 3, "two invoices share one file"
+    garden = await Project.select(Project.id).where(Project.slug == "wuding-huayuan").first()
+    assert garden is not None
+    assert await ProjectUpdate.count().where(ProjectUpdate.project == garden["id"]) >= 2

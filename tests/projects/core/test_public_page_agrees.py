@@ -151,3 +151,16 @@ async def test_the_switch_lands_on_a_page_that_answers_a_get(
     answer = await client.get("/lang/en", params={"next": asked}, follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == lands
+
+
+async def test_demo_pages_show_their_photos(client: Any) -> None:
+    home = (await client.get("/")).text
+    assert home.count('class="card-cover" src="/photos/') == 3
+    community = (await client.get("/c/cuiweiyuan")).text
+    assert 'class="card-cover" src="/photos/' in community
+    for slug in SLUGS:
+        html = (await client.get(f"/p/{slug}")).text
+        cover = re.search(r'class="cover" src="(/photos/[^"]+)"', html)
+        assert cover, slug
+        assert (await client.get(cover.group(1))).status_code == 200
+        assert html.count('class="photo"') >= 3, slug
