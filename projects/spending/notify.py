@@ -10,24 +10,10 @@ from __future__ import annotations
 
 from linju.platform.accounts.mailer import Mail
 from linju.platform.accounts.outbox import queue_mail
-from linju.platform.accounts.tables import Account
 from linju.platform.i18n import translate_in
 from linju.platform.settings import get_settings
-from linju.projects.core.tables import CommitteeMember
+from linju.projects.core.services.places import committee_addresses
 from linju.projects.spending.tables import Expenditure
-
-
-async def _member_addresses(project_id: int, exclude_names: set[str]) -> list[str]:
-    seats = await CommitteeMember.select(CommitteeMember.name, CommitteeMember.account_id).where(
-        (CommitteeMember.project == project_id) & CommitteeMember.account_id.is_not_null()
-    )
-    ids = [s["account_id"] for s in seats if s["name"] not in exclude_names]
-    if not ids:
-        return []
-    rows = await Account.select(Account.email).where(
-        Account.id.is_in(ids) & (Account.is_active == True)  # noqa: E712 - Piccolo's operator
-    )
-    return [r["email"] for r in rows]
 
 
 async def proposal_awaits(public_id: str) -> None:
@@ -57,5 +43,7 @@ async def proposal_awaits(public_id: str) -> None:
         purpose=row["purpose"],
         link=link,
     )
-    addresses = await _member_addresses(row["project"], {row["proposer_name"], row["payee"]})
+    addresses = await committee_addresses(
+        row["project"], except_names=(row["proposer_name"], row["payee"])
+    )
     await queue_mail([Mail(to=address, subject=subject, body=body) for address in addresses])

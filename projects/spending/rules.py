@@ -129,6 +129,16 @@ def voting_problem(
     return None
 
 
+def stands_aside(voter: Person, proposer: Person | None, payee: Person | None) -> str | None:
+    """Why this member takes no part in deciding this subject at all (a message id), shown on
+    their page instead of buttons that `voting_problem` would refuse; None when they may vote."""
+    if payee is not None and same_person(voter, payee):
+        return N_("You are the payee: you do not vote on this")
+    if proposer is not None and same_person(voter, proposer):
+        return N_("You are the proposer: you do not vote on this")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LineFigures:
     """A budget line's plan and what is already spent and approved (unpaid) on it, in fen."""

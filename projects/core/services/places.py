@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from linju.platform.accounts.audit import Actor
+from linju.platform.accounts.tables import Account
 from linju.platform.kernel.errors import N_, NotFound
 from linju.projects.core.read import CommunityView, list_communities
 from linju.projects.core.services.communities import create_community_audited
@@ -78,3 +79,27 @@ class CorePlaces:
 
     async def communities(self) -> Sequence[CommunityView]:
         return await list_communities()
+
+
+async def committee_addresses(
+    project_id: int, *, except_names: Iterable[str] = (), except_account: int | None = None
+) -> list[str]:
+    """The e-mail of each active account holding a seat on the project's committee, less the
+    seats named in `except_names` and the account `except_account` (who proposed or recorded
+    what the mail tells of): the one lookup behind every committee notice, of spending and of
+    stewardship alike (docs/adr/0021-finding-your-way.md)."""
+    excluded = set(except_names)
+    seats = await CommitteeMember.select(CommitteeMember.name, CommitteeMember.account_id).where(
+        (CommitteeMember.project == project_id) & CommitteeMember.account_id.is_not_null()
+    )
+    ids = [
+        s["account_id"]
+        for s in seats
+        if s["name"] not in excluded and s["account_id"] != except_account
+    ]
+    if not ids:
+        return []
+    rows = await Account.select(Account.email).where(
+        Account.id.is_in(ids) & (Account.is_active == True)  # noqa: E712 - Piccolo's operator
+    )
+    return [r["email"] for r in rows]

@@ -1,4 +1,5 @@
-"""The committee member's page: everything awaiting their decision, across their projects.
+"""The committee member's page: everything awaiting their decision, across their projects
+(what it reads: `projects/spending/inbox.py`).
 
 One screen per decision with the amount, the budget line's plan, spent and approved, the fund's
 balance and what is available, the justification, the attachments and the other members'
@@ -10,7 +11,6 @@ member other than their recorder confirms or rejects each one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -21,64 +21,20 @@ from linju.platform.accounts import guards
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors, found
 from linju.platform.kernel.inputs import INT64_MAX, whole_number
 from linju.platform.web import Page, SubmittedForm
-from linju.projects.core import read as queries
 from linju.projects.core.tables import CommitteeMember
-from linju.projects.spending.read import SpendingView, spending_view
-from linju.projects.spending.rules import ExpenditureStatus, Outcome, SubjectKind
+from linju.projects.spending import inbox
+from linju.projects.spending.rules import Outcome, SubjectKind
 from linju.projects.spending.services import cancellation, completion, expenditures
-from linju.projects.stewardship.services import matching
+from linju.projects.stewardship.services import matching, offline_donations
 
 AnyRequest = Request[Any, Any, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class SeatWork:
-    """One of the member's projects and what awaits their decision there."""
-
-    project: queries.ProjectDetail
-    seat_id: int
-    spending: SpendingView
-    pledges: list[dict[str, Any]]  # matching pledges waiting for a second person
-
-    def awaiting(self) -> list[Any]:
-        return [
-            e
-            for e in self.spending.expenditures
-            if e.status is ExpenditureStatus.PROPOSED
-            and all(d.member_id != self.seat_id for d in e.decisions)
-        ]
-
-    def motions(self) -> list[Any]:
-        return [
-            m
-            for m in self.spending.motions
-            if m.status == "pending" and all(d.member_id != self.seat_id for d in m.decisions)
-        ]
-
-
-async def _work_of(account_id: int) -> list[SeatWork]:
-    seats = await CommitteeMember.select(
-        CommitteeMember.id, CommitteeMember.project.slug.as_alias("slug")
-    ).where(CommitteeMember.account_id == account_id)
-    work = []
-    for seat in seats:
-        project = await queries.get_project(seat["slug"])
-        work.append(
-            SeatWork(
-                project=project,
-                seat_id=int(seat["id"]),
-                spending=await spending_view(seat["slug"]),
-                pledges=await matching.pledges_awaiting(project.id),
-            )
-        )
-    return work
 
 
 def _page(request: AnyRequest) -> Page:
     user = guards.logged_in_user(request)
 
     async def context() -> dict[str, Any]:
-        return {"user": user, "work": await _work_of(user.id)}
+        return {"user": user, "work": await inbox.work_of(user.id)}
 
     return Page("committee/index.html", context)
 
@@ -167,4 +123,24 @@ async def decide_pledge(
     return await _page(request).submit(request, f"pledge-{pledge}", record)
 
 
-ROUTES: list[Any] = [committee_page, decide, decide_pledge]
+@post(
+    "/p/{slug:str}/committee/gifts/{gift:str}",
+    guards=[guards.require_committee_member_of_project],
+    tags=["committee"],
+    summary="Confirm an offline gift from the inbox (a committee member other than its recorder)",
+)
+async def confirm_gift(
+    request: AnyRequest,
+    slug: FromPath[str],
+    gift: Annotated[str, Parameter(max_length=64, description="The gift's public id")],
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def confirm(form: SubmittedForm) -> str:
+        await offline_donations.confirm_offline_donation(user.actor, slug, gift)
+        return "/committee"
+
+    return await _page(request).submit(request, f"confirm-{gift}", confirm)
+
+
+ROUTES: list[Any] = [committee_page, decide, decide_pledge, confirm_gift]

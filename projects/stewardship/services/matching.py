@@ -33,6 +33,7 @@ from linju.projects.core.services.funding import project_taking_donations
 from linju.projects.core.tables import CommitteeMember, Project
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
+from linju.projects.stewardship import notify
 from linju.projects.stewardship.rules import (
     PledgePlan,
     match_amount,
@@ -183,6 +184,7 @@ async def create_pledge(actor: Actor, project_slug: str, plan: PledgePlan) -> in
                 "letter_sha256": plan.letter_sha256,
             },
         )
+        await notify.pledge_awaits(project.id, actor.id, plan.sponsor_name.strip())
     return pledge_id
 
 

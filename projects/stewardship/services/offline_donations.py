@@ -26,6 +26,7 @@ from linju.projects.core.services.funding import (
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
 from linju.projects.ledger.lock import locked_project
+from linju.projects.stewardship import notify
 from linju.projects.stewardship.rules import ANONYMOUS, OfflineGift, gift_problems
 from linju.projects.stewardship.services.matching import draw_matches
 from linju.projects.stewardship.services.second_person import record_to_decide
@@ -76,6 +77,7 @@ async def record_offline_donation(actor: Actor, project_slug: str, gift: Offline
                 "evidence_sha256": gift.evidence_sha256,
             },
         )
+        await notify.gift_awaits(project.id, actor.id, Money(gift.amount_fen, project.currency))
     return public_id
 
 
