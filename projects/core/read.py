@@ -255,16 +255,18 @@ def register_sections(*loaders: SectionLoader) -> None:
     _section_loaders[:] = loaders
 
 
-async def project_page_context(slug: str) -> dict[str, Any]:
+async def project_page_context(slug: str, preview: bool = False) -> dict[str, Any]:
     """Everything the project page (pages/project.html) shows, read in one snapshot.
 
     The page's route renders it; a form on the page that fails (the donate form) renders it too,
-    with its values and errors laid over it.
+    with its values and errors laid over it. `preview`: a draft too, as its stewards preview it
+    (`/p/{slug}/preview`, docs/adr/0022-drafting.md); the page then carries the preview's banner.
     """
     async with read_snapshot():  # every section sees the same state, on one connection
-        project = await get_project(slug)
+        project = await get_project(slug, include_drafts=preview)
         summary = project.summary
         context: dict[str, Any] = {
+            "preview": preview,
             "project": project,
             "p": summary,
             "days_left": days_left(summary.deadline, local_today()),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from pypinyin import lazy_pinyin
+
 from linju.platform.kernel.errors import N_
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -47,6 +49,30 @@ def can_transition(current: ProjectStatus, target: ProjectStatus) -> bool:
 def is_valid_slug(slug: str) -> bool:
     """Lowercase ASCII letters, digits and inner hyphens: safe in URLs and ledger account names."""
     return bool(SLUG_PATTERN.match(slug))
+
+
+SLUG_BASE_LENGTH = 56  # leaves room for a suffix (`-99`) within the 64 characters of a slug
+
+
+def slug_from_title(title: str) -> str:
+    """A project's address proposed from its title: Chinese by its pinyin (童趣乐园 →
+    `tong-qu-le-yuan`), other letters and digits as they are, lowercase, joined by hyphens; cut
+    at a hyphen to leave room for a suffix; `project` when nothing is left."""
+    words = " ".join(lazy_pinyin(title[:MAX_TITLE_LENGTH])).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", words).strip("-")
+    while len(slug) > SLUG_BASE_LENGTH:
+        cut = slug.rfind("-", 0, SLUG_BASE_LENGTH + 1)
+        slug = slug[:cut] if cut > 0 else slug[:SLUG_BASE_LENGTH]
+    return slug.strip("-") or "project"
+
+
+def slug_with_suffix(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`… the first that is not taken."""
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,14 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import parse_yuan, yuan_or_none
-from linju.platform.web import Page, SubmittedForm, iso_date
+from linju.platform.web import FormState, Page, SubmittedForm, iso_date
 from linju.projects.core.services import drafting, photos
 from linju.projects.core.services.projects import ProjectDraft
 from linju.projects.stewardship import read as dashboard
@@ -72,12 +72,13 @@ async def _store_photos(
 
 
 async def _read_draft(
-    form: SubmittedForm, community: str, stored: list[photos.StoredPhoto], slug: str | None = None
+    form: SubmittedForm, community: str, stored: list[photos.StoredPhoto], texts: dict[str, str]
 ) -> tuple[ProjectDraft, list[photos.StoredPhoto]]:
-    """The draft and its new gallery photos; an edited draft keeps its address (`slug`)."""
+    """The draft (read from `texts`, the form's text as the route completed it) and its new
+    gallery photos."""
+    drafting.parse_draft_form(texts, community)  # every typing mistake before any photo is kept
     cover = await _store_photos(form, "cover", stored)
     gallery = await _store_photos(form, "gallery", stored)
-    texts = form.texts() if slug is None else {**form.texts(), "slug": slug}
     return drafting.parse_draft_form(texts, community, cover[0].url if cover else ""), gallery
 
 
@@ -95,8 +96,54 @@ async def secretary_dashboard(request: AnyRequest) -> Template:
     )
 
 
+# Drafting (docs/adr/0022-drafting.md): the form's rows, the address proposed from the title
+# and the running total come back on a round-trip (`action`), without a script; saving is the
+# one use case of each route.
+ROUND_TRIPS = frozenset({"add-budget", "add-committee", "propose-slug"})
+DRAFT_ERROR_FIELDS = {"budget": "budget_rows", "committee": "committee_rows"}
+
+
 def _draft_page(community: str) -> Page:
-    return Page("secretary/draft.html", {"action": f"/secretary/c/{community}/new", "new": True})
+    initial = {f"{kind}_rows": str(n) for kind, n in drafting.NEW_DRAFT_ROWS.items()}
+    return Page(
+        "secretary/draft.html",
+        {
+            "action": f"/secretary/c/{community}/new",
+            "new": True,
+            "initial": initial,
+            "draft_layout": drafting.form_layout,
+        },
+    )
+
+
+def _edit_page(slug: str) -> Page:
+    async def context() -> dict[str, Any]:
+        project = (await dashboard.workbench(slug))["project"]
+        return {
+            "action": f"/p/{slug}/manage/draft",
+            "new": False,
+            "project": project,
+            "initial": await drafting.draft_values(slug),
+            "photos": await drafting.draft_photos(slug),
+            "draft_layout": drafting.form_layout,
+        }
+
+    return Page("secretary/draft.html", context)
+
+
+async def _round_trip(page: Page, form: SubmittedForm, new: bool) -> Response[Any] | None:
+    """The form again with one more row or a proposed address, everything typed kept; nothing
+    is stored (not even the photos chosen: a browser never sends them back). None when the
+    form was sent to be saved."""
+    action = form.text("action")
+    if action not in ROUND_TRIPS:
+        return None
+    values = drafting.with_row_added(form.texts(), action.removeprefix("add-"))
+    values.pop("action", None)
+    title = values.get("title", "").strip()
+    if new and title and (action == "propose-slug" or not values.get("slug", "").strip()):
+        values["slug"] = await drafting.propose_slug(title)
+    return await page.show(failed_form=FormState("draft", values))
 
 
 @get(
@@ -113,18 +160,56 @@ async def new_draft_form(community: FromPath[str]) -> Template:
     "/secretary/c/{community:str}/new",
     guards=[guards.require_secretary_of_community],
     tags=TAGS,
-    summary="Create a draft project",
+    summary="Create a draft project (or add a row, or propose its address, and show it again)",
 )
 async def create_draft(request: AnyRequest, community: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
+    page = _draft_page(community)
 
-    async def create(form: SubmittedForm) -> str:
+    async def create(form: SubmittedForm) -> Response[Any] | str:
+        again = await _round_trip(page, form, new=True)
+        if again is not None:
+            return again
+        texts = form.texts()
+        if not texts.get("slug", "").strip() and texts.get("title", "").strip():
+            texts["slug"] = await drafting.propose_slug(texts["title"])
         async with _photos_kept_on_success() as stored:
-            draft, gallery = await _read_draft(form, community, stored)
+            draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.create_draft(user.actor, draft, gallery)
         return f"/p/{draft.slug}/manage"
 
-    return await _draft_page(community).submit(request, "draft", create)
+    return await page.submit(request, "draft", create, fields=DRAFT_ERROR_FIELDS)
+
+
+@get(
+    "/p/{slug:str}/manage/draft",
+    guards=[guards.require_secretary_of_project],
+    tags=TAGS,
+    summary="Edit a draft: its fields, rows, photos and the link to its preview",
+)
+async def draft_form(slug: FromPath[str]) -> Response[Any]:
+    page = _edit_page(slug)
+    if (await drafting.draft_values(slug)).get("status") != "draft":
+        return Redirect(path=f"/p/{slug}/manage", status_code=303)
+    return await page.show()
+
+
+@post(
+    "/p/{slug:str}/manage/draft/photos/{name:str}/removal",
+    guards=[guards.require_secretary_of_project],
+    tags=TAGS,
+    summary="Take a photo (the cover or one of the gallery) off a draft",
+)
+async def remove_draft_photo(
+    request: AnyRequest, slug: FromPath[str], name: FromPath[str]
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def remove(form: SubmittedForm) -> str:
+        await drafting.remove_photo(user.actor, slug, name)
+        return f"/p/{slug}/manage/draft#photos"
+
+    return await _edit_page(slug).submit(request, f"remove-{name}", remove)
 
 
 # One project's workbench ---------------------------------------------------------------------
@@ -152,15 +237,20 @@ async def workbench(slug: FromPath[str]) -> Template:
 )
 async def edit_draft(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
+    page = _edit_page(slug)
 
-    async def edit(form: SubmittedForm) -> str:
+    async def edit(form: SubmittedForm) -> Response[Any] | str:
+        again = await _round_trip(page, form, new=False)
+        if again is not None:
+            return again
         community = (await dashboard.workbench(slug))["project"]["community.slug"]
         async with _photos_kept_on_success() as stored:
-            draft, gallery = await _read_draft(form, community, stored, slug)
+            texts = {**form.texts(), "slug": slug}  # an edited draft keeps its address
+            draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.edit_draft(user.actor, slug, draft, gallery)
         return f"/p/{slug}/manage"
 
-    return await _workbench(slug).submit(request, "draft", edit)
+    return await page.submit(request, "draft", edit, fields=DRAFT_ERROR_FIELDS)
 
 
 @post(
@@ -371,6 +461,8 @@ ROUTES: list[Any] = [
     secretary_dashboard,
     new_draft_form,
     create_draft,
+    draft_form,
+    remove_draft_photo,
     workbench,
     edit_draft,
     publish,

@@ -97,7 +97,8 @@ async def test_every_staff_form_refuses_on_the_page_and_then_saves(
 
     # A new draft: a goal that is no amount, then a good one.
     await sec.go("/secretary/c/lvjingyuan/new")
-    fields = {"slug": D, "title": "楼道读书角", "goal": "十万", "budget": "书架 | 3000"}
+    fields = {"slug": D, "title": "楼道读书角", "goal": "十万"}
+    fields |= {"budget-0-item": "书架", "budget-0-amount": "3000"}
     answer = await sec.send("draft", fields)
     await sec.refused(answer, "Enter the goal in yuan, e.g. 12000 or 12000.50", "draft-goal")
     assert await sec.page.input_value("#f-draft-goal") == "十万"
@@ -107,9 +108,9 @@ async def test_every_staff_form_refuses_on_the_page_and_then_saves(
     assert sec.page.url.endswith(f"/p/{D}/manage")
 
     # Editing it: budget lines that do not add up, then the form as rendered saves.
-    answer = await sec.send("draft", {"budget": "书架 | 1000"})
-    await sec.refused(answer, "The budget lines must add up to the goal", "draft-budget")
-    answer = await sec.send("draft", {"title": "楼道读书角（二期）", "budget": "书架 | 3000"})
+    answer = await sec.send("draft", {"budget-0-amount": "1000"})
+    await sec.refused(answer, "The budget lines must add up to the goal", "draft-budget_rows")
+    answer = await sec.send("draft", {"title": "楼道读书角（二期）", "budget-0-amount": "3000"})
     assert answer.status == 303
     assert sec.page.url.endswith(f"/p/{D}/manage")
     row = await Project.select(Project.title).where(Project.slug == D).first()

@@ -46,7 +46,8 @@ async def nothing(people: People) -> dict[str, str]:
 
 async def a_draft(people: People) -> dict[str, str]:
     """A draft without a committee: it saves, but cannot be published yet."""
-    form = {"slug": D, "title": "楼道读书角", "goal": "3000", "budget": "书架 | 3000"}
+    form = {"slug": D, "title": "楼道读书角", "goal": "3000"}
+    form |= {"budget-0-item": "书架", "budget-0-amount": "3000"}
     await create_draft(Actor(people.secretary, "sec"), parse_draft_form(form, "lvjingyuan"))
     return {}
 
@@ -126,8 +127,8 @@ REFUSALS = {
         "Enter the goal in yuan, e.g. 12000 or 12000.50", "goal",
     ),
     "draft edit": Refusal(
-        "secretary", f"/p/{D}/manage", f"/p/{D}/manage/draft", {"budget": "书架 | 1000"},
-        "The budget lines must add up to the goal", "budget", setup=a_draft,
+        "secretary", f"/p/{D}/manage", f"/p/{D}/manage/draft", {"budget-0-amount": "1000"},
+        "The budget lines must add up to the goal", "budget_rows", setup=a_draft,
     ),
     "publish": Refusal(
         "secretary", f"/p/{D}/manage", f"/p/{D}/manage/publish", {},

@@ -1,15 +1,18 @@
-"""Server-rendered pages for residents: home, a community's list, a project, its photos."""
+"""Server-rendered pages for residents: home, a community's list, a project, its photos; and a
+project's preview for its stewards (a draft as the public will see it, ADR 0022)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
+from linju.platform.accounts import guards
+from linju.platform.kernel.errors import NotFound
 from linju.projects.core import read as queries
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services import photos
@@ -59,6 +62,38 @@ async def project_page(slug: FromPath[str]) -> Template:
     return Template("pages/project.html", context=context)
 
 
+async def _is_steward(request: Request[Any, Any, Any], slug: str) -> bool:
+    """An admin, the secretary of the project's community, or a member of its committee."""
+    user = guards.current_user(request)
+    if user is None:
+        return False
+    try:
+        project, community = await guards.project_ids(slug)
+    except NotFound:
+        return False
+    return user.is_admin or user.is_secretary_of(community) or user.is_committee_member_of(project)
+
+
+PREVIEW_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+@get(
+    "/p/{slug:str}/preview",
+    name="project_preview",
+    tags=["pages"],
+    summary="A project as the public will see it, for its stewards only (404 to anyone else)",
+)
+async def project_preview(
+    request: Request[Any, Any, Any], slug: FromPath[str]
+) -> Template | Redirect:
+    if not await _is_steward(request, slug):
+        raise NotFoundException()  # as for any draft: nothing says it exists
+    context = await queries.project_page_context(slug, preview=True)
+    if context["p"].status is not ProjectStatus.DRAFT:
+        return Redirect(path=f"/p/{slug}", status_code=303)  # public now: the page itself
+    return Template("pages/preview.html", context=context, headers=PREVIEW_HEADERS)
+
+
 @get("/photos/{name:str}", tags=["pages"], summary="A stored photo (always image/jpeg)")
 async def photo(name: FromPath[str]) -> Response[bytes]:
     try:
@@ -76,4 +111,4 @@ async def photo(name: FromPath[str]) -> Response[bytes]:
     )
 
 
-ROUTES: list[Any] = [home, community_page, project_page, photo]
+ROUTES: list[Any] = [home, community_page, project_page, project_preview, photo]

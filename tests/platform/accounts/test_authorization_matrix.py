@@ -41,9 +41,17 @@ def draft_form(slug: str = D) -> dict[str, str]:
         "title": "楼道读书角",
         "goal": "3000",
         "deadline": (local_today() + timedelta(days=30)).isoformat(),
-        "budget": "书架 | 1000\n图书 | 2000",
-        "committee": "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生",
-        "chair": "王阿姨",
+        "budget-0-item": "书架",
+        "budget-0-amount": "1000",
+        "budget-1-item": "图书",
+        "budget-1-amount": "2000",
+        "committee-0-name": "王阿姨",
+        "committee-0-role": "chair",
+        "committee-0-background": "退休教师",
+        "committee-1-name": "李师傅",
+        "committee-1-background": "木工",
+        "committee-2-name": "张医生",
+        "committee-2-background": "社区医生",
     }
 
 
@@ -64,6 +72,7 @@ ROUTES = [
     Route("POST", "/secretary/c/lvjingyuan/new", "secretary", draft_form("new-one"), True),
     Route("GET", f"/p/{P}/manage", "secretary"),
     Route("GET", f"/p/{P}/poster", "secretary"),
+    Route("GET", f"/p/{D}/manage/draft", "secretary"),
     Route("POST", f"/p/{D}/manage/draft", "secretary", draft_form(), True),
     Route("POST", f"/p/{D}/manage/publish", "secretary"),
     Route("POST", f"/p/{P}/manage/updates", "secretary", {"body": "今天装好了书架"}, True),
