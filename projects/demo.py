@@ -52,6 +52,9 @@ PLAYGROUND_STORY = (
 )
 
 
+DEMO_SECRETARY = "林秀英"  # who files the demo's proposals: a person, as on a real site
+
+
 async def load_demo() -> bool:
     """Load the demo into an empty database; return False (and change nothing) otherwise.
 
@@ -413,7 +416,7 @@ async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int)
             amount_fen=amount_fen,
             attachments=(invoice,),
         ),
-        Person(name="社区书记"),
+        Person(name=DEMO_SECRETARY),
     )
     for seat in (await _seats(project_id))[:2]:
         await decide(slug, public_id, seat, True, "价格合理，发票齐全")
@@ -422,7 +425,7 @@ async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int)
         public_id,
         Payment(
             paid_on=local_today(),
-            method="银行转账",
+            method="银行转账",  # shown as "Bank transfer" on English pages
             proof=AttachmentUpload(
                 original=Upload(filename="transfer.png", data=_demo_png(amount_fen + 1)),
                 label="转账凭证",
@@ -436,7 +439,7 @@ async def demo_completion(slug: str, summary: str) -> None:
     """The completion report, signed off by the committee; leftovers go to the community."""
     project_id = (await Project.select(Project.id).where(Project.slug == slug).first() or {})["id"]
     report_id = await file_report(
-        slug, summary, Person(name="社区书记"), leftover=LeftoverChoice.TRANSFER
+        slug, summary, Person(name=DEMO_SECRETARY), leftover=LeftoverChoice.TRANSFER
     )
     for seat in (await _seats(project_id))[:2]:
         await decide_report(slug, report_id, seat, True, "账目清楚，工程已验收")

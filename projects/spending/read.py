@@ -62,6 +62,24 @@ class LineView:
         return self.plan - self.spent - self.approved
 
 
+# How money left a fund is what the secretary typed. The usual ways are named in the visitor's
+# language (by a code the page translates, ADR 0023); anything else is shown as typed.
+_PAYMENT_METHOD_WORDS = {
+    "transfer": ("transfer", "bank transfer", "银行转账", "转账", "对公转账", "银行汇款"),
+    "cash": ("cash", "现金"),
+    "wechat": ("wechat", "wechat pay", "微信", "微信支付", "微信转账"),
+    "alipay": ("alipay", "支付宝", "支付宝转账"),
+}
+_PAYMENT_METHOD_CODES = {
+    word: code for code, words in _PAYMENT_METHOD_WORDS.items() for word in words
+}
+
+
+def payment_method_code(typed: str) -> str:
+    """The code of a usual payment method ("transfer", "cash"...), or "" for other words."""
+    return _PAYMENT_METHOD_CODES.get(" ".join(typed.split()).casefold(), "")
+
+
 @dataclass(frozen=True, slots=True)
 class ExpenditureView:
     public_id: str
@@ -82,6 +100,10 @@ class ExpenditureView:
     decisions: list[DecisionView]
     attachments: list[AttachmentView]
     proofs: list[AttachmentView]
+
+    @property
+    def payment_method_code(self) -> str:
+        return payment_method_code(self.payment_method)
 
     @property
     def approvals(self) -> int:
