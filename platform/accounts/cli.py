@@ -30,16 +30,69 @@ def users() -> None:
     """Accounts of admins, secretaries and committee members."""
 
 
+def _seat_problem(
+    name: str,
+    project: str,
+    status: str,
+    seats: list[tuple[str, int | None]],
+    account_id: int | None,
+    add_seat: bool,
+) -> str | None:
+    """Why a committee member cannot be linked to a seat as asked (one line), or None.
+
+    A seat is linked by its name; a new seat is added only with --add-seat and only to a draft:
+    the seats of a published project change by a committee decision (docs/adr/0022-drafting.md).
+    """
+    if account_id is not None and any(held == account_id for _, held in seats):
+        return None  # holds a seat there already
+    holders = [held for seat, held in seats if seat == name.strip()]
+    if holders and any(held is None for held in holders):
+        return None
+    if holders:
+        return f"users create: the seat of {name} on {project} is held by another account"
+    if not add_seat:
+        names = ", ".join(seat for seat, _ in seats) or "none"
+        return (
+            f"users create: no seat named {name} on {project}'s committee (seats: {names}); "
+            "check the name, or --add-seat adds one to a draft"
+        )
+    if status != "draft":
+        return (
+            f"users create: {project} is published ({status}): its seats change by a committee "
+            "decision, not here; no seat added"
+        )
+    return None
+
+
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "secretary", "committee"]))
 @click.option("--community", default=None, help="the community's slug (secretary)")
 @click.option("--project", default=None, help="the project's slug (committee member)")
-def create(email: str, name: str, role: str, community: str | None, project: str | None) -> None:
-    """Create an account (or add a role to an existing one)."""
+@click.option(
+    "--add-seat",
+    is_flag=True,
+    help="add a seat with this name to the committee of a draft (committee member)",
+)
+def create(
+    email: str,
+    name: str,
+    role: str,
+    community: str | None,
+    project: str | None,
+    add_seat: bool,
+) -> None:
+    """Create an account (or add a role to an existing one, keeping its password)."""
     from linju.platform.accounts.audit import COMMAND_LINE
-    from linju.platform.accounts.services import NewAccount, Role, create_account
+    from linju.platform.accounts.places import places
+    from linju.platform.accounts.services import (
+        NewAccount,
+        Role,
+        create_account,
+        normalise_email,
+    )
+    from linju.platform.accounts.tables import Account
     from linju.platform.i18n import translate_in
     from linju.platform.kernel.errors import ValidationErrors
     from linju.platform.migrate import apply_migrations
@@ -48,7 +101,24 @@ def create(email: str, name: str, role: str, community: str | None, project: str
         raise CommandError("users create: --community is required for a secretary")
     if role == "committee" and not project:
         raise CommandError("users create: --project is required for a committee member")
-    password = _read_password()
+    if add_seat and role != "committee":
+        raise CommandError("users create: --add-seat is for a committee member")
+    address = normalise_email(email)
+
+    async def look() -> int | None:
+        """The existing account's id (None: a new one); refuses a seat that cannot be taken."""
+        await apply_migrations()
+        row = await Account.select(Account.id).where(Account.email == address).first()
+        account_id = int(row["id"]) if row is not None else None
+        if role == "committee" and project:
+            status, seats = await places().committee_seats(project)
+            problem = _seat_problem(name, project, status, list(seats), account_id, add_seat)
+            if problem:
+                raise CommandError(problem)
+        return account_id
+
+    existing = run_async(look)
+    password = None if existing is not None else _read_password()
     new = NewAccount(
         email=email,
         display_name=name,
@@ -59,7 +129,6 @@ def create(email: str, name: str, role: str, community: str | None, project: str
     )
 
     async def go() -> int:
-        await apply_migrations()
         return await create_account(COMMAND_LINE, new)
 
     try:
@@ -67,4 +136,10 @@ def create(email: str, name: str, role: str, community: str | None, project: str
     except ValidationErrors as exc:
         first_field, message = next(iter(exc.problems.items()))
         raise CommandError(f"users create: {first_field}: {translate_in('en', message)}") from exc
-    click.echo(f"users: account {account_id} ({email.strip().lower()}) is {role}")
+    if existing is not None:
+        click.echo(
+            f"users: account {account_id} ({address}) already existed: role {role} added, "
+            "its password unchanged (none was asked)"
+        )
+    else:
+        click.echo(f"users: account {account_id} ({address}) is {role}")

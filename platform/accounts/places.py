@@ -34,6 +34,13 @@ class Places(Protocol):
         account holds a seat there already."""
         ...
 
+    async def committee_seats(
+        self, project_slug: str
+    ) -> tuple[str, Sequence[tuple[str, int | None]]]:
+        """(the project's status, (seat name, account id or None) of each seat in order), or
+        NotFound: what `linju users create` checks before it links a seat (ADR 0022)."""
+        ...
+
     async def seat_titles(self) -> Sequence[tuple[int, str]]:
         """(account id, project title) of every seat held by an account, for the admin page."""
         ...

@@ -66,6 +66,23 @@ class CorePlaces:
         )
         return int(rows[0]["id"])
 
+    async def committee_seats(
+        self, project_slug: str
+    ) -> tuple[str, Sequence[tuple[str, int | None]]]:
+        row = (
+            await Project.select(Project.id, Project.status)
+            .where(Project.slug == project_slug)
+            .first()
+        )
+        if row is None:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        seats = (
+            await CommitteeMember.select(CommitteeMember.name, CommitteeMember.account_id)
+            .where(CommitteeMember.project == row["id"])
+            .order_by(CommitteeMember.position)
+        )
+        return str(row["status"]), [(s["name"], s["account_id"]) for s in seats]
+
     async def seat_titles(self) -> Sequence[tuple[int, str]]:
         seats = await CommitteeMember.select(
             CommitteeMember.account_id, CommitteeMember.project.title

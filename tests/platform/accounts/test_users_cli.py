@@ -113,3 +113,92 @@ async def test_bad_input_exits_2_with_one_line_and_creates_nothing(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("linju: ")
     assert await Account.count() == 0
+
+
+async def seats_of(slug: str) -> list[dict[str, object]]:
+    return list(
+        await CommitteeMember.select(CommitteeMember.name, CommitteeMember.account_id)
+        .where(CommitteeMember.project.slug == slug)
+        .order_by(CommitteeMember.position)
+    )
+
+
+async def test_a_committee_member_never_silently_adds_a_seat_to_a_published_project() -> None:
+    """A typo in a name once changed a quorum from 2 of 3 to 3 of 4 (ADR 0022)."""
+    await load_demo()
+    before = await seats_of("tongqu-leyuan")
+    names = [str(seat["name"]) for seat in before]
+    typo = names[0][:-1] + "x"
+    result = users_create(
+        "--email", "typo@example.cn", "--name", typo, "--role", "committee",
+        "--project", "tongqu-leyuan",
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert f"no seat named {typo}" in line
+    assert all(name in line for name in names)  # the seats, to see the typo
+    assert await seats_of("tongqu-leyuan") == before
+    assert await Account.count() == 0
+    # --add-seat to a published project: refused too; seats change by a committee decision.
+    result = users_create(
+        "--email", "typo@example.cn", "--name", typo, "--role", "committee",
+        "--project", "tongqu-leyuan", "--add-seat",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "committee decision" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert await seats_of("tongqu-leyuan") == before
+    assert await Account.count() == 0
+
+
+async def test_add_seat_adds_one_to_a_draft_only() -> None:
+    await load_demo()
+    sec = users_create(
+        "--email", "sec@example.cn", "--name", "李书记", "--role", "secretary",
+        "--community", "lvjingyuan",
+    )  # fmt: skip
+    assert sec.returncode == 0, sec.stderr
+    from linju.platform.accounts.audit import COMMAND_LINE
+    from linju.projects.core.services.drafting import create_draft, parse_draft_form
+
+    form = {"slug": "reading-corner", "title": "楼道读书角", "goal": "3000"}
+    await create_draft(COMMAND_LINE, parse_draft_form(form, "lvjingyuan"))
+    refused = users_create(
+        "--email", "zhao@example.cn", "--name", "赵老师", "--role", "committee",
+        "--project", "reading-corner",
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "--add-seat" in refused.stderr
+    added = users_create(
+        "--email", "zhao@example.cn", "--name", "赵老师", "--role", "committee",
+        "--project", "reading-corner", "--add-seat",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    seats = await seats_of("reading-corner")
+    assert [seat["name"] for seat in seats] == ["赵老师"]
+    assert seats[0]["account_id"] is not None
+
+
+async def test_running_it_again_for_an_existing_email_adds_the_role_without_a_password() -> None:
+    await load_demo()
+    names = [str(seat["name"]) for seat in await seats_of("tongqu-leyuan")]
+    first = users_create(
+        "--email", "Wang@example.cn", "--name", names[0], "--role", "secretary",
+        "--community", "lvjingyuan",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    account = await Account.select().where(Account.email == "wang@example.cn").first()
+    assert account is not None
+    again = users_create(
+        "--email", "wang@example.cn", "--name", names[0], "--role", "committee",
+        "--project", "tongqu-leyuan", stdin="",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "already existed" in again.stdout
+    assert "password unchanged" in again.stdout
+    after = await Account.select().where(Account.email == "wang@example.cn").first()
+    assert after is not None
+    assert after["password_hash"] == account["password_hash"]
+    seats = await seats_of("tongqu-leyuan")
+    assert seats[0]["account_id"] == account["id"]
+    assert await Account.count() == 1
