@@ -14,7 +14,7 @@ from linju.platform.kernel.clock import local_today
 from linju.projects.core.rules import slug_from_title, slug_with_suffix
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Project, ProjectPhoto
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
-from tests.forms import assert_form_refused, find_form, parse_page, submit, submit_shown
+from tests.forms import FileValue, assert_form_refused, find_form, parse_page, submit, submit_shown
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
@@ -177,7 +177,7 @@ async def test_the_address_is_proposed_editable_and_a_taken_one_is_refused_besid
 
 
 async def draft_with_photos(client: Client) -> str:
-    files = {
+    files: dict[str, FileValue | list[FileValue]] = {
         "cover": ("cover.png", png_bytes(), "image/png"),
         "gallery": [("g1.png", png_bytes(), "image/png"), ("g2.png", png_bytes(), "image/png")],
     }
