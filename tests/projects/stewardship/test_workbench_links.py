@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.accounts_support import log_in, make_account
+from linju.projects.core.rules import BudgetLinePlan
+from linju.projects.core.services.projects import ProjectDraft, create_project
+from tests.accounts_support import in_app, log_in, make_account
 from tests.forms import parse_page
 
 Client = Any
@@ -65,3 +67,36 @@ async def test_a_completed_projects_workbench_offers_no_completion_or_cancellati
     _html, links = await links_of(client, "wuding-huayuan")
     assert "/p/wuding-huayuan/spending" in links
     assert not [link for link in links if link.endswith(("#completion", "#cancel"))]
+
+
+async def test_a_drafts_workbench_links_to_its_preview_and_its_edit_page(client: Client) -> None:
+    account = await make_account(
+        "sec@example.cn", "secretary", community="lvjingyuan", client=client
+    )
+    await log_in(client, account)
+    draft = await in_app(client, _a_draft)
+    html, links = await links_of(client, draft)
+    assert f"/p/{draft}/preview" in links
+    assert f"/p/{draft}/manage/draft" in links
+    assert f"/p/{draft}/spending" not in links
+    ids = parse_page(html).ids
+    for link in links:
+        path, _, anchor = link.partition("#")
+        if path:
+            assert (await client.get(path)).status_code == 200, link
+        elif anchor:
+            assert anchor in ids, link
+
+
+async def _a_draft() -> str:
+    await create_project(
+        ProjectDraft(
+            community_slug="lvjingyuan",
+            slug="xin-caogao",
+            title="新草稿",
+            goal_fen=100_000,
+            budget=[BudgetLinePlan("材料", 100_000)],
+            committee=[],
+        )
+    )
+    return "xin-caogao"
