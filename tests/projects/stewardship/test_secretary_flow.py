@@ -43,15 +43,26 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     await secretary.fill("#f-draft-story", "**孩子们**需要一个安静的角落。")
     await secretary.fill("#f-draft-goal", "3000")
     await secretary.fill("#f-draft-deadline", (local_today() + timedelta(days=30)).isoformat())
-    await secretary.fill("#f-draft-budget", "书架 | 1000\n图书 | 2000")
-    committee = "王阿姨 | 退休教师\n李师傅 | 木工\n张医生 | 社区医生"
-    await secretary.fill("#f-draft-committee", committee)
-    await secretary.fill("#f-draft-chair", "王阿姨")
+    rows = {
+        "budget-0-item": "书架",
+        "budget-0-amount": "1000",
+        "budget-1-item": "图书",
+        "budget-1-amount": "2000",
+        "committee-0-name": "王阿姨",
+        "committee-0-background": "退休教师",
+        "committee-1-name": "李师傅",
+        "committee-1-background": "木工",
+        "committee-2-name": "张医生",
+        "committee-2-background": "社区医生",
+    }
+    for name, value in rows.items():
+        await secretary.fill(f"#f-draft-{name}", value)
+    await secretary.select_option("#f-draft-committee-0-role", "chair")
     await secretary.set_input_files(
         "#f-draft-cover",
         files=png_file("cover.png", png_bytes(900, 600)),
     )
-    await secretary.click("form.form button[type=submit]")
+    await secretary.click("[data-testid=save-draft]")
     assert secretary.url.endswith(f"/p/{SLUG}/manage")
     await secretary.screenshot(path=str(artifact("secretary-draft.png")), full_page=True)
 
