@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def gifts_in_ledger(entries: list[dict[str, Any]], slug: str) -> list[int]:
 async def test_the_donor_wall_and_the_count_agree_with_the_ledger(client: Any) -> None:
     for slug in SLUGS:
         html = (await client.get(f"/p/{slug}")).text
-        gifts = gifts_in_ledger(await in_app(client, lambda s=slug: ledger_entries(s)), slug)
+        gifts = gifts_in_ledger(await in_app(client, partial(ledger_entries, slug)), slug)
         wall = [int(fen) for fen in WALL_GIFT.findall(html)]
         assert sorted(wall) == sorted(gifts), slug
         count = re.search(r'data-testid="donations-count">(\d+)<', html)
