@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from linju.platform.kernel.clock import local_today
-from linju.projects.core.rules import slug_from_title, slug_with_suffix
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Project, ProjectPhoto
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
 from tests.forms import FileValue, assert_form_refused, find_form, parse_page, submit, submit_shown
@@ -64,16 +63,6 @@ def value_of(html: str, name: str) -> str:
 
 def rows(html: str, kind: str) -> int:
     return html.count(f'data-testid="{kind}-row"')
-
-
-@pytest.mark.pure
-def test_the_address_is_the_titles_pinyin_with_a_suffix_when_taken() -> None:
-    assert slug_from_title("童趣乐园") == "tong-qu-le-yuan"
-    assert slug_from_title("2号楼 Reading Room!") == "2-hao-lou-reading-room"
-    assert slug_from_title("？？") == "project"
-    assert len(slug_from_title("绿" * 200)) <= 56
-    assert slug_with_suffix("a", {"a", "a-2"}) == "a-3"
-    assert slug_with_suffix("a", set()) == "a"
 
 
 async def test_adding_a_row_keeps_everything_typed_and_saves_nothing(
