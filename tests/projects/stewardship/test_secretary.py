@@ -274,6 +274,7 @@ async def test_a_pledge_with_a_bad_window_comes_back_with_the_reason(
     [
         "/secretary/c/lvjingyuan/new",
         "/p/tongqu-leyuan/manage/draft",
+        "/p/tongqu-leyuan/manage/draft/photos/x.jpg/removal",
         "/p/tongqu-leyuan/manage/publish",
         "/p/tongqu-leyuan/manage/updates",
         "/p/tongqu-leyuan/manage/offline",
