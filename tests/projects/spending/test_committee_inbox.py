@@ -207,3 +207,32 @@ async def test_an_unknown_gift_is_a_page_not_a_crash(client: Client, gift: str) 
     answer = await client.post(f"/p/{SLUG}/committee/gifts/{gift}", data={"_csrf_token": token})
     assert 400 <= answer.status_code < 500
     assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_an_over_the_plan_justification_reads_in_the_members_language(
+    client: Client,
+) -> None:
+    """The reason a proposal goes over its budget line is shown with the label's punctuation
+    of the member's language (Chinese "：", English ": "), as on the public page."""
+    p = await people(client, close=True)
+    await as_(client, p["zhang"])
+    over = await submit(
+        client,
+        SPENDING,
+        f"{SPENDING}/expenditures",
+        {
+            "payee": "青山游乐设备厂",
+            "purpose": "跷跷板两台加安装",
+            "amount": "6000.00",
+            "justification": "两台加安装",
+            "label": "发票",
+        },
+        {"invoice": ("发票.pdf", PDF_BYTES, "application/pdf")},
+    )
+    assert over.status_code == 303, over.text[:500]
+    await as_(client, p["wang"])
+    assert "两台加安装" in (await client.get("/committee")).text
+    await client.get("/lang/en")
+    english = (await client.get("/committee")).text
+    assert "Over the line's plan because: 两台加安装" in english
+    assert "：两台加安装" not in english
