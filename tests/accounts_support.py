@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.accounts.services import NewAccount, Role, create_account
 from linju.platform.accounts.sessions import SESSION_COOKIE, start_session
+from tests.browser_fixtures import submit_on
 from tests.forms import submit
 
 T = TypeVar("T")
@@ -107,5 +108,4 @@ async def log_in_with_browser(page: Any, base: str, email: str, password: str = 
     await page.goto(f"{base}/login")
     await page.fill("#f-login-email", email)
     await page.fill("#f-login-password", password)
-    await page.click("#form-login button[type=submit]")
-    await page.wait_for_load_state()
+    await submit_on(page, "#form-login button[type=submit]")

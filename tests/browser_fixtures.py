@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ViewportSize, async_playwright
+from playwright.async_api import Browser, Page, Response, ViewportSize, async_playwright
 
 from tests.process_support import wait_until_answers
 
@@ -108,3 +108,15 @@ def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     engine = os.environ.get("LINJU_TEST_DATABASE", "sqlite")
     return ARTIFACTS / f"{engine}-{name}"
+
+
+async def submit_on(page: Page, selector: str) -> Response:
+    """Press the submit button `selector`; the answer to the POST, once its page has loaded.
+
+    Waits for the navigation the form causes (through any redirect), not only for the POST's
+    answer: a page read between the two is the old document being torn down.
+    """
+    async with page.expect_navigation():
+        async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            await page.click(selector)
+    return await answer.value

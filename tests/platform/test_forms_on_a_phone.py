@@ -17,7 +17,7 @@ from linju.projects.core.tables import Project
 from linju.projects.demo import load_demo
 from linju.projects.donations.tables import Donation
 from tests.accounts_support import log_in_with_browser, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.spending.spending_support import PDF_BYTES
 from tests.projects.stewardship.stewardship_support import png_bytes, seat_names
 
@@ -57,10 +57,7 @@ class Phone:
             await self.page.select_option(f"#f-{form}-{name}", value)
         for name, payload in (files or {}).items():
             await self.page.set_input_files(f"#f-{form}-{name}", files=payload)
-        async with self.page.expect_response(lambda r: r.request.method == "POST") as answer:
-            await self.page.click(f"#form-{form} {press}")
-        await self.page.wait_for_load_state()
-        return await answer.value
+        return await submit_on(self.page, f"#form-{form} {press}")
 
     async def refused(
         self, answer: Any, message: str, field: str | None = None, status: int = 422, **params: Any

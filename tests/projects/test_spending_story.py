@@ -17,7 +17,7 @@ from playwright.async_api import Browser, FilePayload, Page
 from linju.platform.kernel.money import Money, format_money
 from linju.projects.ledger.verify import verify_file
 from tests.accounts_support import log_in_with_browser, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.spending.spending_support import PDF_BYTES, png_bytes
 
 pytestmark = pytest.mark.browser
@@ -70,7 +70,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     secretary = await phone(browser)
     await log_in_with_browser(secretary, base, "liu@example.cn")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
-    await secretary.click("form[action$='/spending/fundraising-closed'] button")
+    await submit_on(secretary, "form[action$='/spending/fundraising-closed'] button")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     see_saws = secretary.locator("#f-propose-budget_line option", has_text="跷跷板")
     line = await see_saws.get_attribute("value")
@@ -85,7 +85,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
         "#f-propose-invoice_public", files=upload("发票-已遮盖.png", "image/png", png_bytes())
     )
     await no_sideways_scroll(secretary)
-    await secretary.click("form[action$='/spending/expenditures'] button[type=submit]")
+    await submit_on(secretary, "form[action$='/spending/expenditures'] button[type=submit]")
     assert "等待监督委员会审批" in await secretary.content()
     await secretary.screenshot(path=str(artifact("spending-proposed-375.png")), full_page=True)
 
@@ -108,15 +108,13 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     await payment.locator("input[name=proof]").set_input_files(
         files=upload("回单.png", "image/png", png_bytes())
     )
-    await payment.locator("button[type=submit]").click()
-    await secretary.wait_for_load_state()
+    await submit_on(secretary, "form[action$='/payment'] button[type=submit]")
 
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     await secretary.fill("#f-completion-summary", "两台跷跷板已在2号楼架空层安装并通过验收。")
     photo = upload("现场.png", "image/png", png_bytes())
     await secretary.set_input_files("#f-completion-photos", files=photo)
-    await secretary.click("form[action$='/spending/completion'] button[type=submit]")
-    await secretary.wait_for_load_state()
+    await submit_on(secretary, "form[action$='/spending/completion'] button[type=submit]")
 
     for email, reason in (("zhang@example.cn", "验收合格"), ("li@example.cn", "账目相符")):
         member = await phone(browser)

@@ -14,7 +14,7 @@ from linju.platform.i18n import translate_in
 from linju.platform.kernel.clock import local_today
 from linju.projects.demo import load_demo
 from tests.accounts_support import log_in_with_browser, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.stewardship.stewardship_support import png_bytes
 
 pytestmark = pytest.mark.browser
@@ -70,9 +70,7 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     await fill_rows(page)
 
     # Saved with a bad amount in row 2: the message beside row 2, nothing saved.
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await page.click("[data-testid=save-draft]")
-    assert (await answer.value).status == 422
+    assert (await submit_on(page, "[data-testid=save-draft]")).status == 422
     message = t("Enter the amount in yuan, e.g. 2000 or 2000.50")
     assert message in await page.locator("#e-draft-budget-1-amount").inner_text()
     assert await page.get_attribute("#f-draft-budget-1-amount", "aria-invalid") == "true"
@@ -82,9 +80,7 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
 
     # Corrected, then one more line: everything typed comes back, with the running total.
     await page.fill("#f-draft-budget-1-amount", "1000")
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await page.click("[data-testid=add-budget]")
-    assert (await answer.value).status == 200
+    assert (await submit_on(page, "[data-testid=add-budget]")).status == 200
     assert await page.locator("[data-testid=budget-row]").count() == 4
     assert await page.input_value("#f-draft-budget-1-amount") == "1000"
     assert await page.input_value("#f-draft-committee-0-role") == "chair"
@@ -97,10 +93,7 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     await page.set_input_files(
         "#f-draft-cover", files={"name": "c.png", "mimeType": "image/png", "buffer": png_bytes()}
     )
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await page.click("[data-testid=save-draft]")
-    assert (await answer.value).status == 303
-    await page.wait_for_load_state()
+    assert (await submit_on(page, "[data-testid=save-draft]")).status == 303
     assert page.url.endswith("/p/tong-qu-le-yuan/manage")
 
     # The edit page: the rows as saved, the cover's thumbnail; then the preview.
@@ -110,8 +103,8 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     assert t("equal to the goal") in await page.get_by_test_id("running-total").inner_text()
     await no_overflow(page)
     await page.screenshot(path=str(artifact(f"draft-edit-{locale}.png")), full_page=True)
-    await page.click("[data-testid=preview-link]")
-    await page.wait_for_load_state()
+    async with page.expect_navigation():
+        await page.click("[data-testid=preview-link]")
     banner = page.get_by_test_id("preview-banner")
     assert t("Draft preview, visible to stewards only") in await banner.inner_text()
     assert "台灯" in await page.inner_text("main")

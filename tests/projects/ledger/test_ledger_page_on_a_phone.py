@@ -27,7 +27,8 @@ async def test_the_garden_ledger_on_a_phone(live_server: str, browser: Browser) 
     response = await page.goto(f"{live_server}/p/wuding-huayuan")
     assert response is not None
     assert response.status == 200
-    await page.get_by_test_id("ledger-link").click()
+    async with page.expect_navigation():
+        await page.get_by_test_id("ledger-link").click()
     assert page.url.endswith("/p/wuding-huayuan/ledger")
 
     entries = page.get_by_test_id("ledger-entry")

@@ -23,7 +23,7 @@ from linju.projects.stewardship.services.offline_donations import (
     record_offline_donation,
 )
 from tests.accounts_support import PASSWORD, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.stewardship.stewardship_support import png_bytes, seat_names
 
 pytestmark = pytest.mark.browser
@@ -36,10 +36,7 @@ async def fits(page: Page) -> None:
 
 async def press(page: Page, selector: str) -> int:
     """Click a submit button; the status of the POST's answer."""
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await page.click(selector)
-    await page.wait_for_load_state()
-    return (await answer.value).status
+    return (await submit_on(page, selector)).status
 
 
 async def gift(actor: Actor, fen: int, donor: str) -> str:
@@ -131,11 +128,13 @@ async def test_login_home_inbox_and_out_on_a_phone(
     # The secretary lands on the dashboard and finds the spending page from the workbench.
     assert await log_in_on(page, base, locale, "sec@example.cn", PASSWORD) == 303
     assert page.url == f"{base}/secretary"
-    await page.get_by_test_id(f"dashboard-{P}").get_by_role("link").first.click()
+    async with page.expect_navigation():
+        await page.get_by_test_id(f"dashboard-{P}").get_by_role("link").first.click()
     assert page.url == f"{base}/p/{P}/manage"
     await fits(page)
     await page.screenshot(path=str(artifact(f"workbench-{locale}.png")), full_page=True)
-    await page.get_by_test_id("link-spending").click()
+    async with page.expect_navigation():
+        await page.get_by_test_id("link-spending").click()
     assert page.url == f"{base}/p/{P}/spending"
     assert await page.locator("h1").inner_text() == t("Spending")
     await fits(page)

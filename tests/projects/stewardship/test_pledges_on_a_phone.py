@@ -15,7 +15,7 @@ from linju.platform.kernel.clock import local_today
 from linju.projects.demo import load_demo
 from linju.projects.stewardship.tables import MatchingPledge
 from tests.accounts_support import log_in_with_browser, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.stewardship.stewardship_support import png_bytes, seat_names
 
 pytestmark = pytest.mark.browser
@@ -35,10 +35,7 @@ async def phone(browser: Browser, base: str, email: str, locale: str) -> Page:
 
 async def press(page: Page, selector: str) -> int:
     """Click a submit button; the status of the POST's answer."""
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await page.click(selector)
-    await page.wait_for_load_state()
-    return (await answer.value).status
+    return (await submit_on(page, selector)).status
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
