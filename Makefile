@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# axe-core for the browser tests' accessibility checks (package.json, docs/adr/0025).
+NODE_STAMP := node_modules/.installed-stamp
 export DATABASE_URL ?= sqlite:///var/linju.db
 PYTEST_WORKERS ?= 2
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
@@ -24,7 +26,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# `npm ci` installs exactly the lock's versions; again whenever the lock changes.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is needed for axe-core (apt-get install -y npm)" >&2; exit 2; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	@mkdir -p var
@@ -108,4 +116,4 @@ compose-smoke:
 	exit $$status
 
 clean:
-	rm -rf var/typecheck.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf node_modules var/typecheck.* .pytest_cache .mypy_cache .ruff_cache
