@@ -285,7 +285,10 @@ async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str
 _LOCKED_SQL = """
 SELECT d.id, d.public_id, p.slug AS project_slug, p.goal_fen, d.amount_fen, d.currency,
     d.status, d.display_name, d.anonymous, d.gateway, d.fee_fen, d.refunded_fen,
-    EXISTS (SELECT 1 FROM matching_pledge m WHERE m.project = d.project) AS may_be_matched,
+    EXISTS (
+        SELECT 1 FROM matching_pledge m
+        WHERE m.project = d.project AND m.confirmed_at IS NOT NULL
+    ) AS may_be_matched,
     EXISTS (
         SELECT 1 FROM donation_refund r WHERE r.donation = d.id AND r.status = 'confirmed'
     ) AS has_confirmed_refunds
