@@ -55,6 +55,8 @@ from linju.projects.spending.controllers import secretary as spending_controller
 from linju.projects.spending.jobs import register_jobs as register_spending_jobs
 from linju.projects.spending.read import project_section as spending_section
 from linju.projects.spending.services.cancellation import register_refund_online
+from linju.projects.ledger.log import controllers as log_controllers
+from linju.projects.ledger.log.jobs import register_jobs as register_log_jobs
 from linju.projects.stewardship import controllers as stewardship_controllers
 from linju.projects.stewardship.read import project_section as stewardship_section
 
@@ -69,6 +71,7 @@ def wire() -> None:
     register_payment_jobs()
     register_places(CorePlaces())
     register_spending_jobs()
+    register_log_jobs()
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(donation_section, spending_section, stewardship_section)
@@ -90,6 +93,7 @@ def route_handlers() -> list[Any]:
         *payment_webhooks.ROUTES,
         *payment_refunds.ROUTES,
         *project_ledger.ROUTES,
+        *log_controllers.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 

@@ -20,6 +20,7 @@ from linju.platform.roles_cli import db
 from linju.platform.settings import SettingsError, get_settings
 from linju.platform.storage_cli import storage
 from linju.projects.ledger.cli import ledger
+from linju.projects.ledger.log.cli import log, witness
 from linju.projects.spending.cli import projects
 
 
@@ -85,6 +86,8 @@ def demo() -> None:
 # (`platform.commands`); the root adds them here, so importing an area's cli never imports this.
 cli.add_command(users)
 cli.add_command(ledger)
+cli.add_command(log)
+cli.add_command(witness)
 cli.add_command(payments)
 cli.add_command(projects)
 cli.add_command(storage)

@@ -15,6 +15,7 @@ APP_REGISTRY = AppRegistry(
         "linju.platform.jobs.piccolo_app",
         "linju.platform.accounts.piccolo_app",
         "linju.projects.piccolo_app",
+        "linju.projects.ledger.log.piccolo_app",
         "linju.projects.donations.piccolo_app",
         "linju.projects.stewardship.piccolo_app",
         "linju.projects.spending.piccolo_app",

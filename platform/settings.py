@@ -8,6 +8,7 @@ Settings are a frozen dataclass behind a cached `get_settings()`: read once, nev
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,6 +64,13 @@ class Settings:
     # serve, worker, demo and jobs) applies migrations; None: through DATABASE_URL
     # (docs/adr/0016-database-roles.md).
     migrate_database_url: str | None = None
+    # The transparency log (docs/transparency.md): its origin (also its key's name), its signer
+    # key (None: generated once into var/log_key by the log), the witnesses as (submission
+    # prefix, verifier key) and how many cosignatures a receipt needs (None: all of them).
+    log_origin: str = "127.0.0.1:8000/log"
+    log_key: str | None = None
+    witnesses: tuple[tuple[str, str], ...] = ()
+    witness_quorum: int | None = None
 
 
 def _read_environment(env_file: Path) -> dict[str, str]:
@@ -89,6 +97,47 @@ def _secret_from_file(path: Path, name: str) -> str:
         return value
     except OSError as exc:
         raise SettingsError(f"{name}: cannot read or create {path}: {exc.strerror}") from exc
+
+
+_VKEY = re.compile(r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$")
+
+
+def _log_origin(value: str | None, base_url: str) -> str:
+    if value is None:
+        return base_url.split("://", 1)[1].rstrip("/") + "/log"
+    if not value or "+" in value or any(c.isspace() for c in value):
+        raise SettingsError("LINJU_LOG_ORIGIN: must be non-empty, without spaces or +")
+    return value
+
+
+def _log_key(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not re.match(r"^PRIVATE\+KEY\+[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$", value.strip()):
+        raise SettingsError("LINJU_LOG_KEY: must be PRIVATE+KEY+<name>+<key ID>+<base64 key>")
+    return value.strip()
+
+
+def _witnesses(value: str | None) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in (value or "").split(";"):
+        if not item.strip():
+            continue
+        parts = item.split()
+        if len(parts) != 2 or not _VKEY.match(parts[1]):
+            raise SettingsError("LINJU_WITNESSES: each witness is `PREFIX VKEY`, separated by ;")
+        out.append((_http_url("LINJU_WITNESSES", parts[0]), parts[1]))
+    return tuple(out)
+
+
+def _quorum(value: str | None, witnesses: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) > witnesses:
+        raise SettingsError(
+            f"LINJU_WITNESS_QUORUM: a whole number from 0 to the {witnesses} witnesses configured"
+        )
+    return int(value)
 
 
 def _database_url(value: str, name: str = "DATABASE_URL") -> str:
@@ -242,6 +291,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
             "LINJU_PAYMENT_GATEWAY: the sandbox takes no real money; a public (https) site needs "
             "stripe, or LINJU_ALLOW_SANDBOX=true for a demonstration"
         )
+    witnesses = _witnesses(env.get("LINJU_WITNESSES"))
     s3_bucket, s3_prefix = _storage_url(env.get("LINJU_STORAGE_URL", "").strip())
     s3_endpoint = env.get("LINJU_S3_ENDPOINT_URL") or None
     if s3_endpoint:
@@ -280,6 +330,10 @@ def load_settings(env_file: Path | None = None) -> Settings:
         run_jobs_in_serve=_boolean(
             "LINJU_RUN_JOBS_IN_SERVE", env.get("LINJU_RUN_JOBS_IN_SERVE", "true")
         ),
+        log_origin=_log_origin(env.get("LINJU_LOG_ORIGIN"), base_url),
+        log_key=_log_key(env.get("LINJU_LOG_KEY")),
+        witnesses=witnesses,
+        witness_quorum=_quorum(env.get("LINJU_WITNESS_QUORUM"), len(witnesses)),
     )
 
 

@@ -1,0 +1,142 @@
+"""What the log's routes and pages read: the checkpoint with its cosignatures, tiles, entry
+bundles and an entry's tlog-proof, all from the stored tiles (nothing recomputed but the few
+hashes inside a tile a proof needs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from piccolo.querystring import QueryString
+
+from linju.platform.db import get_engine
+from linju.projects.ledger import read as ledger_read
+from linju.projects.ledger.log import merkle, tiles
+from linju.projects.ledger.log.merkle import EMPTY_ROOT
+from linju.projects.ledger.log.note import Checkpoint, b64decode
+from linju.projects.ledger.log.proof import TlogProof
+from linju.projects.ledger.log.services import (
+    SignedHead,
+    hashes_reader,
+    latest_checkpoint,
+    log_signer,
+    quorum,
+    read_tiles,
+    witnesses,
+)
+from linju.projects.ledger.log.tables import LogCosignature, LogLeaf
+
+
+async def _cosignatures(checkpoint_id: int) -> list[tuple[str, str]]:
+    """(witness vkey, line) of the configured witnesses' cosignatures on a checkpoint."""
+    configured = {w.verifier.vkey() for w in witnesses()}
+    rows = (
+        await LogCosignature.select(LogCosignature.witness, LogCosignature.line)
+        .where(LogCosignature.checkpoint == checkpoint_id)
+        .order_by(LogCosignature.id)
+    )
+    return [(r["witness"], r["line"]) for r in rows if r["witness"] in configured]
+
+
+def _render(head: SignedHead, cosignatures: list[tuple[str, str]]) -> str:
+    return head.body + "\n" + head.signature + "".join(line for _, line in cosignatures)
+
+
+async def checkpoint_text() -> str:
+    """The latest checkpoint, signed, with every cosignature gathered so far (the empty tree's,
+    signed now, before anything was integrated)."""
+    head = await latest_checkpoint()
+    if head is None:
+        signer = log_signer()
+        body = Checkpoint(signer.name, 0, EMPTY_ROOT).text()
+        return body + "\n" + signer.sign(body)
+    return _render(head, await _cosignatures(head.id))
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessedHead:
+    head: SignedHead
+    witnesses: tuple[str, ...]  # names of the witnesses whose cosignatures it carries
+    text: str
+
+
+async def head_for(index: int | None = None) -> WitnessedHead | None:
+    """The latest checkpoint (covering leaf `index`) carrying the witness quorum, or the latest
+    one when no witness is configured; None when there is none yet."""
+    need = quorum()
+    configured = [w.verifier.vkey() for w in witnesses()]
+    if not configured or need == 0:
+        head = await latest_checkpoint()
+        if head is None or (index is not None and head.size <= index):
+            return None
+    else:
+        marks = ", ".join("{}" for _ in configured)
+        rows = await get_engine().run_querystring(
+            QueryString(
+                "SELECT c.id, c.size, c.root, c.body, c.signature FROM log_checkpoint c "
+                "WHERE c.size > {} AND (SELECT count(*) FROM log_cosignature s WHERE "
+                f"s.checkpoint = c.id AND s.witness IN ({marks})) >= {{}} "
+                "ORDER BY c.size DESC LIMIT 1",
+                -1 if index is None else index,
+                *configured,
+                need,
+            )
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        head = SignedHead(
+            row["size"], b64decode(row["root"]), row["body"], row["signature"], row["id"]
+        )
+    cosignatures = await _cosignatures(head.id)
+    names = {w.verifier.vkey(): w.verifier.name for w in witnesses()}
+    return WitnessedHead(
+        head, tuple(names[v] for v, _ in cosignatures), _render(head, cosignatures)
+    )
+
+
+async def tile(level: int, index: int, width: int) -> bytes | None:
+    """A hash tile (level ≥ 0) or an entry bundle (level -1) of `width`, if the latest
+    checkpoint covers it (a partial one is cut from the stored tile, which only grows)."""
+    head = await latest_checkpoint()
+    if head is None or tiles.width_at(level, index, head.size) < width:
+        return None
+    data = (await read_tiles([(level, index)])).get((level, index))
+    if data is None:
+        return None
+    if level >= 0:
+        return data[: width * merkle.HASH_SIZE]
+    at = 0
+    for _ in range(width):
+        at += 2 + int.from_bytes(data[at : at + 2], "big")
+    return data[:at]
+
+
+class NotIntegrated(LookupError):
+    """The entry exists but is not yet in a checkpoint the proof can use."""
+
+
+async def proof_of(slug: str, seq: int) -> tuple[TlogProof, WitnessedHead, dict[str, object]]:
+    """The tlog-proof of entry `seq` of `slug` (NotFound for an unknown project or entry,
+    NotIntegrated when it is not yet in a checkpoint with the quorum)."""
+    ledger = await ledger_read.find_ledger(slug)
+    entry = await ledger_read.entry_at(ledger, seq)  # NotFound when there is no such entry
+    row = (
+        await LogLeaf.select(LogLeaf.idx)
+        .where((LogLeaf.project == ledger.project_id) & (LogLeaf.seq == seq))
+        .first()
+    )
+    if row is None:
+        raise NotIntegrated(slug, seq)
+    index = int(row["idx"])
+    witnessed = await head_for(index)
+    if witnessed is None:
+        raise NotIntegrated(slug, seq)
+    size = witnessed.head.size
+
+    def path(read: merkle.HashReader) -> list[bytes]:
+        return merkle.inclusion_proof(index, size, read)
+
+    hashes = path(await hashes_reader(path))
+    bundle = (await read_tiles([(-1, index // tiles.WIDTH)]))[(-1, index // tiles.WIDTH)]
+    leaf = list(tiles.unbundle(bundle))[index % tiles.WIDTH]
+    return TlogProof(leaf, index, tuple(hashes), witnessed.text), witnessed, entry
