@@ -11,6 +11,7 @@ new tree is consistent with the last signed checkpoint, and only then signs the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -291,7 +292,10 @@ async def _refuse(project: int, seq: int, reason: str) -> None:
 async def integrate_batch(limit: int = BATCH) -> Integrated:
     """One batch in one transaction: see the module's docstring."""
     signer = log_signer()
-    async with _process_lock(), write_transaction() as transaction:
+    # PostgreSQL: the advisory lock, across every process; SQLite: its single writer, and
+    # this process's own lock so that two tasks do not wait on each other's IMMEDIATE.
+    local = contextlib.nullcontext() if is_postgres() else _process_lock()
+    async with local, write_transaction() as transaction:
         if is_postgres():
             await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK)
         head = await latest_checkpoint()
