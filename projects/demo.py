@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
 from PIL import Image, ImageDraw
@@ -18,9 +18,17 @@ from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
 from linju.projects.core.files import AttachmentUpload, Upload
-from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
+from linju.projects.core.read import host_details
+from linju.projects.core.rules import (
+    BudgetLinePlan,
+    CommitteeRole,
+    CommitteeSeat,
+    Filing,
+    HostDetails,
+)
 from linju.projects.core.services.communities import create_community
 from linju.projects.core.services.drafting import create_draft
+from linju.projects.core.services.host import save_host
 from linju.projects.core.services.photos import StoredPhoto, store_photo
 from linju.projects.core.services.projects import ProjectDraft, publish
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
@@ -54,6 +62,29 @@ PLAYGROUND_STORY = (
 
 DEMO_SECRETARY = "林秀英"  # who files the demo's proposals: a person, as on a real site
 
+# The demo's host charity (ADR 0027). Its credit code's check character was computed with
+# python-stdnum (`stdnum.cn.uscc.calc_check_digit("51420107MJ4530321")` is "U"): 5 civil
+# affairs, 1 a social organisation, 420107 the district, then the organisation code.
+DEMO_HOST = HostDetails(
+    name="青山区慈善会",
+    credit_code="51420107MJ4530321U",
+    fundraising_qualified=True,
+    qualified_on=date(2021, 3, 15),
+    registration_authority="青山区民政局",
+    contact="027-8686 1234 · 青山区和平大道1号",
+    designated_platforms=("腾讯公益", "支付宝公益"),
+    filing_required=True,
+)
+
+
+def demo_filing(number: int, starts_on: date, days: int) -> Filing:
+    """A plausible filing on 慈善中国: the host's credit code, the year, a number of the year."""
+    return Filing(
+        number=f"{DEMO_HOST.credit_code}{starts_on:%y}{number:03d}",
+        starts_on=starts_on,
+        ends_on=starts_on + timedelta(days=days),
+    )
+
 
 async def load_demo() -> bool:
     """Load the demo into an empty database; return False (and change nothing) otherwise.
@@ -71,6 +102,8 @@ async def load_demo() -> bool:
 async def _load_demo() -> None:
     today = local_today()
     _pictures_drawn.clear()  # the same pictures each time the demo is loaded
+    if await host_details() is None:  # a host an admin named before the demo stays
+        await save_host(COMMAND_LINE, DEMO_HOST)
 
     await create_community(
         "lvjingyuan", "绿景苑社区", "青山区", "青山区绿景苑小区，居民自治的老小区。"
@@ -85,6 +118,7 @@ async def _load_demo() -> None:
             story=PLAYGROUND_STORY,
             goal_fen=1_200_000,
             deadline=today + timedelta(days=45),
+            filing=demo_filing(12, today - timedelta(days=3), 90),
             budget=[
                 BudgetLinePlan("跷跷板（两台）", 300_000),
                 BudgetLinePlan("转椅", 400_000),
@@ -128,6 +162,7 @@ async def _load_demo() -> None:
             "居民们提议把闲置的活动室改造成阅览室，由志愿者轮流值守。",
             goal_fen=2_000_000,
             deadline=today + timedelta(days=60),
+            filing=demo_filing(15, today - timedelta(days=1), 120),
             budget=[
                 BudgetLinePlan("书架与桌椅", 900_000),
                 BudgetLinePlan("照明改造", 300_000),
@@ -157,6 +192,7 @@ async def _load_demo() -> None:
             "一起把它变成了可以种菜、赏花、乘凉的共享花园。",
             goal_fen=800_000,
             deadline=None,
+            filing=demo_filing(7, today - timedelta(days=30), 60),
             budget=[
                 BudgetLinePlan("防水层修补", 300_000),
                 BudgetLinePlan("种植箱与土壤", 350_000),

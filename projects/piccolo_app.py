@@ -4,7 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Host, Project
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead, LedgerPosting
 
 APP_CONFIG = AppConfig(
@@ -18,6 +18,7 @@ APP_CONFIG = AppConfig(
         LedgerHead,
         LedgerEntry,
         LedgerPosting,
+        Host,
     ],
     migration_dependencies=[],
     commands=[],

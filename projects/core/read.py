@@ -17,8 +17,15 @@ from linju.platform.db import get_engine, read_snapshot, select_rows
 from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import NotFound
 from linju.platform.kernel.money import Money, percent_of
-from linju.projects.core.rules import ProjectStatus, days_left, takes_donations
-from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.core.rules import (
+    HostDetails,
+    ProjectStatus,
+    days_left,
+    fund_name,
+    platforms_from_text,
+    takes_donations,
+)
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Host, Project
 from linju.projects.ledger.tables import LedgerHead
 
 
@@ -71,6 +78,24 @@ class CommitteeMemberView:
 
 
 @dataclass(frozen=True, slots=True)
+class FundView:
+    """Who receives a project's money and under which filing (the page's 募捐信息, the poster,
+    the donation's review): the host's fund, the executing party, the filed plan (ADR 0027)."""
+
+    name: str
+    host_name: str
+    host_credit_code: str
+    executing_party: str  # the community
+    filing_number: str
+    plan_starts_on: date | None
+    plan_ends_on: date | None
+
+    @property
+    def filed(self) -> bool:
+        return bool(self.filing_number)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectDetail:
     """A project as its page shows it; the page's sections read what they need from here
     (ids included) rather than reading the project again."""
@@ -83,6 +108,7 @@ class ProjectDetail:
     ledger_head: LedgerHeadView
     accepts_donations_when_funded: bool
     status_changed_at: datetime
+    fund: FundView | None = None
 
 
 _SUMMARY_COLUMNS = (
@@ -197,10 +223,13 @@ SELECT p.id, p.slug, p.title, p.summary, p.status, p.goal_fen, p.currency, p.dea
     p.cover_image, p.story, p.accepts_donations_when_funded, p.status_changed_at,
     c.slug AS community_slug, c.name AS community_name, c.district AS community_district,
     c.description AS community_description,
-    h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen, h.donations_count
+    h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen, h.donations_count,
+    p.fund_name, p.filing_number, p.plan_starts_on, p.plan_ends_on,
+    ho.name AS host_name, ho.credit_code AS host_credit_code
 FROM project p
 JOIN community c ON c.id = p.community
 JOIN ledger_head h ON h.project = p.id
+LEFT JOIN (SELECT name, credit_code FROM host ORDER BY id LIMIT 1) ho ON 1 = 1
 WHERE p.slug = {}
 """
 
@@ -238,6 +267,45 @@ async def get_project(slug: str, include_drafts: bool = False) -> ProjectDetail:
         ledger_head=LedgerHeadView(seq=int(row["seq"]), hash=row["hash"]),
         accepts_donations_when_funded=bool(row["accepts_donations_when_funded"]),
         status_changed_at=row["status_changed_at"],
+        fund=_fund_from_row(row),
+    )
+
+
+def _fund_from_row(row: dict[str, Any]) -> FundView:
+    host = row["host_name"] or ""
+    return FundView(
+        name=row["fund_name"] or fund_name(host, row["community_name"], row["title"]),
+        host_name=host,
+        host_credit_code=row["host_credit_code"] or "",
+        executing_party=row["community_name"],
+        filing_number=row["filing_number"] or "",
+        plan_starts_on=_day(row["plan_starts_on"]),
+        plan_ends_on=_day(row["plan_ends_on"]),
+    )
+
+
+def _day(value: Any) -> date | None:
+    """A date column read through a raw statement (SQLite may hand back its ISO text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+# The host charity (docs/adr/0027-host-and-fund.md) ---------------------------------------------
+async def host_details() -> HostDetails | None:
+    """The platform's host charity, or None before an admin has named it."""
+    row = await Host.select().order_by(Host.id).first()
+    if row is None:
+        return None
+    return HostDetails(
+        name=row["name"],
+        credit_code=row["credit_code"],
+        fundraising_qualified=bool(row["fundraising_qualified"]),
+        qualified_on=row["qualified_on"],
+        registration_authority=row["registration_authority"],
+        contact=row["contact"],
+        designated_platforms=platforms_from_text(row["designated_platforms"]),
+        filing_required=bool(row["filing_required"]),
     )
 
 

@@ -9,6 +9,8 @@ from datetime import date
 from enum import StrEnum
 
 from pypinyin import lazy_pinyin
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as NumberInvalid
 
 from linju.platform.kernel.errors import N_
 
@@ -119,17 +121,145 @@ def committee_problems(seats: Sequence[CommitteeSeat]) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """A project's fundraising plan as filed on 慈善中国: its number (备案编号) and its dates."""
+
+    number: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+FILING_NUMBER_MISSING = N_(
+    "Enter the filing number of the fundraising plan (备案编号 on 慈善中国) before publishing"
+)
+FILING_DATES_MISSING = N_("Enter the dates of the filed fundraising plan before publishing")
+
+
+def filing_problems(filing: Filing, required: bool) -> dict[str, str]:
+    """What keeps a project's filing from publishing, by the draft form's field; empty when the
+    host does not require filing or the plan is filed (docs/adr/0027-host-and-fund.md)."""
+    if not required:
+        return {}
+    problems: dict[str, str] = {}
+    if not filing.number.strip():
+        problems["filing_number"] = FILING_NUMBER_MISSING
+    if filing.starts_on is None:
+        problems["plan_starts_on"] = FILING_DATES_MISSING
+    if filing.ends_on is None:
+        problems["plan_ends_on"] = FILING_DATES_MISSING
+    return problems
+
+
 def publication_problems(
     goal_fen: int,
     lines: Sequence[BudgetLinePlan],
     seats: Sequence[CommitteeSeat],
     deadline: date | None,
     today: date,
+    filing: Filing | None = None,
+    filing_required: bool = False,
 ) -> list[str]:
     """Everything that stops a draft from starting to raise money, all at once."""
     problems = budget_problems(goal_fen, lines) + committee_problems(seats)
     if deadline is not None and deadline < today:
         problems.append(N_("The deadline is in the past"))
+    for problem in filing_problems(filing or Filing(), filing_required).values():
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+# The host charity and each project's fund (docs/adr/0027-host-and-fund.md) ---------------------
+MAX_FILING_NUMBER_LENGTH = 64
+FILING_NUMBER_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{3,63}$")
+MAX_FUND_NAME_LENGTH = 200
+MAX_PLATFORMS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class HostDetails:
+    """The platform's host: a charity registered with the civil-affairs authority."""
+
+    name: str
+    credit_code: str  # 统一社会信用代码, compact (18 characters, upper case)
+    fundraising_qualified: bool  # 公募资格
+    qualified_on: date | None  # the qualification's issue date
+    registration_authority: str
+    contact: str
+    designated_platforms: tuple[str, ...] = ()
+    filing_required: bool = True
+
+
+def credit_code(text: str) -> str | None:
+    """A 统一社会信用代码 as stored (compact, upper case), or None when it is not one: its
+    length, its characters and its check character are checked by python-stdnum."""
+    try:
+        return str(uscc.validate(text))
+    except NumberInvalid:
+        return None
+
+
+def host_problems(details: HostDetails, today: date) -> dict[str, str]:
+    """Field → message id for everything wrong with the host's details, all at once."""
+    problems: dict[str, str] = {}
+    if not details.name.strip():
+        problems["name"] = N_("Enter the charity's registered name")
+    elif len(details.name) > 100:
+        problems["name"] = N_("A name is at most 100 characters")
+    if credit_code(details.credit_code) is None:
+        problems["credit_code"] = N_(
+            "This is not a valid unified social credit code (18 characters; the last one is "
+            "a check character)"
+        )
+    if details.fundraising_qualified and details.qualified_on is None:
+        problems["qualified_on"] = N_("Enter the date the qualification was issued")
+    elif details.qualified_on is not None and details.qualified_on > today:
+        problems["qualified_on"] = N_("The qualification cannot be issued in the future")
+    if not details.registration_authority.strip():
+        problems["registration_authority"] = N_(
+            "Enter the civil-affairs authority the charity is registered with"
+        )
+    elif len(details.registration_authority) > 100:
+        problems["registration_authority"] = N_("At most 100 characters")
+    if not details.contact.strip():
+        problems["contact"] = N_("Enter a telephone number or an address to reach the charity")
+    elif len(details.contact) > 200:
+        problems["contact"] = N_("At most 200 characters")
+    if len(details.designated_platforms) > MAX_PLATFORMS or any(
+        len(name) > 100 for name in details.designated_platforms
+    ):
+        problems["designated_platforms"] = N_(
+            "At most 10 platforms, one a line, each at most 100 characters"
+        )
+    return problems
+
+
+def platforms_from_text(text: str) -> tuple[str, ...]:
+    """The designated platforms as typed: one a line (or separated by commas), blanks dropped."""
+    parts = re.split(r"[\n,，、]+", text)
+    return tuple(part.strip() for part in parts if part.strip())
+
+
+def fund_name(host_name: str, community_name: str, title: str) -> str:
+    """The name of a project's charity fund: 青山区慈善会·绿景苑社区童趣乐园项目基金."""
+    base = f"{community_name.strip()}{title.strip()}项目基金"
+    name = f"{host_name.strip()}·{base}" if host_name.strip() else base
+    return name[:MAX_FUND_NAME_LENGTH]
+
+
+def fund_problems(fund: str, filing: Filing) -> dict[str, str]:
+    """The draft's fund and filing fields as typed (publishing needs more: `filing_problems`)."""
+    problems: dict[str, str] = {}
+    if len(fund) > MAX_FUND_NAME_LENGTH:
+        problems["fund_name"] = N_("A fund's name is at most 200 characters")
+    number = filing.number.strip()
+    if number and not FILING_NUMBER_PATTERN.match(number):
+        problems["filing_number"] = N_(
+            "A filing number is 4 to 64 letters, digits and hyphens, as 慈善中国 shows it"
+        )
+    if filing.starts_on and filing.ends_on and filing.ends_on < filing.starts_on:
+        problems["plan_ends_on"] = N_("The plan cannot end before it starts")
     return problems
 
 

@@ -30,6 +30,21 @@ class Community(Table, tablename="community"):
     created_at = Timestamptz()
 
 
+class Host(Table, tablename="host"):
+    """The platform's host charity: one row per deployment (docs/adr/0027-host-and-fund.md)."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    credit_code = Varchar(length=18)  # 统一社会信用代码, checked by python-stdnum
+    fundraising_qualified = Boolean(default=False)  # 公募资格
+    qualified_on = Date(null=True, default=None)
+    registration_authority = Varchar(length=100, default="")
+    contact = Varchar(length=200, default="")
+    designated_platforms = Text(default="")  # one a line
+    filing_required = Boolean(default=True)
+    updated_at = Timestamptz()
+
+
 class Project(Table, tablename="project"):
     id = Serial(primary_key=True)
     slug = Varchar(length=64, unique=True)
@@ -47,6 +62,11 @@ class Project(Table, tablename="project"):
     accepts_donations_when_funded = Boolean(default=False)
     created_at = Timestamptz()
     status_changed_at = Timestamptz()
+    # The project's charity fund of the host and its filed fundraising plan (ADR 0027).
+    fund_name = Varchar(length=200, default="")
+    filing_number = Varchar(length=64, default="")  # 备案编号 on 慈善中国
+    plan_starts_on = Date(null=True, default=None)
+    plan_ends_on = Date(null=True, default=None)
 
 
 class BudgetLine(Table, tablename="budget_line"):

@@ -28,6 +28,7 @@ from linju.projects.core.rules import (
     BudgetLinePlan,
     CommitteeRole,
     CommitteeSeat,
+    Filing,
     ProjectStatus,
     slug_from_title,
     slug_with_suffix,
@@ -131,6 +132,19 @@ async def slug_taken(slug: str) -> bool:
     return bool(slug) and await Project.exists().where(Project.slug == slug)
 
 
+def _form_day(form: Mapping[str, str], name: str, problems: dict[str, str]) -> date | None:
+    """A date field of the form, None when empty; its problem noted when it is no date."""
+    if not form.get(name, "").strip():
+        return None
+    try:
+        return calendar_day(form[name])
+    except InputRefused as exc:
+        out_of_range = exc.message == DAY_RANGE
+        not_a_day = N_("Enter the deadline as a date") if name == "deadline" else N_("Enter a date")
+        problems[name] = DAY_RANGE if out_of_range else not_a_day
+        return None
+
+
 def parse_draft_form(
     form: Mapping[str, str], community_slug: str, cover_image: str = ""
 ) -> ProjectDraft:
@@ -139,13 +153,12 @@ def parse_draft_form(
     goal = yuan_or_none(form.get("goal", ""))
     if goal is None:
         problems["goal"] = N_("Enter the goal in yuan, e.g. 12000 or 12000.50")
-    deadline: date | None = None
-    if form.get("deadline", "").strip():
-        try:
-            deadline = calendar_day(form["deadline"])
-        except InputRefused as exc:
-            out_of_range = exc.message == DAY_RANGE
-            problems["deadline"] = DAY_RANGE if out_of_range else N_("Enter the deadline as a date")
+    deadline = _form_day(form, "deadline", problems)
+    filing = Filing(
+        number=form.get("filing_number", "").strip(),
+        starts_on=_form_day(form, "plan_starts_on", problems),
+        ends_on=_form_day(form, "plan_ends_on", problems),
+    )
     layout = form_layout(form)
     budget: list[BudgetLinePlan] = []
     for index in range(layout.budget_rows):
@@ -194,6 +207,8 @@ def parse_draft_form(
         cover_image=cover_image,
         budget=budget,
         committee=committee,
+        fund_name=form.get("fund_name", "").strip(),
+        filing=filing,
     )
     if problems:
         raise ValidationErrors(problems)
@@ -268,7 +283,15 @@ def _summary(draft: ProjectDraft) -> dict[str, Any]:
         "deadline": draft.deadline,
         "budget": [[line.title, line.amount_fen] for line in draft.budget],
         "committee": [[s.name, s.role.value, s.background] for s in draft.committee],
+        "fund_name": draft.fund_name,
+        "filing_number": draft.filing.number,
+        "plan_starts_on": draft.filing.starts_on,
+        "plan_ends_on": draft.filing.ends_on,
     }
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 async def draft_values(slug: str) -> dict[str, Any]:
@@ -295,6 +318,10 @@ async def draft_values(slug: str) -> dict[str, Any]:
         "deadline": project["deadline"].isoformat() if project["deadline"] else "",
         "cover_image": project["cover_image"],
         "status": project["status"],
+        "fund_name": project["fund_name"],
+        "filing_number": project["filing_number"],
+        "plan_starts_on": _iso(project["plan_starts_on"]),
+        "plan_ends_on": _iso(project["plan_ends_on"]),
         "budget_rows": str(max(len(lines), 1)),
         "committee_rows": str(max(len(seats), NEW_DRAFT_ROWS["committee"])),
     }

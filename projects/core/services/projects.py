@@ -16,14 +16,17 @@ from linju.projects.core.rules import (
     BudgetLinePlan,
     CommitteeRole,
     CommitteeSeat,
+    Filing,
     ProjectStatus,
     budget_problems,
     can_transition,
     committee_problems,
+    fund_name,
+    fund_problems,
     is_valid_slug,
     publication_problems,
 )
-from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Host, Project
 from linju.projects.ledger.tables import LedgerHead
 
 
@@ -42,6 +45,24 @@ class ProjectDraft:
     cover_image: str = ""
     budget: list[BudgetLinePlan] = field(default_factory=list)
     committee: list[CommitteeSeat] = field(default_factory=list)
+    fund_name: str = ""  # empty: generated from the host, the community and the title (ADR 0027)
+    filing: Filing = field(default_factory=Filing)
+
+
+async def host_filing() -> tuple[str, bool]:
+    """The host's name ("" before an admin names it) and whether it requires a filed plan
+    before a project is published (no host: no filing rule to apply)."""
+    row = await Host.select(Host.name, Host.filing_required).order_by(Host.id).first()
+    if row is None:
+        return "", False
+    return row["name"], bool(row["filing_required"])
+
+
+async def _fund_name(draft: ProjectDraft, community_name: str) -> str:
+    if draft.fund_name.strip():
+        return draft.fund_name.strip()
+    host_name, _ = await host_filing()
+    return fund_name(host_name, community_name, draft.title)
 
 
 def _draft_problems(draft: ProjectDraft) -> dict[str, str]:
@@ -68,6 +89,8 @@ def _draft_problems(draft: ProjectDraft) -> dict[str, str]:
             problems["committee"] = committee[0]
     if draft.deadline is not None and draft.deadline < local_today():
         problems["deadline"] = N_("The deadline is in the past")
+    for name, problem in fund_problems(draft.fund_name, draft.filing).items():
+        problems.setdefault(name, problem)
     return problems
 
 
@@ -79,7 +102,7 @@ async def create_project(draft: ProjectDraft) -> int:
     now = utc_now()
     async with write_transaction():
         community = (
-            await Community.select(Community.id)
+            await Community.select(Community.id, Community.name)
             .where(Community.slug == draft.community_slug)
             .first()
         )
@@ -101,6 +124,10 @@ async def create_project(draft: ProjectDraft) -> int:
                 cover_image=draft.cover_image,
                 created_at=now,
                 status_changed_at=now,
+                fund_name=await _fund_name(draft, community["name"]),
+                filing_number=draft.filing.number.strip(),
+                plan_starts_on=draft.filing.starts_on,
+                plan_ends_on=draft.filing.ends_on,
             )
         )
         project_id = int(rows[0]["id"])
@@ -147,9 +174,31 @@ async def change_status(slug: str, target: ProjectStatus) -> None:
         ).where(Project.id == project_id)
 
 
+async def check_publishable(slug: str) -> None:
+    """Refuse a project that cannot be published now, as publishing would (every reason),
+    writing nothing: what its confirmation page checks before it asks (ADR 0024)."""
+    row = await Project.select(Project.id, Project.status).where(Project.slug == slug).first()
+    if row is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    current = ProjectStatus(row["status"])
+    if current is not ProjectStatus.DRAFT:
+        raise Conflict(
+            "A project cannot go from %(current)s to %(target)s",
+            current=current.value,
+            target=ProjectStatus.FUNDRAISING.value,
+        )
+    await _check_publishable(int(row["id"]))
+
+
 async def _check_publishable(project_id: int) -> None:
     project = (
-        await Project.select(Project.goal_fen, Project.deadline)
+        await Project.select(
+            Project.goal_fen,
+            Project.deadline,
+            Project.filing_number,
+            Project.plan_starts_on,
+            Project.plan_ends_on,
+        )
         .where(Project.id == project_id)
         .first()
     )
@@ -166,13 +215,16 @@ async def _check_publishable(project_id: int) -> None:
         [CommitteeSeat(s["name"], CommitteeRole(s["role"]), s["background"]) for s in seats],
         project["deadline"],
         local_today(),
+        Filing(project["filing_number"], project["plan_starts_on"], project["plan_ends_on"]),
+        filing_required=(await host_filing())[1],
     )
     if problems:
         raise PublicationRefused(problems)
 
 
 async def publish(slug: str) -> None:
-    """Start raising money: only with a complete committee and a budget that adds up."""
+    """Start raising money: only with a complete committee, a budget that adds up and, when the
+    host requires it, the fundraising plan's filing number and dates (ADR 0027)."""
     await change_status(slug, ProjectStatus.FUNDRAISING)
 
 
@@ -189,8 +241,18 @@ async def update_draft(slug: str, draft: ProjectDraft) -> None:
         project_id, current = await _locked_status(slug)
         if current is not ProjectStatus.DRAFT:
             raise Conflict(N_("Only a draft can be edited"))
+        community = (
+            await Project.select(Project.community.name.as_alias("name"))
+            .where(Project.id == project_id)
+            .first()
+        )
+        assert community is not None
         await Project.update(
             {
+                Project.fund_name: await _fund_name(draft, community["name"]),
+                Project.filing_number: draft.filing.number.strip(),
+                Project.plan_starts_on: draft.filing.starts_on,
+                Project.plan_ends_on: draft.filing.ends_on,
                 Project.title: draft.title.strip(),
                 Project.summary: draft.summary.strip(),
                 Project.story: draft.story,
