@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from linju.payments.gateway import GatewayError, PaymentGateway
+from linju.platform.kernel.errors import N_
 from linju.platform.settings import GATEWAYS, Settings, get_settings
 
 SANDBOX = "sandbox"
 STRIPE = "stripe"
+# How the donation's review page names the gateway that takes the money (message ids).
+LABELS = {
+    SANDBOX: N_("The sandbox: a test checkout on this site, no real money"),
+    STRIPE: N_("Stripe: bank card, Alipay or WeChat Pay"),
+}
 
 
 def _sandbox(settings: Settings) -> PaymentGateway:

@@ -3,6 +3,12 @@
 Thin: they read the input, call `payments.services`, and answer. The form re-renders the
 project page with the problems in the visitor's language (422, or 409 when the project does
 not take donations) and nothing is written; the API answers with a problem document.
+
+The form leads to a review page first (WCAG 2.2 SC 3.3.4, docs/adr/0027-host-and-fund.md):
+the amount in figures and in capital numerals, the name on the wall, the message, the
+recipient fund and the gateway, with the form's values carried hidden. "确认并支付" posts them
+to `/p/{slug}/donate/confirmation`, which checks them again and only then starts the checkout;
+"返回修改" posts them there too and gets the project page's form back, filled in.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_303_SEE_OTHER
 
 from linju.payments import services
 from linju.payments.gateway import provider_reachable
-from linju.payments.registry import SANDBOX, gateway_named
+from linju.payments.registry import LABELS, SANDBOX, gateway_named
 from linju.payments.sandbox import (
     SandboxGateway,
     SandboxOutcome,
@@ -31,14 +37,16 @@ from linju.platform.kernel.errors import N_, ValidationErrors, found
 from linju.platform.kernel.money import AmountOut, Money
 from linju.platform.openapi import api
 from linju.platform.settings import get_settings
-from linju.platform.web import Page, SubmittedForm, json_body
+from linju.platform.web import FormState, Page, SubmittedForm, json_body, render
 from linju.projects.core.read import project_page_context
+from linju.projects.donations.read import donation_review
 from linju.projects.donations.rules import (
     FORM_FIELDS,
     DonationInput,
     donation_from_form,
     donation_from_json,
     donation_problems,
+    form_fields,
     receipt_path,
 )
 
@@ -75,25 +83,56 @@ class DonationStartedOut(msgspec.Struct):
     receipt_url: str
 
 
+def _checked_donation(form: SubmittedForm) -> DonationInput:
+    """The donate form's values, typed and checked; ValidationErrors naming every problem."""
+    donation, problems = donation_from_form({field: form.text(field) for field in FORM_FIELDS})
+    for field, problem in donation_problems(donation, get_settings().max_donation_fen).items():
+        problems.setdefault(field, problem)
+    if problems:
+        raise ValidationErrors(problems)
+    return donation
+
+
+def _project_page(slug: str) -> Page:
+    return Page("pages/project.html", lambda: project_page_context(slug))
+
+
 @post(
     "/p/{slug:str}/donate",
     name="donate",
     tags=["pages"],
-    summary="Donate from the project page: a pending donation, then the gateway's checkout",
+    summary="Donate from the project page: the review of the gift, nothing written yet",
 )
 async def donate_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
-    async def donate(form: SubmittedForm) -> Response[Any]:
-        donation, problems = donation_from_form({field: form.text(field) for field in FORM_FIELDS})
-        for field, problem in donation_problems(donation, get_settings().max_donation_fen).items():
-            problems.setdefault(field, problem)
-        if problems:
-            raise ValidationErrors(problems)
+    async def review(form: SubmittedForm) -> Response[Any]:
+        donation = _checked_donation(form)
+        checked = await donation_review(slug, donation, form.texts())
+        gateway = LABELS.get(get_settings().payment_gateway, get_settings().payment_gateway)
+        return render("donations/review.html", {"review": checked, "gateway_label": gateway})
+
+    page = _project_page(slug)
+    return await page.submit(request, "donate", review, fields={"amount": "custom_amount"})
+
+
+@post(
+    "/p/{slug:str}/donate/confirmation",
+    name="donate-confirmation",
+    tags=["pages"],
+    summary="The reviewed gift: pay (a pending donation, then the gateway's checkout) or edit",
+)
+async def confirm_donation(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
+    page = _project_page(slug)
+
+    async def confirm(form: SubmittedForm) -> Response[Any]:
+        if form.text("action") == "edit":  # back to the form, every value kept, nothing written
+            values = form_fields({field: form.text(field) for field in FORM_FIELDS})
+            return await page.show(failed_form=FormState("donate", values))
+        donation = _checked_donation(form)  # checked again: the values came back from the page
         with provider_reachable(f"checkout for {slug} could not start"):
             started = await services.begin_donation(slug, donation)
         return Redirect(started.checkout_url, status_code=HTTP_303_SEE_OTHER)
 
-    page = Page("pages/project.html", lambda: project_page_context(slug))
-    return await page.submit(request, "donate", donate, fields={"amount": "custom_amount"})
+    return await page.submit(request, "donate", confirm, fields={"amount": "custom_amount"})
 
 
 @post(
@@ -179,4 +218,10 @@ async def sandbox_choose(
     return await _checkout_page(session_id).submit(request, "checkout", choose)
 
 
-ROUTES: list[Any] = [donate_form, create_donation_api, sandbox_checkout, sandbox_choose]
+ROUTES: list[Any] = [
+    donate_form,
+    confirm_donation,
+    create_donation_api,
+    sandbox_checkout,
+    sandbox_choose,
+]

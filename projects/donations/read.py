@@ -6,15 +6,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from linju.platform.kernel.errors import Conflict
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
-from linju.projects.core.read import ProjectDetail
+from linju.projects.core.read import ProjectDetail, get_project
+from linju.projects.core.rules import NOT_TAKING_DONATIONS, takes_donations
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import (
     ANONYMOUS_NAME,
     MAX_DISPLAY_NAME_LENGTH,
     MAX_MESSAGE_LENGTH,
     PRESET_AMOUNTS_FEN,
+    DonationInput,
+    amount_in_capitals,
+    form_fields,
+    public_name,
 )
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
 
@@ -82,3 +88,34 @@ async def donation_sections(project: ProjectDetail) -> dict[str, Any]:
         "donor_wall": await donor_wall(project),
         "anonymous_name": ANONYMOUS_NAME,
     }
+
+
+# The donation's review step (WCAG 2.2 SC 3.3.4; docs/adr/0027-host-and-fund.md) -----------------
+@dataclass(frozen=True, slots=True)
+class DonationReview:
+    """What the donor checks before paying: nothing is written until they confirm."""
+
+    project: ProjectDetail
+    amount: Money
+    amount_in_capitals: str  # 人民币贰佰元整
+    display_name: str  # "" when the wall will say 匿名 / Anonymous
+    message: str
+    email: str
+    fields: dict[str, str]  # the form as typed, carried hidden to the confirmation
+
+
+async def donation_review(slug: str, data: DonationInput, fields: dict[str, str]) -> DonationReview:
+    """The review of a donation to `slug` (a project taking money; Conflict otherwise)."""
+    project = await get_project(slug)
+    if not takes_donations(project.summary.status, project.accepts_donations_when_funded):
+        raise Conflict(NOT_TAKING_DONATIONS)
+    shown = public_name(data.display_name, data.anonymous)
+    return DonationReview(
+        project=project,
+        amount=Money(data.amount_fen, data.currency),
+        amount_in_capitals=amount_in_capitals(data.amount_fen),
+        display_name="" if shown == ANONYMOUS_NAME else shown,
+        message=data.message,
+        email=data.email,
+        fields=form_fields(fields),
+    )

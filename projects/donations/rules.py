@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import cn2an
+
 from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import yuan_or_none
@@ -254,6 +256,18 @@ def donation_from_json(payload: Any) -> DonationInput:
         message=texts["message"].strip(),
         email=texts["email"].strip(),
     )
+
+
+def amount_in_capitals(amount_fen: int) -> str:
+    """An amount as a cheque writes it, in Chinese capital numerals, by cn2an's `rmb` mode:
+    20000 fen is 人民币贰佰元整, 8850 fen 人民币捌拾捌元伍角 (the review step, WCAG 3.3.4)."""
+    yuan, fen = divmod(amount_fen, 100)
+    return "人民币" + str(cn2an.an2cn(f"{yuan}.{fen:02d}", "rmb"))
+
+
+def form_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """The donate form's fields as typed, to carry (hidden) through the review step."""
+    return {field: fields.get(field, "") for field in FORM_FIELDS}
 
 
 # Ends the memo of every ledger entry of a sandbox donation (no real money moved).

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from linju.projects.donations.tables import Donation
-from tests.forms import assert_form_refused, submit
+from tests.forms import assert_form_refused, submit, submit_shown
 
 from .helpers import (
     balance,
@@ -70,8 +70,13 @@ async def test_project_page_shows_the_donate_form(client: Client) -> None:
 
 
 async def test_a_form_donation_goes_to_the_sandbox_checkout(client: Client) -> None:
-    response = await _form_post(
+    review = await _form_post(
         client, {"amount_choice": "custom", "custom_amount": "88.5", "display_name": "小李"}
+    )
+    assert review.status_code == 200  # the review step (ADR 0027): nothing written yet
+    assert await donation_count() == 0
+    response = await submit_shown(
+        client, review.text, "form-review", page=f"/p/{SLUG}/donate", press="pay"
     )
     assert response.status_code == 303
     location = response.headers["location"]

@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page
 from linju.platform.kernel.money import Money, format_money
 from linju.projects.core import read as queries
 from linju.projects.ledger.tables import LedgerEntry
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 
 pytestmark = pytest.mark.browser
 SLUG = "tongqu-leyuan"
@@ -35,7 +35,10 @@ async def _donate(page: Page, base: str, amount: str, name: str, message: str) -
     await page.get_by_label("其他金额（元）").fill(amount)
     await page.get_by_label("在捐款墙上显示的名字").fill(name)
     await page.get_by_label("留言（可选，公开显示）").fill(message)
-    await page.get_by_test_id("donate-submit").click()
+    await submit_on(page, "[data-testid=donate-submit]")
+    # the review step (ADR 0027): nothing is written until 确认并支付
+    assert await page.get_by_test_id("review-name").inner_text() == name
+    await submit_on(page, "[data-testid=review-pay]")
     await page.wait_for_url(re.compile(r".*/sandbox/checkout/sbx_.*"))
 
 
@@ -61,7 +64,7 @@ async def test_donate_and_succeed_then_see_receipt_wall_and_figures(
     await _no_sideways_scroll(page)
     await page.screenshot(path=str(artifact("sandbox-checkout-375.png")), full_page=True)
 
-    await page.get_by_role("button", name="支付成功").click()
+    await submit_on(page, "[data-testid=sandbox-succeed]")
     await page.wait_for_url(RECEIPT_URL)
     receipt = page.get_by_test_id("receipt")
     assert await receipt.get_attribute("data-status") == "succeeded"
@@ -116,7 +119,8 @@ async def test_failed_and_abandoned_payments_post_nothing(
     context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = await context.new_page()
     await _donate(page, live_server, "50", "小王", "")
-    await page.get_by_role("button", name=button).click()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=button).click()
     await page.wait_for_url(RECEIPT_URL)
     assert await page.get_by_test_id("receipt").get_attribute("data-status") == status
     assert await page.get_by_test_id(f"receipt-{status}").is_visible()
@@ -141,7 +145,8 @@ async def test_the_donate_flow_lands_on_the_private_receipt_in_both_languages(
     await page.goto(f"{live_server}/lang/{language}?next=/p/{SLUG}")
     await page.locator("input[name=amount_choice][value=custom]").check()
     await page.locator("input[name=custom_amount]").fill("66")
-    await page.get_by_test_id("donate-submit").click()
+    await submit_on(page, "[data-testid=donate-submit]")
+    await submit_on(page, "[data-testid=review-pay]")
     await page.wait_for_url(re.compile(r".*/sandbox/checkout/sbx_.*"))
     async with page.expect_response(lambda r: RECEIPT_URL.match(r.url) is not None) as landed:
         await page.get_by_test_id("sandbox-succeed").click()

@@ -60,9 +60,12 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     await donor.goto(f"{base}/p/{SLUG}#donate")
     await donor.get_by_label("其他金额（元）").fill("300")
     await donor.get_by_label("在捐款墙上显示的名字").fill("3号楼刘奶奶")
-    await donor.get_by_test_id("donate-submit").click()
+    await submit_on(donor, "[data-testid=donate-submit]")
+    # the review step (ADR 0027): the gift in figures and capitals, then 确认并支付
+    assert "人民币叁佰元整" in await donor.get_by_test_id("review-amount").inner_text()
+    await submit_on(donor, "[data-testid=review-pay]")
     await donor.wait_for_url(re.compile(r".*/sandbox/checkout/sbx_.*"))
-    await donor.get_by_role("button", name="支付成功").click()
+    await submit_on(donor, "[data-testid=sandbox-succeed]")
     # the receipt opens by its own secret token, never by the public id (ADR 0020)
     await donor.wait_for_url(re.compile(r".*/donations/[A-Za-z0-9_-]{43}$"))
     assert await donor.get_by_test_id("receipt").get_attribute("data-status") == "succeeded"
