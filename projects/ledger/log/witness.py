@@ -16,7 +16,9 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from litestar import Litestar, post
+from litestar.response import Response
 
 from linju.projects.ledger.log import merkle
 from linju.projects.ledger.log.merkle import EMPTY_ROOT, ProofError
@@ -136,16 +138,13 @@ def add_checkpoint(
     return Answer(200, line)
 
 
-def create_witness_app(state_path: Path, logs: list[Verifier], signer: Signer) -> Any:
+def create_witness_app(state_path: Path, logs: list[Verifier], signer: Signer) -> Litestar:
     """The witness's HTTP app: `POST /add-checkpoint` and nothing else."""
-    from litestar import Litestar, Request, post
-    from litestar.response import Response
-
     with closing(open_state(state_path)):
         pass
 
     @post("/add-checkpoint", sync_to_thread=True)
-    def add(request: Request[Any, Any, Any], body: bytes) -> Response[str]:
+    def add(body: bytes) -> Response[str]:
         with closing(open_state(state_path)) as state:
             answer = add_checkpoint(body, state, logs, signer)
         return Response(answer.body, status_code=answer.status, media_type=answer.media_type)

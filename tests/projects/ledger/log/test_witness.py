@@ -14,6 +14,7 @@ from linju.projects.ledger.log.note import (
     COSIGNATURE,
     ED25519,
     Checkpoint,
+    Signer,
     b64,
     new_signer,
     parse_note,
@@ -28,13 +29,15 @@ LEAVES = [merkle.leaf_hash(str(n).encode()) for n in range(40)]
 READ = merkle.reader_over_leaves(LEAVES)
 
 
-def signed(size: int, signer=LOG, root: bytes | None = None) -> str:  # type: ignore[no-untyped-def]
+def signed(size: int, signer: Signer = LOG, root: bytes | None = None) -> str:
     root = merkle.tree_hash(size, READ) if root is None else root
     text = Checkpoint("linju.example/log", size, root).text()
     return text + "\n" + signer.sign(text)
 
 
-def request(old: int, size: int, checkpoint: str | None = None, proof=None) -> bytes:  # type: ignore[no-untyped-def]
+def request(
+    old: int, size: int, checkpoint: str | None = None, proof: list[bytes] | None = None
+) -> bytes:
     hashes = merkle.consistency_proof(old, size, READ) if proof is None else proof
     lines = [f"old {old}", *(b64(h) for h in hashes)]
     return ("\n".join(lines) + "\n\n" + (checkpoint or signed(size))).encode()
