@@ -189,6 +189,11 @@ PROVOKE: dict[tuple[str, str], dict[int, Provoke]] = {
         404: lambda w: _get(w, f"/api/v1/projects/{PROJECT}/ledger/100000"),
         414: lambda w: _get(w, f"/api/v1/projects/{PROJECT}/ledger/{LONG}"),
     },
+    ("get", "/api/v1/projects/{slug}/ledger/{seq}/proof"): {
+        400: lambda w: _get(w, f"/api/v1/projects/{PROJECT}/ledger/¹/proof"),
+        404: lambda w: _get(w, f"/api/v1/projects/{PROJECT}/ledger/100000/proof"),
+        414: lambda w: _get(w, f"/api/v1/projects/{LONG}/ledger/1/proof"),
+    },
     ("get", "/api/v1/projects/{slug}/ledger.jsonl"): _gets(
         "",
         f"/api/v1/projects/{NUL}/ledger.jsonl",
