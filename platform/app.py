@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.static_files import create_static_files_router
 
 from linju.payments import services as payment_services
@@ -41,7 +42,7 @@ from linju.platform.openapi import DescribedJsonRenderPlugin
 from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
-from linju.platform.web import EdgeRequest
+from linju.platform.web import EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import pages as project_pages
 from linju.projects.core.read import register_sections
@@ -128,15 +129,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     wire()
     configure_logging()
+    templates = template_config()
+    # A staff action's feedback rides to the page it lands on in a cookie of its own (ADR 0024).
+    feedback = flash_cookie(settings.secret_key, secure=settings.secure_cookies)
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
-        middleware=[session_middleware],
+        middleware=[feedback.middleware, session_middleware],
+        plugins=[FlashPlugin(FlashConfig(template_config=templates))],
         request_class=EdgeRequest,
         guards=[require_safe_api_writes],
         csrf_config=csrf_config(settings),
-        template_config=template_config(),
+        template_config=templates,
         openapi_config=OpenAPIConfig(
             title="Linju 邻聚",
             version="1",

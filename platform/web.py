@@ -20,6 +20,7 @@ beside the field, and the action never runs (docs/adr/0017-hostile-input.md).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,8 @@ from urllib.parse import parse_qsl
 from litestar import MediaType, Request, Response
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
@@ -46,6 +49,34 @@ from linju.platform.kernel.inputs import (
 
 CSRF_FIELD = "_csrf_token"
 T = TypeVar("T")
+FLASH_COOKIE = "linju_flash"
+FLASH_SECONDS = 300
+CONFIRMED_FIELD = "confirmed"
+
+
+def flash_cookie(secret_key: str, *, secure: bool) -> CookieBackendConfig:
+    """The cookie that carries what an action did to the page its redirect lands on (ADR 0024).
+
+    Litestar's client-side session (AES-GCM, so the browser can neither read nor forge it), used
+    for nothing else: set on the redirect, emptied (and so deleted) by the next page that shows
+    it, and worth nothing after `FLASH_SECONDS`. The API and webhooks never touch it.
+    """
+    key = hashlib.sha256(b"linju flash cookie\0" + secret_key.encode("utf-8")).digest()
+    return CookieBackendConfig(
+        secret=key,
+        key=FLASH_COOKIE,
+        max_age=FLASH_SECONDS,
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+        exclude=["^/api/", "^/webhooks/", "^/static/", "^/healthz"],
+    )
+
+
+def tell(request: Request[Any, Any, Any], message: str, **params: Any) -> None:
+    """Say in words, on the page the redirect lands on, what the person's action did: one line
+    in their language (a message id and its parameters), shown once by base.html."""
+    flash(request, gettext(message, **params), category="done")
 
 
 def safe_next(next_path: str | None) -> str:
@@ -55,6 +86,24 @@ def safe_next(next_path: str | None) -> str:
     if "\\" in next_path or any(ord(ch) < 32 for ch in next_path):
         return "/"
     return next_path
+
+
+def confirmed(form: SubmittedForm) -> bool:
+    """Whether the form came from an irreversible action's confirmation page (ADR 0024): only
+    that page renders the hidden `confirmed=yes`; without it the action does nothing but show
+    its confirmation page."""
+    return form.text(CONFIRMED_FIELD) == "yes"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """An irreversible action's confirmation page (`templates/partials/confirm.html`): where its
+    button posts, the page "back" returns to, and what the original form carried, posted again
+    unchanged as hidden fields."""
+
+    action: str
+    back: str
+    carried: Mapping[str, str] = field(default_factory=dict)
 
 
 def form_errors(exc: DomainError) -> dict[str, str]:
@@ -288,6 +337,11 @@ class Page:
 
     async def show(self, status: int = 200, **extra: Any) -> Template:
         return render(self.template, {**await self._context(), **extra}, status)
+
+    async def refusal(self, form: str, exc: DomainError) -> Template:
+        """The page with `exc` shown on its form `form`, as a refused submission shows it: for a
+        GET that checks before it asks (a confirmation page, ADR 0024)."""
+        return await self.show(exc.status, failed_form=failed_form(form, exc, SubmittedForm({})))
 
     async def submit(
         self,
