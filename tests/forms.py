@@ -287,3 +287,21 @@ def assert_form_refused(response: Any, *messages: str, status: int | None = None
         assert target in ids, f"the summary links to #{target}, which is not on the page"
     for message in messages:
         assert message in html, f"{message!r} is not on the page"
+
+
+async def confirm_shown(
+    client: Any,
+    shown: Any,
+    fields: Mapping[str, str | bool] | None = None,
+    files: Mapping[str, FileValue | list[FileValue]] | None = None,
+    *,
+    page: str = "/",
+) -> Any:
+    """Press the confirm button of an irreversible action's confirmation page (ADR 0024): the
+    page's one form that carries the hidden `confirmed`, posted as rendered (with `fields` and
+    `files` filled in, when the page holds the action's form itself)."""
+    assert shown.status_code == 200, (shown.status_code, shown.text[:500])
+    forms = [f for f in parse_page(shown.text).forms if "confirmed" in f.names()]
+    assert len(forms) == 1, f"{len(forms)} confirmation forms on the page"
+    assert 'data-testid="confirm-what"' in shown.text, "not a confirmation page"
+    return await submit_shown(client, shown.text, forms[0].id, fields, files, page=page)

@@ -15,13 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linju.platform.accounts.tables import Account
-from linju.platform.kernel.errors import N_
+from linju.platform.kernel.errors import N_, NotFound
 from linju.platform.kernel.money import Money
 from linju.projects.core import read as queries
 from linju.projects.core.rules import takes_donations
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.spending.read import ExpenditureView, MotionView, SpendingView, spending_view
-from linju.projects.spending.rules import ExpenditureStatus, Person, stands_aside
+from linju.projects.spending.rules import (
+    ExpenditureStatus,
+    Person,
+    SubjectKind,
+    stands_aside,
+    votes_short,
+)
 from linju.projects.spending.tables import Expenditure, Motion
 from linju.projects.stewardship.services import matching
 from linju.projects.stewardship.tables import OfflineDonation
@@ -157,3 +163,53 @@ async def work_of(account_id: int) -> list[SeatWork]:
             )
         )
     return work
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A subject a member is about to approve, as its confirmation page shows it (ADR 0024):
+    the expenditure or the motion, with the seat's project and its figures."""
+
+    work: SeatWork
+    kind: SubjectKind
+    expenditure: ExpenditureView | None = None
+    motion: MotionView | None = None
+
+    @property
+    def approvals(self) -> int:
+        if self.expenditure is not None:
+            return self.expenditure.approvals
+        return sum(1 for d in self.motion.decisions if d.approve) if self.motion else 0
+
+    @property
+    def short_after(self) -> int:
+        """Approvals still needed once this member's is counted (0: theirs decides it)."""
+        return votes_short(self.work.spending.committee_size, self.approvals + 1)
+
+
+async def ballot(account_id: int, slug: str, kind: SubjectKind, subject_id: str) -> Ballot:
+    """The subject awaiting this member's decision on the project, or NotFound when there is
+    none (decided, decided by them already, or not theirs to decide)."""
+    for work in await work_of(account_id):
+        if work.project.summary.slug != slug:
+            continue
+        if kind is SubjectKind.EXPENDITURE:
+            for e in work.awaiting():
+                if e.public_id == subject_id and work.aside(e) is None:
+                    return Ballot(work, kind, expenditure=e)
+        for m in work.motions():
+            if m.kind is kind and str(m.id) == subject_id and work.motion_aside(m) is None:
+                return Ballot(work, kind, motion=m)
+    raise NotFound(N_("Nothing to decide here"))
+
+
+async def votes_still_needed(slug: str, kind: SubjectKind, subject_id: str, approve: bool) -> int:
+    """After a member's vote: how many more votes like theirs decide the subject, from the
+    decisions recorded (0 when it is decided)."""
+    view = await spending_view(slug)
+    decisions: list[Any] = []
+    if kind is SubjectKind.EXPENDITURE:
+        decisions = next((e.decisions for e in view.expenditures if e.public_id == subject_id), [])
+    else:
+        decisions = next((m.decisions for m in view.motions if str(m.id) == subject_id), [])
+    return votes_short(view.committee_size, sum(1 for d in decisions if d.approve == approve))

@@ -87,6 +87,12 @@ def tally(committee_size: int, approvals: int, rejections: int) -> Outcome:
     return Outcome.PENDING
 
 
+def votes_short(committee_size: int, votes: int) -> int:
+    """How many more votes of one kind (approvals, or rejections) decide a subject: the quorum
+    less those cast; 0 once decided. What the member is told after voting (ADR 0024)."""
+    return max(0, quorum(committee_size) - votes)
+
+
 def can_move(current: ExpenditureStatus, target: ExpenditureStatus) -> bool:
     return target in EXPENDITURE_TRANSITIONS[current]
 

@@ -24,12 +24,21 @@ from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
-from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import parse_yuan, yuan_or_none
-from linju.platform.web import FormState, Page, SubmittedForm, iso_date
+from linju.platform.web import (
+    Confirmation,
+    FormState,
+    Page,
+    SubmittedForm,
+    confirmed,
+    iso_date,
+    tell,
+)
+from linju.projects.core import read as queries
 from linju.projects.core.services import drafting, photos
-from linju.projects.core.services.projects import ProjectDraft
+from linju.projects.core.services.projects import ProjectDraft, check_publishable
 from linju.projects.stewardship import read as dashboard
 from linju.projects.stewardship import rules
 from linju.projects.stewardship.services import (
@@ -42,6 +51,7 @@ from linju.projects.stewardship.services import (
 
 AnyRequest = Request[Any, Any, Any]
 TAGS = ["secretary"]
+AWAITS_SECOND_PERSON = N_("Recorded: waiting for another committee member to confirm it")
 
 
 @asynccontextmanager
@@ -176,6 +186,7 @@ async def create_draft(request: AnyRequest, community: FromPath[str]) -> Respons
         async with _photos_kept_on_success() as stored:
             draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.create_draft(user.actor, draft, gallery)
+        tell(request, N_("Draft saved"))
         return f"/p/{draft.slug}/manage"
 
     return await page.submit(request, "draft", create, fields=DRAFT_ERROR_FIELDS)
@@ -207,6 +218,7 @@ async def remove_draft_photo(
 
     async def remove(form: SubmittedForm) -> str:
         await drafting.remove_photo(user.actor, slug, name)
+        tell(request, N_("Photo removed"))
         return f"/p/{slug}/manage/draft#photos"
 
     return await _edit_page(slug).submit(request, f"remove-{name}", remove)
@@ -248,22 +260,54 @@ async def edit_draft(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
             texts = {**form.texts(), "slug": slug}  # an edited draft keeps its address
             draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.edit_draft(user.actor, slug, draft, gallery)
+        tell(request, N_("Draft saved"))
         return f"/p/{slug}/manage"
 
     return await page.submit(request, "draft", edit, fields=DRAFT_ERROR_FIELDS)
+
+
+def _publish_page(slug: str) -> Page:
+    """Publishing's confirmation page (ADR 0024): the goal, budget and committee that go public."""
+
+    async def context() -> dict[str, Any]:
+        return {
+            "project": await queries.get_project(slug, include_drafts=True),
+            "confirmation": Confirmation(f"/p/{slug}/manage/publish", f"/p/{slug}/manage"),
+            "confirm_form": "publish",
+        }
+
+    return Page("secretary/confirm_publish.html", context)
+
+
+@get(
+    "/p/{slug:str}/manage/publish",
+    guards=[guards.require_secretary_of_project],
+    tags=TAGS,
+    summary="Publishing's confirmation page: what goes public, and to whom",
+)
+async def confirm_publish(slug: FromPath[str]) -> Template:
+    try:
+        await check_publishable(slug)
+    except DomainError as exc:  # every missing piece, on the workbench's publish form
+        return await _workbench(slug).refusal("publish", exc)
+    return await _publish_page(slug).show()
 
 
 @post(
     "/p/{slug:str}/manage/publish",
     guards=[guards.require_secretary_of_project],
     tags=TAGS,
-    summary="Publish a draft (refused with every reason until complete)",
+    summary="Publish a draft (refused with every reason until complete; confirmed first)",
 )
 async def publish(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
 
-    async def publish_it(form: SubmittedForm) -> str:
+    async def publish_it(form: SubmittedForm) -> Response[Any] | str:
+        if not confirmed(form):
+            await check_publishable(slug)
+            return await _publish_page(slug).show()
         await drafting.publish_project(user.actor, slug)
+        tell(request, N_("Published: residents can now see the project and give"))
         return f"/p/{slug}"
 
     return await _workbench(slug).submit(request, "publish", publish_it)
@@ -282,6 +326,7 @@ async def post_update(request: AnyRequest, slug: FromPath[str]) -> Response[Any]
         async with _photos_kept_on_success() as stored:
             posted = await _store_photos(form, "photos", stored)
             await updates.post_update(user.actor, slug, form.text("body"), [p.url for p in posted])
+        tell(request, N_("Update posted on the project's page"))
         return f"/p/{slug}#updates"
 
     return await _workbench(slug).submit(request, "update", post_it)
@@ -316,6 +361,7 @@ async def record_offline(request: AnyRequest, slug: FromPath[str]) -> Response[A
                 evidence_sha256=evidence[0].sha256 if evidence else "",
             )
             await offline_donations.record_offline_donation(user.actor, slug, gift)
+        tell(request, AWAITS_SECOND_PERSON)
         return f"/p/{slug}/manage#offline"
 
     return await _workbench(slug).submit(request, "offline", record)
@@ -365,6 +411,7 @@ async def create_pledge(request: AnyRequest, slug: FromPath[str]) -> Response[An
             for letter in await _store_photos(form, "letter", stored):
                 plan = replace(plan, letter_url=letter.url, letter_sha256=letter.sha256)
             await matching.create_pledge(user.actor, slug, plan)
+        tell(request, AWAITS_SECOND_PERSON)
         return f"/p/{slug}/manage#pledges"
 
     fields = {"starts_at": "starts_on", "ends_at": "ends_on"}
@@ -400,6 +447,7 @@ async def record_in_kind(request: AnyRequest, slug: FromPath[str]) -> Response[A
 
     async def record(form: SubmittedForm) -> str:
         await in_kind.record_in_kind(user.actor, slug, _in_kind_gift(form))
+        tell(request, N_("Recorded in the in-kind register"))
         return f"/p/{slug}#in-kind"
 
     return await _workbench(slug).submit(request, "in_kind", record)
@@ -418,17 +466,6 @@ async def poster_page(slug: FromPath[str]) -> Template:
 # The committee's side of offline donations ---------------------------------------------------
 
 
-def _offline_page(request: AnyRequest, slug: str) -> Page:
-    user = guards.logged_in_user(request)
-
-    async def context() -> dict[str, Any]:
-        context = await dashboard.workbench(slug)
-        can_confirm = user.is_committee_member_of(context["project"]["id"])
-        return {**context, "can_confirm": can_confirm, "me": user.id}
-
-    return Page("secretary/offline.html", context)
-
-
 @get(
     "/p/{slug:str}/offline",
     guards=[guards.require_steward_of_project],
@@ -436,25 +473,11 @@ def _offline_page(request: AnyRequest, slug: str) -> Page:
     summary="Offline donations of a project, confirmed or waiting",
 )
 async def offline_list(request: AnyRequest, slug: FromPath[str]) -> Template:
-    return await _offline_page(request, slug).show()
-
-
-@post(
-    "/p/{slug:str}/offline/{donation:str}/confirmation",
-    guards=[guards.require_committee_member_of_project],
-    tags=["committee"],
-    summary="Confirm an offline donation (a committee member other than the recorder)",
-)
-async def confirm_offline(
-    request: AnyRequest, slug: FromPath[str], donation: FromPath[str]
-) -> Response[Any]:
+    # A member confirms a gift here through the inbox's one route, /p/{slug}/committee/gifts/…
+    # (projects/spending/controllers/committee.py), which comes back here (`back=offline`).
     user = guards.logged_in_user(request)
-
-    async def confirm(form: SubmittedForm) -> str:
-        await offline_donations.confirm_offline_donation(user.actor, slug, donation)
-        return f"/p/{slug}/offline"
-
-    return await _offline_page(request, slug).submit(request, f"confirm-{donation}", confirm)
+    page = Page("secretary/offline.html", lambda: dashboard.offline_page(slug, user))
+    return await page.show()
 
 
 ROUTES: list[Any] = [
@@ -465,6 +488,7 @@ ROUTES: list[Any] = [
     remove_draft_photo,
     workbench,
     edit_draft,
+    confirm_publish,
     publish,
     post_update,
     record_offline,
@@ -472,5 +496,4 @@ ROUTES: list[Any] = [
     record_in_kind,
     poster_page,
     offline_list,
-    confirm_offline,
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from linju.platform.accounts.services import CurrentUser
 from linju.platform.db import select_rows
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
@@ -102,6 +103,14 @@ async def workbench(slug: str) -> dict[str, Any]:
             utc_now(),
         ),
     }
+
+
+async def offline_page(slug: str, viewer: CurrentUser) -> dict[str, Any]:
+    """The offline gifts page of a project (/p/{slug}/offline) as `viewer` (the logged-in
+    user) sees it: a committee member of the project may confirm what someone else recorded."""
+    context = await workbench(slug)
+    can_confirm = viewer.is_committee_member_of(context["project"]["id"])
+    return {**context, "can_confirm": can_confirm, "me": viewer.id}
 
 
 async def project_section(project: ProjectDetail) -> dict[str, Any]:

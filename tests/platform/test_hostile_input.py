@@ -38,7 +38,7 @@ from linju.platform.kernel.inputs import (
 from linju.platform.kernel.money import InvalidYuan, parse_yuan
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
 from tests.fakes.stripe_fixtures import WEBHOOK_SECRET as STRIPE_SECRET
-from tests.forms import Form, parse_page, submit
+from tests.forms import Form, confirm_shown, parse_page, submit
 from tests.projects.spending.spending_support import PDF_BYTES, png_bytes
 from tests.projects.stewardship.stewardship_support import People, make_people
 from tests.storage_support import stored_keys
@@ -284,6 +284,8 @@ async def _propose_expenditure(client: Any) -> None:
         ),
     ):
         answer = await submit(client, spending, action, fields, files)
+        if action.endswith("/fundraising-closed"):  # closing is confirmed on its page first
+            answer = await confirm_shown(client, answer, page=spending)
         problems = re.findall(r'class="(?:field-error|form-messages)[^>]*>(.*?)<', answer.text)
         assert answer.status_code in (200, 303), (action, answer.status_code, problems)
 

@@ -156,7 +156,7 @@ REFUSALS = {
         "Enter the hours of work", "labour_hours",
     ),
     "offline confirmation": Refusal(
-        "member", f"/p/{P}/offline", f"/p/{P}/offline/{{gift}}/confirmation", {},
+        "member", f"/p/{P}/offline", f"/p/{P}/committee/gifts/{{gift}}", {},
         "This donation was already confirmed", None, status=409,
         setup=an_offline_gift, meanwhile=confirmed_by_another_member,
     ),

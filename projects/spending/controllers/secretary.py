@@ -16,10 +16,18 @@ from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import local_today
-from linju.platform.kernel.errors import N_, found
+from linju.platform.kernel.errors import N_, Conflict, found
 from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import Money, parse_yuan
-from linju.platform.web import Page, SubmittedForm, iso_date
+from linju.platform.web import (
+    Confirmation,
+    FormState,
+    Page,
+    SubmittedForm,
+    confirmed,
+    iso_date,
+    tell,
+)
 from linju.projects.core import files
 from linju.projects.core import read as queries
 from linju.projects.core.files import AttachmentUpload, Upload
@@ -27,7 +35,7 @@ from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.funding import close_when_goal_reached
 from linju.projects.core.services.projects import change_status
 from linju.projects.spending.read import spending_view
-from linju.projects.spending.rules import LeftoverChoice, Person
+from linju.projects.spending.rules import ExpenditureStatus, LeftoverChoice, Person, quorum
 from linju.projects.spending.services import cancellation, completion, expenditures
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Attachment
@@ -115,9 +123,51 @@ async def propose(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
             attachments=(upload,),
         )
         public_id = await expenditures.propose(slug, proposal, _proposer(request))
+        committee = (await spending_view(slug)).committee_size
+        tell(
+            request,
+            N_("Sent to the committee: %(num)s approvals decide it"),
+            num=quorum(committee),
+        )
         return f"/p/{slug}/spending#{public_id}"
 
     return await _page(slug).submit(request, "propose", propose_it)
+
+
+def _payment_page(slug: str, expenditure: str) -> Page:
+    """The payment's confirmation page, which holds its form (files cannot be carried through a
+    page): the expenditure, the fund before and after, who sees the payment (ADR 0024)."""
+
+    async def context() -> dict[str, Any]:
+        spending = await spending_view(slug)
+        found_one = next((e for e in spending.expenditures if e.public_id == expenditure), None)
+        e = found(found_one, N_("No such expenditure"))
+        if e.status is not ExpenditureStatus.APPROVED:
+            raise Conflict(N_("Only an approved expenditure can be paid"))
+        return {
+            "p": (await queries.get_project(slug)).summary,
+            "spending": spending,
+            "e": e,
+            "today": local_today().isoformat(),
+            "confirmation": Confirmation(
+                f"/p/{slug}/spending/expenditures/{expenditure}/payment",
+                f"/p/{slug}/spending#{expenditure}",
+            ),
+            "confirm_form": f"pay-{expenditure}",
+            "multipart": True,
+        }
+
+    return Page("spending/confirm_payment.html", context)
+
+
+@get(
+    "/p/{slug:str}/spending/expenditures/{expenditure:str}/payment",
+    guards=SECRETARY,
+    tags=["spending"],
+    summary="The payment's confirmation page and form: what is paid, to whom, who sees it",
+)
+async def payment_form(slug: FromPath[str], expenditure: FromPath[str]) -> Template:
+    return await _payment_page(slug, expenditure).show()
 
 
 @post(
@@ -130,18 +180,23 @@ async def propose(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
 async def record_payment(
     request: AnyRequest, slug: FromPath[str], expenditure: FromPath[str]
 ) -> Response[Any]:
-    async def pay(form: SubmittedForm) -> str:
+    page = _payment_page(slug, expenditure)
+
+    async def pay(form: SubmittedForm) -> Response[Any] | str:
+        if not confirmed(form):  # not from its confirmation page: show it, do nothing
+            return await page.show(failed_form=FormState(f"pay-{expenditure}", form.texts()))
         paid_on = form.parsed("paid_on", iso_date, N_("Enter the payment date"), local_today())
         proof = await read_upload(form, "proof", "proof_public")
         if proof is None:
             form.refuse("proof", N_("Attach the proof of payment"))
         form.raise_problems()
-        await expenditures.record_payment(
+        result = await expenditures.record_payment(
             slug, expenditure, Payment(paid_on, form.text("method"), proof)
         )
+        tell(request, N_("Paid: on the public ledger as entry #%(seq)s"), seq=result.seq)
         return f"/p/{slug}#{expenditure}"
 
-    return await _page(slug).submit(request, f"pay-{expenditure}", pay)
+    return await page.submit(request, f"pay-{expenditure}", pay)
 
 
 @post(
@@ -155,20 +210,53 @@ async def withdraw(
 ) -> Response[Any]:
     async def withdraw_it(form: SubmittedForm) -> str:
         await expenditures.withdraw(slug, expenditure, form.text("reason"))
+        tell(request, N_("Withdrawn: the committee no longer decides it"))
         return f"/p/{slug}/spending#{expenditure}"
 
     return await _page(slug).submit(request, f"withdraw-{expenditure}", withdraw_it)
+
+
+def _closing_page(slug: str) -> Page:
+    """Closing fundraising's confirmation page: the goal, what was raised, who sees it."""
+
+    async def context() -> dict[str, Any]:
+        project = await queries.get_project(slug)
+        if project.summary.status is not ProjectStatus.FUNDRAISING:
+            raise Conflict(N_("Only a project raising money can close its fundraising"))
+        return {
+            "project": project,
+            "p": project.summary,
+            "confirmation": Confirmation(
+                f"/p/{slug}/spending/fundraising-closed", f"/p/{slug}/spending"
+            ),
+            "confirm_form": "close",
+        }
+
+    return Page("spending/confirm_close.html", context)
+
+
+@get(
+    "/p/{slug:str}/spending/fundraising-closed",
+    guards=SECRETARY,
+    tags=["spending"],
+    summary="Closing fundraising's confirmation page: the goal, the raised total, who sees it",
+)
+async def confirm_close_fundraising(slug: FromPath[str]) -> Template:
+    return await _closing_page(slug).show()
 
 
 @post(
     "/p/{slug:str}/spending/fundraising-closed",
     guards=SECRETARY,
     tags=["spending"],
-    summary="Close fundraising: the project is funded and may start spending",
+    summary="Close fundraising: the project is funded and may start spending (confirmed first)",
 )
 async def close_fundraising(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
-    async def close(form: SubmittedForm) -> str:
+    async def close(form: SubmittedForm) -> Response[Any] | str:
+        if not confirmed(form):
+            return await _closing_page(slug).show()
         await change_status(slug, ProjectStatus.FUNDED)
+        tell(request, N_("Fundraising closed: the project takes no more donations"))
         return f"/p/{slug}/spending"
 
     return await _page(slug).submit(request, "close", close)
@@ -196,9 +284,28 @@ async def file_completion(request: AnyRequest, slug: FromPath[str]) -> Response[
             form.text("follow_up"),
             photos,
         )
+        tell(request, N_("Report sent to the committee for sign-off"))
         return f"/p/{slug}#spending"
 
     return await _page(slug).submit(request, "completion", file_it)
+
+
+def _cancellation_page(slug: str, reason: str) -> Page:
+    """Asking to cancel's confirmation page: the money to give back, the reason, who sees it."""
+
+    async def context() -> dict[str, Any]:
+        project = await queries.get_project(slug)
+        return {
+            "project": project,
+            "p": project.summary,
+            "reason": reason,
+            "confirmation": Confirmation(
+                f"/p/{slug}/spending/cancellation", f"/p/{slug}/spending#cancel", {"reason": reason}
+            ),
+            "confirm_form": "cancel",
+        }
+
+    return Page("spending/confirm_cancellation.html", context)
 
 
 @post(
@@ -208,8 +315,13 @@ async def file_completion(request: AnyRequest, slug: FromPath[str]) -> Response[
     summary="Ask the committee to cancel the project (every donation is then returned)",
 )
 async def ask_cancellation(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
-    async def ask(form: SubmittedForm) -> str:
-        await cancellation.propose_cancellation(slug, form.text("reason"), _proposer(request))
+    async def ask(form: SubmittedForm) -> Response[Any] | str:
+        reason = form.text("reason")
+        if not confirmed(form):  # checked, then confirmed on a page of its own (ADR 0024)
+            await cancellation.check_cancellation(slug, reason)
+            return await _cancellation_page(slug, reason).show()
+        await cancellation.propose_cancellation(slug, reason, _proposer(request))
+        tell(request, N_("Sent to the committee: the project is cancelled only if they approve"))
         return f"/p/{slug}#spending"
 
     return await _page(slug).submit(request, "cancel", ask)
@@ -230,6 +342,7 @@ async def refund_offline(
         if proof is None:
             form.refuse("proof", N_("Attach the proof of payment"))
         await cancellation.refund_offline(slug, gift, proof)
+        tell(request, N_("Recorded: the gift was handed back"))
         return f"/p/{slug}/spending"
 
     return await _page(slug).submit(request, f"refund-{gift}", record)
@@ -287,8 +400,10 @@ async def original_file(slug: FromPath[str], file_id: FromPath[str]) -> Response
 ROUTES: list[Any] = [
     secretary_page,
     propose,
+    payment_form,
     record_payment,
     withdraw,
+    confirm_close_fundraising,
     close_fundraising,
     file_completion,
     ask_cancellation,

@@ -50,11 +50,27 @@ from linju.projects.spending.rules import (
     cancellation_problem,
     reason_problem,
 )
-from linju.projects.spending.services.motions import decide_motion, insert_motion
+from linju.projects.spending.services.motions import decide_motion, insert_motion, pending_motion
 from linju.projects.stewardship.services.matching import reverse_match
 from linju.projects.stewardship.tables import MatchDraw, OfflineDonation
 
 logger = logging.getLogger("linju.spending")
+
+
+async def check_cancellation(slug: str, reason: str) -> None:
+    """Refuse, writing nothing, what `propose_cancellation` would refuse now: its confirmation
+    page asks only when the committee can be asked (ADR 0024)."""
+    problem = reason_problem(reason)
+    if problem is not None:
+        raise ValidationErrors({"reason": problem})
+    row = await Project.select(Project.id, Project.status).where(Project.slug == slug).first()
+    if row is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    status_problem = cancellation_problem(ProjectStatus(row["status"]))
+    if status_problem is not None:
+        raise Conflict(status_problem)
+    if await pending_motion(int(row["id"]), SubjectKind.CANCELLATION) is not None:
+        raise Conflict(N_("One is already awaiting the committee"))
 
 
 async def propose_cancellation(slug: str, reason: str, filer: Person) -> int:

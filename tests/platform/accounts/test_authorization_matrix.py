@@ -104,7 +104,7 @@ ROUTES = [
         {"kind": "labour", "contributor": "居民", "description": "刷墙", "labour_hours": "16"},
     ),
     Route("GET", f"/p/{P}/offline", "member"),
-    Route("POST", f"/p/{P}/offline/{{donation}}/confirmation", "member"),
+    Route("POST", f"/p/{P}/committee/gifts/{{donation}}", "member"),
 ]
 
 

@@ -19,7 +19,7 @@ from linju.platform.kernel.clock import local_today
 from linju.projects.spending.tables import Decision, Expenditure
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out, make_account
-from tests.forms import assert_form_refused, find_form, submit, submit_shown
+from tests.forms import assert_form_refused, confirm_shown, find_form, submit, submit_shown
 from tests.projects.spending.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
 
 Client = Any
@@ -100,10 +100,12 @@ async def test_the_payee_and_the_proposer_are_told_why_they_do_not_vote(client: 
     assert "不参与表决" not in card(inbox, to_li)
     form = find_form(inbox, f"form-decision-{to_li}")
     assert form.action == f"/p/{SLUG}/committee/decisions"
-    decided = await submit_shown(
+    asked = await submit_shown(
         client, inbox, f"form-decision-{to_li}", {"reason": "价格合理"}, press="approve",
         page="/committee",
     )  # fmt: skip
+    assert await in_app(client, lambda: Decision.count().run()) == 0  # asked, not yet decided
+    decided = await confirm_shown(client, asked, page="/committee")
     assert decided.status_code == 303
     assert await in_app(client, lambda: Decision.count().run()) == 1
     # Decided: it leaves his inbox.

@@ -57,7 +57,7 @@ from tests.accounts_support import log_in, log_out, make_account
 from tests.client_support import AppClient
 from tests.fakes.stripe_fixtures import WEBHOOK_SECRET
 from tests.fakes.stripe_server import FakeStripe
-from tests.forms import assert_form_refused, submit, submit_shown
+from tests.forms import assert_form_refused, confirm_shown, submit, submit_shown
 from tests.projects.spending.spending_support import (
     SECRETARY,
     SLUG,
@@ -252,9 +252,11 @@ async def test_the_deciding_vote_answers_while_stripe_is_down_and_the_page_shows
         log_out(client)
         await log_in(client, member)
         awaiting = await client.get("/committee")
-        decided = await submit_shown(
+        asked = await submit_shown(
             client, awaiting.text, f"form-decision-{motion}", {"reason": reason}, press="approve"
         )
+        assert "取消" in asked.text  # the confirmation page says what approving does
+        decided = await confirm_shown(client, asked, page="/committee")
         assert decided.status_code == 303, decided.text
     assert await status() == "cancelled"
     assert stripe_refund_keys(fake_stripe) == []  # the vote asked Stripe nothing
@@ -437,7 +439,7 @@ async def test_the_offline_confirmation_form_says_why_it_is_refused(client: AppC
     await cancel(funded)
     await log_in(client, zhang)
     page = f"/p/{SLUG}/offline"
-    answer = await submit(client, page, f"/p/{SLUG}/offline/{gift}/confirmation", {})
+    answer = await submit(client, page, f"/p/{SLUG}/committee/gifts/{gift}", {})
     assert_form_refused(
         answer, "本项目已不再接受捐款，这笔捐款不能确认，请退还给捐款人。", status=409
     )

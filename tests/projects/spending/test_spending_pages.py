@@ -11,7 +11,7 @@ from linju.platform.storage import get_storage
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.tables import Attachment, Decision, Expenditure, Motion
 from tests.accounts_support import in_app, log_in, log_out, make_account
-from tests.forms import assert_form_refused, submit, submit_shown
+from tests.forms import assert_form_refused, confirm_shown, submit, submit_shown
 from tests.projects.spending.spending_support import PDF_BYTES, SLUG, funded_project, png_bytes
 
 SPENDING = f"/p/{SLUG}/spending"
@@ -52,19 +52,25 @@ async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.0
 
 
 async def pay(client: Any, public_id: str, method: str) -> Any:
-    """The payment form of an approved expenditure, as the spending page renders it."""
+    """The payment form of an approved expenditure, as its confirmation page renders it (the
+    spending page links to it: files cannot be carried through a page, ADR 0024)."""
     proof = ("回单.png", png_bytes(), "image/png")
     action = f"{SPENDING}/expenditures/{public_id}/payment"
+    assert f'href="{action}"' in (await client.get(SPENDING)).text
     return await submit(
-        client, SPENDING, action, {"paid_on": "2026-11-20", "method": method}, {"proof": proof}
+        client, action, action, {"paid_on": "2026-11-20", "method": method}, {"proof": proof}
     )
 
 
 async def decide(client: Any, subject_id: str, decision: str, reason: str, shown: str = "") -> Any:
-    """The decision form of the committee page (`shown`, a page seen earlier, or now)."""
+    """The decision form of the committee page (`shown`, a page seen earlier, or now); an
+    approval is then confirmed on its confirmation page (ADR 0024)."""
     html = shown or (await client.get("/committee")).text
     form = f"form-decision-{subject_id}"
-    return await submit_shown(client, html, form, {"reason": reason}, press=decision)
+    answer = await submit_shown(client, html, form, {"reason": reason}, press=decision)
+    if decision == "approve" and answer.status_code == 200:
+        return await confirm_shown(client, answer, page="/committee")
+    return answer
 
 
 async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[str, int]) -> None:

@@ -13,7 +13,7 @@ from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
-from tests.forms import assert_form_refused, parse_page, submit, submit_shown
+from tests.forms import assert_form_refused, confirm_shown, parse_page, submit, submit_shown
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
 Client = Any
@@ -51,6 +51,10 @@ def good_draft(**changes: str) -> dict[str, str]:
         "story": "## 为什么\n\n**孩子们**需要一个安静的角落。",
         "goal": "3000",
         "deadline": (local_today() + timedelta(days=30)).isoformat(),
+        # the demo's host requires the fundraising plan's filing before publishing (ADR 0027)
+        "filing_number": "51420107MJ4530321U26099",
+        "plan_starts_on": local_today().isoformat(),
+        "plan_ends_on": (local_today() + timedelta(days=90)).isoformat(),
         **BUDGET,
         **COMMITTEE,
     }
@@ -82,7 +86,9 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
     committee = COMMITTEE
     edited = await submit(client, manage, f"{manage}/draft", committee, {"gallery": gallery})
     assert edited.status_code == 303, edited.text
-    published = await submit(client, manage, f"{manage}/publish")
+    asked = await submit(client, manage, f"{manage}/publish")
+    assert "¥3,000.00" in asked.text  # the confirmation page: the goal that goes public
+    published = await confirm_shown(client, asked, page=manage)
     assert published.status_code == 303
     project = await in_app(
         client,
@@ -185,7 +191,7 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     assert photo.headers["content-type"] == "image/jpeg"
     # The secretary is not on the committee: refused, nothing posted.
     refused = await client.post(
-        f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation",
+        f"/p/tongqu-leyuan/committee/gifts/{row['public_id']}",
         data={"_csrf_token": csrf_token((await client.get("/p/tongqu-leyuan/manage")).text)},
         follow_redirects=False,
     )
@@ -194,7 +200,7 @@ async def test_offline_donation_counts_only_after_another_committee_member_confi
     await log_in(client, people.member)
     listing = await client.get("/p/tongqu-leyuan/offline")
     assert "陈大爷" in listing.text
-    confirmation = f"/p/tongqu-leyuan/offline/{row['public_id']}/confirmation"
+    confirmation = f"/p/tongqu-leyuan/committee/gifts/{row['public_id']}"
     confirmed = await submit_shown(client, listing.text, confirmation)
     assert confirmed.status_code == 303
     entry = await in_app(
@@ -280,7 +286,7 @@ async def test_a_pledge_with_a_bad_window_comes_back_with_the_reason(
         "/p/tongqu-leyuan/manage/offline",
         "/p/tongqu-leyuan/manage/pledges",
         "/p/tongqu-leyuan/manage/in-kind",
-        "/p/tongqu-leyuan/offline/x/confirmation",
+        "/p/tongqu-leyuan/committee/gifts/x",
         "/admin/invitations",
         "/account/password",
         "/password/reset/some-token",
