@@ -89,6 +89,7 @@ class FundView:
     filing_number: str
     plan_starts_on: date | None
     plan_ends_on: date | None
+    platforms: tuple[str, ...] = ()  # the host's designated platforms, where it is also published
 
     @property
     def filed(self) -> bool:
@@ -225,11 +226,13 @@ SELECT p.id, p.slug, p.title, p.summary, p.status, p.goal_fen, p.currency, p.dea
     c.description AS community_description,
     h.seq, h.hash, h.balance_fen, h.raised_fen, h.spent_fen, h.donations_count,
     p.fund_name, p.filing_number, p.plan_starts_on, p.plan_ends_on,
-    ho.name AS host_name, ho.credit_code AS host_credit_code
+    ho.name AS host_name, ho.credit_code AS host_credit_code,
+    ho.designated_platforms AS host_platforms
 FROM project p
 JOIN community c ON c.id = p.community
 JOIN ledger_head h ON h.project = p.id
-LEFT JOIN (SELECT name, credit_code FROM host ORDER BY id LIMIT 1) ho ON 1 = 1
+LEFT JOIN (SELECT name, credit_code, designated_platforms FROM host ORDER BY id LIMIT 1) ho
+    ON 1 = 1
 WHERE p.slug = {}
 """
 
@@ -281,6 +284,7 @@ def _fund_from_row(row: dict[str, Any]) -> FundView:
         filing_number=row["filing_number"] or "",
         plan_starts_on=_day(row["plan_starts_on"]),
         plan_ends_on=_day(row["plan_ends_on"]),
+        platforms=platforms_from_text(row["host_platforms"] or ""),
     )
 
 

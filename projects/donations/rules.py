@@ -7,6 +7,7 @@ so events arriving duplicated or in any order end in the same state.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -16,6 +17,9 @@ from enum import StrEnum
 from typing import Any
 
 import cn2an
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.kernel.inputs import whole_number
@@ -104,6 +108,25 @@ def receipt_token_digest(token: str) -> str:
     """What the database keeps of a receipt token: its SHA-256, so a copy of the database opens
     no receipt (docs/adr/0020-private-receipts-and-api-csrf.md)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _sealer(secret: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"linju receipt link for its mail"
+    ).derive(secret.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal_receipt_token(token: str, secret: str) -> str:
+    """The receipt token kept, until the thank-you mail is sent, encrypted (Fernet) under a key
+    derived from the platform's secret key: a copy of the database alone still opens no
+    receipt (docs/adr/0027-host-and-fund.md, amending 0020)."""
+    return _sealer(secret).encrypt(token.encode("utf-8")).decode("ascii")
+
+
+def open_receipt_seal(sealed: str, secret: str) -> str:
+    """The receipt token of `seal_receipt_token` (cryptography's InvalidToken otherwise)."""
+    return _sealer(secret).decrypt(sealed.encode("ascii")).decode("utf-8")
 
 
 def receipt_path(token: str) -> str:

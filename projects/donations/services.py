@@ -19,10 +19,11 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine, is_postgres, select_rows, write_transaction
+from linju.platform.jobs.queue import enqueue
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import Money
-from linju.platform.settings import GATEWAYS
+from linju.platform.settings import GATEWAYS, get_settings
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.funding import (
     close_when_goal_reached,
@@ -46,6 +47,7 @@ from linju.projects.donations.rules import (
     receipt_token_digest,
     refund_stage,
     refundable_fen,
+    seal_receipt_token,
     status_after_refunds,
 )
 from linju.projects.donations.tables import Donation, DonationRefund
@@ -213,6 +215,11 @@ async def create_donation(
                 anonymous=data.anonymous or not data.display_name.strip(),
                 message=data.message.strip(),
                 email=data.email.strip() or None,
+                receipt_seal=(
+                    seal_receipt_token(receipt_token, get_settings().secret_key)
+                    if data.email.strip()
+                    else None
+                ),
                 status=DonationStatus.PENDING.value,
                 gateway=gateway,
                 created_at=now,
@@ -285,6 +292,7 @@ async def record_checkout(donation_id: str, provider_ref: str, checkout_url: str
 _LOCKED_SQL = """
 SELECT d.id, d.public_id, p.slug AS project_slug, p.goal_fen, d.amount_fen, d.currency,
     d.status, d.display_name, d.anonymous, d.gateway, d.fee_fen, d.refunded_fen,
+    d.email IS NOT NULL AS has_email,
     EXISTS (
         SELECT 1 FROM matching_pledge m
         WHERE m.project = d.project AND m.confirmed_at IS NOT NULL
@@ -296,6 +304,9 @@ FROM donation d JOIN project p ON p.id = d.project
 WHERE d.public_id = {}
 """
 
+
+# The job that mails a confirmed donation's donor their thank-you and receipt link (jobs.py).
+THANK_YOU_JOB = "donations.thank_you"
 
 _CONFIRMED_SQL = """
 UPDATE donation SET status = {}, fee_fen = {}, confirmed_at = {}, updated_at = {} WHERE id = {}
@@ -314,7 +325,7 @@ async def _locked(donation_id: str, gateway: str | None = None) -> dict[str, Any
     if not rows or (gateway is not None and rows[0]["gateway"] != gateway):
         raise NotFound(N_("No donation %(id)s"), id=donation_id)
     row = dict(rows[0])
-    for flag in ("anonymous", "may_be_matched", "has_confirmed_refunds"):
+    for flag in ("anonymous", "may_be_matched", "has_confirmed_refunds", "has_email"):
         row[flag] = bool(row[flag])  # SQLite answers 0 or 1
     return row
 
@@ -413,6 +424,12 @@ async def apply_outcome(
             await close_when_goal_reached(row["project_slug"])
         if row["has_confirmed_refunds"]:
             target = await _post_confirmed_refunds(row)
+        if row["has_email"]:  # one thank-you mail, queued with the confirmation (ADR 0027)
+            await enqueue(
+                THANK_YOU_JOB,
+                {"donation": row["public_id"]},
+                dedupe_key=f"{THANK_YOU_JOB}:{row['public_id']}",
+            )
         return ApplyResult(donation_id, target, changed=True, unwanted=not wanted)
 
 

@@ -18,6 +18,9 @@ class Donation(Table, tablename="donation"):
     id = Serial(primary_key=True)
     public_id = Varchar(length=40, unique=True)
     receipt_token_hash = Varchar(length=64, null=True, default=None)  # rules.receipt_token_digest
+    # The token sealed for the thank-you mail (rules.seal_receipt_token), only while a donation
+    # with an e-mail waits for that mail; cleared once it is sent (ADR 0027).
+    receipt_seal = Varchar(length=255, null=True, default=None)
     project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
     amount_fen = BigInt()
     currency = Varchar(length=3, default="CNY")

@@ -19,7 +19,7 @@ SLUG = "tongqu-leyuan"
 FUND = "青山区慈善会·绿景苑社区童趣乐园项目基金"
 RECEIPT_URL = re.compile(r".*/donations/[A-Za-z0-9_-]{43}$")
 
-WORDS = {
+WORDS: dict[str, dict[str, str]] = {
     "zh_CN": {
         "info": "募捐信息",
         "too_small": "最少捐 ¥1.00",
@@ -32,7 +32,7 @@ WORDS = {
         "info": "Fundraising details",
         "too_small": "The smallest donation is ¥1.00",
         "review": "Check your donation",
-        "capitals": None,
+        "capitals": "",
         "gateway": "The sandbox",
         "recipient": FUND + " · a charity fund of 青山区慈善会",
     },

@@ -11,6 +11,8 @@ from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
+from piccolo.columns import Column
+
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
@@ -103,7 +105,7 @@ async def save_host(actor: Actor, details: HostDetails) -> HostDetails:
     code = credit_code(details.credit_code)
     assert code is not None
     details = replace(details, credit_code=code, name=details.name.strip())
-    values = {
+    values: dict[Column, Any] = {
         Host.name: details.name,
         Host.credit_code: details.credit_code,
         Host.fundraising_qualified: details.fundraising_qualified,
@@ -118,10 +120,10 @@ async def save_host(actor: Actor, details: HostDetails) -> HostDetails:
         before = await host_details()
         row = await Host.select(Host.id).order_by(Host.id).first()
         if row is None:
-            fields = {column._meta.name: value for column, value in values.items()}
-            await Host.insert(Host(**fields))
+            await Host.insert(Host(values))
         else:
-            await Host.update(values).where(Host.id == row["id"])
+            changes: dict[Column | str, Any] = dict(values.items())
+            await Host.update(changes).where(Host.id == row["id"])
         await record_audit(
             actor,
             "host.edit",

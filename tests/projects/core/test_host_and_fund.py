@@ -333,6 +333,8 @@ async def test_the_project_page_and_the_poster_show_the_fundraising_details(
         "执行方",
         fund.filing_number,
         "募捐方案期限",
+        "同步发布平台",
+        "腾讯公益、支付宝公益",
     ):
         assert text in page.text, text
     await client.get("/lang/en")
