@@ -139,6 +139,7 @@ async def test_every_staff_form_refuses_on_the_page_and_then_saves(
 
     # Spending: close fundraising, a proposal whose amount is no amount, then a good one.
     await sec.go(f"/p/{P}/spending")
+    assert (await sec.send("close", {})).status == 200  # its confirmation page (ADR 0024)
     assert (await sec.send("close", {})).status == 303
     fields = {"payee": "青山游乐设备厂", "purpose": "转椅", "amount": "很多"}
     answer = await sec.send("propose", fields, files={"invoice": PDF})

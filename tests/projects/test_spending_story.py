@@ -43,8 +43,17 @@ async def decide_all(page: Page, base: str, reason: str) -> None:
     await no_sideways_scroll(page)
     card = page.get_by_test_id("awaiting").or_(page.get_by_test_id("awaiting-motion")).first
     await card.locator("textarea[name=reason]").fill(reason)
-    await card.locator("button[value=approve]").click()
-    await page.wait_for_url(re.compile(r".*/committee\?decided=.*"))
+    await submit_on(
+        page, f"#{await card.locator('form').get_attribute('id')} button[value=approve]"
+    )
+    # confirmed on its own page (ADR 0024), which carries the reason
+    assert reason in await page.get_by_test_id("confirm-what").inner_text()
+    await submit_on(page, "[data-testid=confirm]")
+    assert await page.get_by_test_id("flash").inner_text() in (
+        "已批准，还差 1 票",
+        "已批准，支出已通过，书记现在可以付款",
+        "已签署，项目已结项",
+    )
 
 
 async def test_the_story_of_the_playground(db: str, live_server: str, browser: Browser) -> None:
@@ -74,6 +83,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     await log_in_with_browser(secretary, base, "liu@example.cn")
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     await submit_on(secretary, "form[action$='/spending/fundraising-closed'] button")
+    await submit_on(secretary, "[data-testid=confirm]")  # its confirmation page (ADR 0024)
     await secretary.goto(f"{base}/p/{SLUG}/spending")
     see_saws = secretary.locator("#f-propose-budget_line option", has_text="跷跷板")
     line = await see_saws.get_attribute("value")
@@ -106,6 +116,8 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
         await member.context.close()
 
     await secretary.goto(f"{base}/p/{SLUG}/spending")
+    async with secretary.expect_navigation():
+        await secretary.click("[data-testid=pay-link]")  # the payment's confirmation page
     payment = secretary.locator("form[action$='/payment']")
     await payment.locator("input[name=method]").fill("银行转账")
     await payment.locator("input[name=proof]").set_input_files(

@@ -14,7 +14,7 @@ from linju.projects.demo import load_demo
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import log_in_with_browser, make_account
-from tests.browser_fixtures import PHONE, artifact
+from tests.browser_fixtures import PHONE, artifact, submit_on
 from tests.projects.stewardship.stewardship_support import png_bytes
 
 pytestmark = pytest.mark.browser
@@ -54,6 +54,10 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
         "committee-1-background": "木工",
         "committee-2-name": "张医生",
         "committee-2-background": "社区医生",
+        # the demo's host requires the fundraising plan's filing before publishing (ADR 0027)
+        "filing_number": "51420107MJ4530321U26099",
+        "plan_starts_on": local_today().isoformat(),
+        "plan_ends_on": (local_today() + timedelta(days=90)).isoformat(),
     }
     for name, value in rows.items():
         await secretary.fill(f"#f-draft-{name}", value)
@@ -66,7 +70,9 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     assert secretary.url.endswith(f"/p/{SLUG}/manage")
     await secretary.screenshot(path=str(artifact("secretary-draft.png")), full_page=True)
 
-    await secretary.click("form[action$='/manage/publish'] button")
+    await submit_on(secretary, "form[action$='/manage/publish'] button")
+    assert "¥3,000.00" in await secretary.get_by_test_id("confirm-goal").inner_text()
+    await submit_on(secretary, "[data-testid=confirm]")  # publishing's confirmation (ADR 0024)
     assert secretary.url.endswith(f"/p/{SLUG}")
     assert "<strong>孩子们</strong>" in await secretary.content()
 
@@ -94,7 +100,7 @@ async def test_draft_publish_update_cash_confirmation_and_poster(
     await log_in_with_browser(member, base, "wang@example.cn")
     await member.goto(f"{base}/p/{SLUG}/offline")
     assert "陈大爷" in await member.content()
-    await member.click(f"#o-{recorded['public_id']} button")
+    await submit_on(member, f"#o-{recorded['public_id']} button")
     assert "已确认" in await member.get_by_test_id("offline-row").first.inner_text()
     entry = (
         await LedgerEntry.select().where(LedgerEntry.public_ref == recorded["public_id"]).first()
