@@ -74,6 +74,9 @@ os.environ.update(
         "LINJU_SECRET_KEY": "test-secret-key-" + "x" * 32,
         "LINJU_SANDBOX_WEBHOOK_SECRET": "test-sandbox-webhook-secret-" + "y" * 16,
         "LINJU_BASE_URL": "http://testserver.local",
+        # One log identity for the whole run, whatever port a test's `linju serve` listens on
+        # (the log's key, generated once into LINJU_VAR_DIR, is named after its origin).
+        "LINJU_LOG_ORIGIN": "testserver.local/log",
         "PICCOLO_CONF": "linju.platform.piccolo_conf",
         # Tests run jobs when they mean to (`drain_jobs`), never behind their back; the
         # browser tests' `linju serve` turns the in-process runner back on.

@@ -16,6 +16,7 @@ from litestar.response import Stream, Template
 from linju.platform.kernel.inputs import INT64_MAX
 from linju.projects.ledger import export as ledger_export
 from linju.projects.ledger import read as ledger_read
+from linju.projects.ledger.log import read as log_read
 
 PAGE_ENTRIES = 50  # entries per screen of the ledger page
 
@@ -149,7 +150,8 @@ async def ledger_page(
     ] = None,
 ) -> Template:
     page = await ledger_read.ledger_page(slug, before, PAGE_ENTRIES)
-    return Template("ledger/ledger.html", context={"page": page, "ledger": page.ledger})
+    log = await log_read.summary(page.ledger.project_id)
+    return Template("ledger/ledger.html", context={"page": page, "ledger": page.ledger, "log": log})
 
 
 ROUTES: list[Any] = [ledger_entries, ledger_entry, ledger_jsonl, ledger_csv, ledger_page]

@@ -3,6 +3,7 @@ the key, the tiles and entry bundles, and an entry's tlog-proof. Thin: `read` do
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from litestar import Request, get
@@ -11,22 +12,33 @@ from litestar.response import Response
 
 from linju.platform.errors import problem_response
 from linju.platform.i18n import gettext
-from linju.platform.kernel.errors import N_, NotFound
+from linju.platform.kernel.errors import N_, NotFound, Unavailable
 from linju.platform.kernel.inputs import INT64_MAX
 from linju.platform.openapi import api
+from linju.platform.settings import SettingsError
 from linju.projects.ledger.log import read as log_read
 from linju.projects.ledger.log.services import log_signer
 from linju.projects.ledger.log.tiles import TilePathError, parse_path
 
+logger = logging.getLogger("linju.log")
 TEXT = "text/plain"  # Litestar adds "; charset=utf-8"
 IMMUTABLE = "public, max-age=31536000, immutable"
 RETRY_AFTER = "5"
 
 
+def _unconfigured(error: SettingsError) -> Unavailable:
+    logger.error("log: %s", error)
+    return Unavailable(N_("The transparency log is not available; try again later"))
+
+
 @get("/log/checkpoint", tags=["log"], summary="The log's latest checkpoint, cosigned")
 async def log_checkpoint() -> Response[str]:
+    try:
+        text = await log_read.checkpoint_text()
+    except SettingsError as error:
+        raise _unconfigured(error) from None
     return Response(
-        await log_read.checkpoint_text(),
+        text,
         media_type=TEXT,
         headers={"Cache-Control": "max-age=5"},
     )
@@ -34,9 +46,11 @@ async def log_checkpoint() -> Response[str]:
 
 @get("/log/key", tags=["log"], summary="The log's verifier key")
 async def log_key() -> Response[str]:
-    return Response(
-        log_signer().verifier.vkey() + "\n", media_type=TEXT, headers={"Cache-Control": "no-cache"}
-    )
+    try:
+        vkey = log_signer().verifier.vkey()
+    except SettingsError as error:
+        raise _unconfigured(error) from None
+    return Response(vkey + "\n", media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
 
 @get("/log/tile/{path:path}", tags=["log"], summary="A tile or an entry bundle (tlog-tiles)")

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from linju.platform.jobs.registry import JobContext, JobKind, Schedule, register, register_schedule
+from linju.platform.settings import SettingsError
 from linju.projects.ledger.log.services import INTEGRATE_JOB, WITNESS_JOB, integrate
 
 logger = logging.getLogger("linju.log")
@@ -31,7 +32,11 @@ class WitnessesBehind(RuntimeError):
 
 
 async def integrate_job(args: dict[str, Any], ctx: JobContext) -> None:
-    result = await integrate()
+    try:
+        result = await integrate()
+    except SettingsError as error:  # a key that is not the origin's: nothing is signed
+        logger.error("log: not integrating: %s", error)
+        return
     if result.added:
         logger.info("log: %d entries integrated, size %d", result.added, result.size)
 

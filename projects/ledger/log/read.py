@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine
+from linju.platform.settings import SettingsError
 from linju.projects.ledger import read as ledger_read
 from linju.projects.ledger.log import merkle, tiles
 from linju.projects.ledger.log.merkle import EMPTY_ROOT
-from linju.projects.ledger.log.note import Checkpoint, b64decode
+from linju.projects.ledger.log.note import Checkpoint, b64, b64decode
 from linju.projects.ledger.log.proof import TlogProof
 from linju.projects.ledger.log.services import (
     SignedHead,
@@ -140,3 +141,45 @@ async def proof_of(slug: str, seq: int) -> tuple[TlogProof, WitnessedHead, dict[
     bundle = (await read_tiles([(-1, index // tiles.WIDTH)]))[(-1, index // tiles.WIDTH)]
     leaf = list(tiles.unbundle(bundle))[index % tiles.WIDTH]
     return TlogProof(leaf, index, tuple(hashes), witnessed.text), witnessed, entry
+
+
+@dataclass(frozen=True, slots=True)
+class LogSummary:
+    """What a page shows of the log beside a project's head: the latest witnessed checkpoint
+    (or the latest one without witnesses), who cosigned it, the key, and how far this
+    project's entries are in it."""
+
+    size: int
+    root: str  # base64, as in the checkpoint
+    witnesses: tuple[str, ...]
+    witnesses_configured: int
+    log_key: str
+    integrated_seq: int  # this project's entries 1..integrated_seq have proofs
+
+
+async def summary(project_id: int | None = None) -> LogSummary | None:
+    """None when the log cannot speak (its key is not the origin's: the operator's to fix)."""
+    try:
+        key = log_signer().verifier.vkey()
+    except SettingsError:
+        return None
+    witnessed = await head_for()
+    latest = await latest_checkpoint()
+    head = witnessed.head if witnessed else latest
+    integrated = 0
+    if project_id is not None and head is not None:
+        row = (
+            await LogLeaf.select(LogLeaf.seq)
+            .where((LogLeaf.project == project_id) & (LogLeaf.idx < head.size))
+            .order_by(LogLeaf.seq, ascending=False)
+            .first()
+        )
+        integrated = int(row["seq"]) if row else 0
+    return LogSummary(
+        size=head.size if head else 0,
+        root=b64(head.root if head else EMPTY_ROOT),
+        witnesses=witnessed.witnesses if witnessed else (),
+        witnesses_configured=len(witnesses()),
+        log_key=key,
+        integrated_seq=integrated,
+    )

@@ -119,3 +119,31 @@ def test_verify_proof_refuses_bad_input_in_one_line(
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_a_key_that_is_not_the_origins_signs_nothing_and_breaks_no_page(
+    client: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linju.platform.settings import get_settings
+    from linju.projects.ledger.log.jobs import integrate_job
+    from linju.projects.ledger.log.note import ED25519, new_signer
+    from linju.projects.ledger.log.tables import LogCheckpoint
+
+    slug = await new_project("log-wrong-key")
+    await donate(slug, 100, "k0")
+    other = new_signer("elsewhere.example/log", ED25519, bytes(32))
+    monkeypatch.setenv("LINJU_LOG_KEY", other.skey())
+    get_settings.cache_clear()
+    try:
+        for path in ("/log/key", "/log/checkpoint"):
+            answer = await client.get(path)
+            assert answer.status_code == 503, path
+        page = await client.get(f"/p/{slug}/ledger")
+        assert page.status_code == 200
+        assert 'data-testid="log-box"' not in page.text
+        await integrate_job({}, None)  # type: ignore[arg-type]  # logs, signs nothing, raises nothing
+        assert await LogCheckpoint.count() == 0
+    finally:
+        monkeypatch.delenv("LINJU_LOG_KEY")
+        get_settings.cache_clear()
+    assert (await client.get("/log/key")).status_code == 200
