@@ -23,6 +23,7 @@ from linju.platform.settings import get_settings
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import DonationStatus, receipt_path
 from linju.projects.donations.services import DonationView
+from linju.projects.ledger.log import read as log_read
 
 # A receipt's address is its secret: no shared cache keeps it, and no link from it tells the
 # next site (or this one's logs) where the visitor came from.
@@ -125,6 +126,7 @@ async def get_project_donation_api(
 async def receipt_page(token: FromPath[str]) -> Template:
     view = await donations.get_donation_by_receipt(token)
     entry = await donations.donation_entry(view)
+    place = await log_read.entry_place(view.project_slug, entry["seq"]) if entry else None
     return Template(
         "donations/receipt.html",
         context={
@@ -133,6 +135,7 @@ async def receipt_page(token: FromPath[str]) -> Template:
             "entry": entry,
             "entry_url": _entry_url(view.project_slug, entry["seq"]) if entry else None,
             "waiting": view.status is DonationStatus.PENDING,
+            "log": place,
         },
     )
 

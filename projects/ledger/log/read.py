@@ -183,3 +183,40 @@ async def summary(project_id: int | None = None) -> LogSummary | None:
         log_key=key,
         integrated_seq=integrated,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPlace:
+    """Where an entry stands in the log, for its receipt."""
+
+    index: int
+    size: int  # of the checkpoint its proof is made against; 0 when there is none yet
+    root: str
+    witnesses: tuple[str, ...]
+    witnessed: bool  # the checkpoint carries the quorum of configured witnesses
+    proof_url: str
+
+
+async def entry_place(slug: str, seq: int) -> EntryPlace | None:
+    """None while the entry is not integrated; else its index and the checkpoint a proof is
+    made against (size 0 while no checkpoint carries the witnesses' quorum yet)."""
+    row = (
+        await LogLeaf.select(LogLeaf.idx)
+        .where((LogLeaf.project.slug == slug) & (LogLeaf.seq == seq))
+        .first()
+    )
+    if row is None:
+        return None
+    index = int(row["idx"])
+    witnessed = await head_for(index)
+    url = f"/api/v1/projects/{slug}/ledger/{seq}/proof"
+    if witnessed is None:
+        return EntryPlace(index, 0, "", (), False, url)
+    return EntryPlace(
+        index,
+        witnessed.head.size,
+        b64(witnessed.head.root),
+        witnessed.witnesses,
+        bool(witnesses()) and quorum() > 0,
+        url,
+    )
