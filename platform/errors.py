@@ -7,12 +7,14 @@ answered with the 500 page, without leaking the trace.
 
 from __future__ import annotations
 
+import html
 import logging
 from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.utils.scope.state import ScopeState
 
 from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import DomainError, ValidationErrors
@@ -21,6 +23,7 @@ from linju.platform.templating import build_environment
 logger = logging.getLogger("linju.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+CSRF_COOKIE = "linju_csrf"  # the name platform/app.py gives Litestar's CSRF cookie
 MACHINE_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/schema")
 
 
@@ -49,15 +52,41 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def error_page_html(status: int, message: str | None = None) -> str:
-    """The error page's HTML in the visitor's language; 404 and 500 have pages of their own."""
+def _csrf_input(request: Request[Any, Any, Any]) -> str:
+    """The hidden CSRF input of the header's logout form, as Litestar renders it for a page.
+
+    A request no route matched never passed Litestar's CSRF middleware, so its token is the
+    `linju_csrf` cookie's, which is what the middleware would have used.
+    """
+    token = ScopeState.from_scope(request.scope).csrf_token
+    if not isinstance(token, str) or not token:
+        token = request.cookies.get(CSRF_COOKIE, "")
+    return f'<input type="hidden" name="_csrf_token" value="{html.escape(token)}" />'
+
+
+def error_page_html(
+    status: int, message: str | None = None, request: Request[Any, Any, Any] | None = None
+) -> str:
+    """The error page's HTML in the visitor's language; 404 and 500 have pages of their own.
+
+    With the request (every error Litestar hands us), the page has the site's whole header:
+    the language switch back to the same address and who is logged in (docs/adr/0025). Without
+    it (an address refused before routing), the header shows neither.
+    """
     name = {404: "errors/404.html", 500: "errors/500.html"}.get(status, "errors/error.html")
-    return build_environment().get_template(name).render(status=status, message=message)
+    context: dict[str, Any] = {"status": status, "message": message}
+    if request is not None:
+        context.update(request=request, csrf_input=_csrf_input(request))
+    return build_environment().get_template(name).render(**context)
 
 
-def error_page(status: int, message: str | None = None) -> Response[str]:
+def error_page(
+    status: int, message: str | None = None, request: Request[Any, Any, Any] | None = None
+) -> Response[str]:
     """The error page in the visitor's language, as a response."""
-    return Response(error_page_html(status, message), status_code=status, media_type=MediaType.HTML)
+    return Response(
+        error_page_html(status, message, request), status_code=status, media_type=MediaType.HTML
+    )
 
 
 def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:
@@ -79,7 +108,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
         if reasons:
             extra["reasons"] = [gettext(reason) for reason in reasons]
         return problem_response(request, exc.status, detail, extra=extra)
-    return error_page(exc.status, detail)
+    return error_page(exc.status, detail, request)
 
 
 def handle_validation_error(
@@ -92,7 +121,9 @@ def handle_validation_error(
     if wants_problem_document(request):
         return problem_response(request, exc.status_code, detail, extra={"errors": messages})
     return error_page(
-        exc.status_code, gettext("The request was not understood: %(detail)s", detail=detail)
+        exc.status_code,
+        gettext("The request was not understood: %(detail)s", detail=detail),
+        request,
     )
 
 
@@ -103,7 +134,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     detail = gettext("Page not found") if isinstance(exc, NotFoundException) else str(exc.detail)
     if wants_problem_document(request):
         return problem_response(request, status, detail, headers=exc.headers)
-    response = error_page(status, detail)
+    response = error_page(status, detail, request)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -118,7 +149,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
     if wants_problem_document(request):
         return problem_response(request, 500, "Internal server error")
-    return error_page(500)
+    return error_page(500, request=request)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
