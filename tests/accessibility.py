@@ -19,6 +19,7 @@ POST's answer (a form with its errors) is checked without posting it twice.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,33 +61,58 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def axe_violations(page: Page, *, enhanced: bool = False) -> list[dict[str, Any]]:
-    """axe's violations for `page` as it stands, run in a twin page that may run script."""
-    url = page.url.split("#", 1)[0]
-    document = await page.content()
-    browser = page.context.browser
+@dataclass
+class _Twin:
+    """The page axe runs in for one tested browser context: same viewport, script allowed, CSP
+    bypassed, axe loaded at every navigation; it replays the document it is given."""
+
+    page: Page
+    url: str = ""
+    document: str = ""
+
+
+_TWINS: dict[int, _Twin] = {}
+
+
+async def _twin_of(page: Page) -> _Twin:
+    tested = page.context
+    twin = _TWINS.get(id(tested))
+    if twin is not None:
+        return twin
+    browser = tested.browser
     assert browser is not None
-    twin_context = await browser.new_context(
-        viewport=page.viewport_size,
-        java_script_enabled=True,
-        bypass_csp=True,
+    context = await browser.new_context(
+        viewport=page.viewport_size, java_script_enabled=True, bypass_csp=True
     )
-    try:
-        await twin_context.add_cookies(await page.context.cookies())  # type: ignore[arg-type]
-        twin = await twin_context.new_page()
+    await context.add_init_script(axe_source())
+    twin = _Twin(await context.new_page())
 
-        async def replay(route: Route) -> None:
-            await route.fulfill(status=200, body=document, content_type="text/html; charset=utf-8")
+    async def replay(route: Route) -> None:
+        await route.fulfill(status=200, body=twin.document, content_type="text/html; charset=utf-8")
 
-        await twin.route(lambda address: address.split("#", 1)[0] == url, replay)
-        await twin.goto(url, wait_until="load")
-        await twin.evaluate(axe_source())
-        result = await twin.evaluate(
-            "options => axe.run(document, options).then(r => r.violations)",
-            axe_options(enhanced=enhanced),
-        )
-    finally:
-        await twin_context.close()
+    await twin.page.route(lambda address: address.split("#", 1)[0] == twin.url, replay)
+    _TWINS[id(tested)] = twin
+
+    async def close_twin(_: object) -> None:
+        _TWINS.pop(id(tested), None)
+        await context.close()
+
+    tested.on("close", close_twin)
+    return twin
+
+
+async def axe_violations(page: Page, *, enhanced: bool = False) -> list[dict[str, Any]]:
+    """axe's violations for `page` as it stands, run in its twin page that may run script."""
+    twin = await _twin_of(page)
+    twin.url = page.url.split("#", 1)[0]
+    twin.document = await page.content()
+    await twin.page.context.clear_cookies()
+    await twin.page.context.add_cookies(await page.context.cookies())  # type: ignore[arg-type]
+    await twin.page.goto(twin.url, wait_until="load")
+    result = await twin.page.evaluate(
+        "options => axe.run(document, options).then(r => r.violations)",
+        axe_options(enhanced=enhanced),
+    )
     violations: list[dict[str, Any]] = result
     return violations
 
