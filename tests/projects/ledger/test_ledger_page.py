@@ -160,3 +160,33 @@ async def test_the_project_page_box_links_the_ledger(every_kind: str, client: Cl
     assert f'href="/p/{every_kind}/ledger"' in html
     assert f'href="/api/v1/projects/{every_kind}/ledger.jsonl"' in html
     assert f'href="/api/v1/projects/{every_kind}/ledger.csv"' in html
+
+
+MEMO = re.compile(
+    r'<p class="memo" data-testid="memo"><span lang="zh-CN" data-testid="memo-text">([^<]*)</span>'
+    r'(?: <small class="memo-note">\(([^)]*)\)</small>)?</p>'
+)
+
+
+async def test_english_memos_are_marked_chinese_and_say_what_each_line_is(
+    every_kind: str, client: Client
+) -> None:
+    """Memos are hashed ledger content in Chinese: marked lang="zh-CN", and an English reader
+    is told each line's kind in English beside it (ADR 0025)."""
+    await client.get("/lang/en")
+    html = (await client.get(f"/p/{every_kind}/ledger")).text
+    memos = [MEMO.search(item) for item in _entries(html)]
+    assert all(memos), [item for item, memo in zip(_entries(html), memos, strict=True) if not memo]
+    notes = {memo.group(1): memo.group(2) for memo in memos if memo}
+    assert notes["某公司：跷跷板"] == "Expenditure, as recorded in the ledger, in Chinese"
+    assert notes["区妇联配捐"] == "Matching donation, as recorded in the ledger, in Chinese"
+    assert notes["现金"] == "Offline donation, as recorded in the ledger, in Chinese"
+    assert notes["王阿姨"] == "Donation, as recorded in the ledger, in Chinese"
+
+
+async def test_chinese_memos_are_marked_and_need_no_note(every_kind: str, client: Client) -> None:
+    html = (await client.get(f"/p/{every_kind}/ledger")).text
+    memos = [MEMO.search(item) for item in _entries(html)]
+    assert all(memos)
+    assert all(memo.group(2) is None for memo in memos if memo)
+    assert 'class="memo-note"' not in html
