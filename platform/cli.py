@@ -19,6 +19,7 @@ from linju.platform.jobs.cli import jobs, worker
 from linju.platform.roles_cli import db
 from linju.platform.settings import SettingsError, get_settings
 from linju.platform.storage_cli import storage
+from linju.projects.core.cli import host
 from linju.projects.ledger.cli import ledger
 from linju.projects.ledger.log.cli import log, witness
 from linju.projects.spending.cli import projects
@@ -94,6 +95,7 @@ cli.add_command(storage)
 cli.add_command(jobs)
 cli.add_command(worker)
 cli.add_command(db)
+cli.add_command(host)
 
 
 def main(argv: list[str] | None = None) -> None:
