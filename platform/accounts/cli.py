@@ -38,25 +38,20 @@ def _seat_problem(
     account_id: int | None,
     add_seat: bool,
 ) -> str | None:
-    """Why a committee member cannot be linked to a seat as asked (one line), or None.
+    """Why a committee member cannot be linked to a seat as asked (one line), or None: the rule
+    the admin's invitation applies too (`places.seat_refusal`, docs/adr/0022-drafting.md)."""
+    from linju.platform.accounts.places import SeatRefusal, seat_refusal
 
-    A seat is linked by its name; a new seat is added only with --add-seat and only to a draft:
-    the seats of a published project change by a committee decision (docs/adr/0022-drafting.md).
-    """
-    if account_id is not None and any(held == account_id for _, held in seats):
-        return None  # holds a seat there already
-    holders = [held for seat, held in seats if seat == name.strip()]
-    if holders and any(held is None for held in holders):
-        return None
-    if holders:
+    refusal = seat_refusal(name, status, seats, account_id, add_seat)
+    if refusal is SeatRefusal.HELD:
         return f"users create: the seat of {name} on {project} is held by another account"
-    if not add_seat:
+    if refusal is SeatRefusal.NO_SEAT:
         names = ", ".join(seat for seat, _ in seats) or "none"
         return (
             f"users create: no seat named {name} on {project}'s committee (seats: {names}); "
             "check the name, or --add-seat adds one to a draft"
         )
-    if status != "draft":
+    if refusal is SeatRefusal.PUBLISHED:
         return (
             f"users create: {project} is published ({status}): its seats change by a committee "
             "decision, not here; no seat added"

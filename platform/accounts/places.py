@@ -10,6 +10,7 @@ The secretary role's foreign key to `community` is a lazy table reference for th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any, Protocol
 
 from linju.platform.accounts.audit import Actor
@@ -54,6 +55,39 @@ class Places(Protocol):
     async def communities(self) -> Sequence[Any]:
         """Every community (with `slug` and `name`), for the admin page's forms."""
         ...
+
+
+class SeatRefusal(StrEnum):
+    """Why a committee member cannot be linked to a seat as asked (docs/adr/0022, 0025)."""
+
+    NO_SEAT = "no_seat"  # no seat with that name (a typo?), and no seat is to be added
+    HELD = "held"  # the seat with that name is another account's
+    PUBLISHED = "published"  # a seat may be added to a draft only
+
+
+def seat_refusal(
+    name: str,
+    status: str,
+    seats: Sequence[tuple[str, int | None]],
+    account_id: int | None,
+    add_seat: bool,
+) -> SeatRefusal | None:
+    """The one rule of `linju users create` and the admin's invitation (pure): a committee
+    member is linked to the unheld seat with their name; a new seat is added only when asked,
+    and only to a draft, since a published project's seats change by a committee decision. None
+    when the account may take its seat (or holds one on this committee already)."""
+    if account_id is not None and any(held == account_id for _, held in seats):
+        return None
+    holders = [held for seat, held in seats if seat == name.strip()]
+    if any(held is None for held in holders):
+        return None
+    if holders:
+        return SeatRefusal.HELD
+    if not add_seat:
+        return SeatRefusal.NO_SEAT
+    if status != "draft":
+        return SeatRefusal.PUBLISHED
+    return None
 
 
 _places: Places | None = None
