@@ -22,7 +22,7 @@ from linju.platform.accounts.guards import logged_in_user, require_secretary_or_
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan
 from linju.platform.openapi import api
-from linju.platform.web import Page, SubmittedForm, json_body
+from linju.platform.web import Page, SubmittedForm, json_body, tell
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import MAX_REASON_LENGTH, RefundStatus, refundable_fen
 from linju.projects.donations.services import DonationView, RefundPlan, RefundView
@@ -141,7 +141,14 @@ async def refund_submit(
         fen = form.parsed("amount", _refund_fen, N_("Enter an amount in yuan, like 88 or 88.50"), 0)
         form.raise_problems()
         await _refund(request, donation_id, fen, form.text("reason"))
-        return f"/p/{slug}/donations/{donation_id}/refund?requested=1"
+        tell(
+            request,
+            N_(
+                "The refund was requested. The payment provider will confirm it shortly; where "
+                "it stands is shown below."
+            ),
+        )
+        return f"/p/{slug}/donations/{donation_id}/refund"
 
     return await (await _refund_page(view)).submit(request, "refund", refund)
 

@@ -20,7 +20,7 @@ from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
 from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.settings import get_settings
-from linju.platform.web import Page, SubmittedForm, safe_next
+from linju.platform.web import Page, SubmittedForm, safe_next, tell
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -128,7 +128,8 @@ async def change_password(request: AnyRequest) -> Response[Any]:
         )
         # Every session ended, this one too: start a fresh one so the person stays logged in.
         token = await sessions.start_session(user.id)
-        response: Response[Any] = Redirect(path="/account?changed=1", status_code=303)
+        tell(request, N_("Your password was changed."))
+        response: Response[Any] = Redirect(path="/account", status_code=303)
         _set_session_cookie(response, token)
         return response
 
@@ -170,7 +171,8 @@ async def reset_submit(request: AnyRequest, token: FromPath[str]) -> Response[An
         if form.text("new") != form.text("confirm"):
             raise ValidationErrors({"confirm": N_("The two passwords differ")})
         await login.reset_password(token, form.text("new"))
-        return "/login?reset=1"
+        tell(request, N_("Your new password is saved: log in with it."))
+        return "/login"
 
     return await _reset_page(token).submit(request, "reset", reset)
 
@@ -207,6 +209,7 @@ async def admin_create_community(request: AnyRequest) -> Response[Any]:
             form.text("district"),
             form.text("description"),
         )
+        tell(request, N_("The community was created."))
         return "/admin"
 
     return await ADMIN.submit(request, "community", create)
@@ -241,7 +244,8 @@ async def admin_invite(request: AnyRequest) -> Response[Any]:
             project_slug=form.text("project") or None,
         )
         await invitations.invite(user.actor, new, current_locale.get())
-        return "/admin?invited=1"
+        tell(request, N_("The invitation was sent."))
+        return "/admin"
 
     return await ADMIN.submit(request, "invite", invite)
 
