@@ -1,0 +1,86 @@
+"""An anonymous offline gift (issue 14): recorded by the secretary with "anonymous" ticked,
+confirmed by a committee member, it is on the donor wall as 匿名 / Anonymous with its offline
+badge, and counted in the page's figures (gifts, raised) like the ledger counts it. Forms are
+posted as the pages render them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from linju.platform.kernel.clock import local_today
+from linju.projects.stewardship.tables import OfflineDonation
+from tests.accounts_support import in_app, log_in, log_out
+from tests.forms import submit, submit_shown
+from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
+
+Client = Any
+pytestmark = pytest.mark.usefixtures("demo")
+P = "tongqu-leyuan"
+GIFT = re.compile(r'<li class="card" data-testid="wall-gift" data-fen="12345">(.*?)</li>', re.S)
+
+
+def figures(html: str) -> tuple[int, str]:
+    count = re.search(r'data-testid="donations-count">(\d+)<', html)
+    balance = re.search(r'data-testid="balance">([^<]+)<', html)
+    assert count
+    assert balance
+    return int(count.group(1)), balance.group(1)
+
+
+async def test_an_anonymous_offline_gift_is_on_the_wall_and_in_the_figures(client: Client) -> None:
+    people: People = await make_people(client)
+    count_before, balance_before = figures((await client.get(f"/p/{P}")).text)
+    await log_in(client, people.secretary)
+    recorded = await submit(
+        client,
+        f"/p/{P}/manage",
+        f"/p/{P}/manage/offline",
+        {
+            "amount": "123.45",
+            "donor_name": "",
+            "anonymous": True,
+            "received_on": local_today().isoformat(),
+            "method": "cash",
+        },
+        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
+    )
+    assert recorded.status_code == 303, recorded.text[:500]
+    row = await in_app(
+        client,
+        lambda: OfflineDonation.select().where(OfflineDonation.amount_fen == 12_345).first().run(),
+    )
+    assert row is not None
+    assert row["anonymous"]
+    assert row["donor_name"] == ""
+    unconfirmed = (await client.get(f"/p/{P}")).text
+    assert GIFT.search(unconfirmed) is None  # nothing shown before a second person confirms
+    log_out(client)
+
+    await log_in(client, people.member)
+    listing = await client.get(f"/p/{P}/offline")
+    confirmed = await submit_shown(
+        client, listing.text, f"/p/{P}/committee/gifts/{row['public_id']}"
+    )
+    assert confirmed.status_code == 303, confirmed.text[:500]
+    log_out(client)
+
+    html = (await client.get(f"/p/{P}")).text
+    gift = GIFT.search(html)
+    assert gift is not None
+    assert "<strong>匿名</strong>" in gift.group(1)
+    assert "¥123.45" in gift.group(1)
+    assert "线下" in gift.group(1)
+    count, balance = figures(html)
+    assert count == count_before + 1
+    before_fen = int(re.sub(r"[^\d]", "", balance_before))
+    assert int(re.sub(r"[^\d]", "", balance)) == before_fen + 12_345
+
+    await client.get("/lang/en")
+    english = GIFT.search((await client.get(f"/p/{P}")).text)
+    assert english is not None
+    assert "<strong>Anonymous</strong>" in english.group(1)
+    assert "Given offline" in english.group(1)
+    assert "匿名" not in english.group(1)
