@@ -6,7 +6,7 @@ the original forms carry no `confirmed`, so posting them IS posting without conf
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -15,17 +15,20 @@ import pytest
 from linju.platform.accounts.audit import Actor
 from linju.platform.kernel.clock import local_today
 from linju.projects.core.files import AttachmentUpload
+from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.drafting import create_draft, parse_draft_form
+from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.spending.rules import LeftoverChoice, Person
 from linju.projects.spending.services import completion, expenditures
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.spending.tables import Decision, Expenditure, Motion
-from linju.projects.stewardship.rules import OfflineGift
+from linju.projects.stewardship.rules import OfflineGift, PledgePlan
+from linju.projects.stewardship.services.matching import create_pledge
 from linju.projects.stewardship.services.offline_donations import record_offline_donation
-from linju.projects.stewardship.tables import OfflineDonation
-from tests.accounts_support import in_app, log_in, log_out, make_account
+from linju.projects.stewardship.tables import MatchingPledge, OfflineDonation
+from tests.accounts_support import PASSWORD, in_app, log_in, log_out, make_account
 from tests.forms import (
     assert_form_refused,
     confirm_shown,
@@ -39,6 +42,7 @@ from tests.projects.spending.spending_support import (
     PDF_BYTES,
     SECRETARY,
     SLUG,
+    donate,
     funded_project,
     invoice,
     png_bytes,
@@ -452,3 +456,48 @@ async def test_a_proposal_is_told_how_many_approvals_decide_it(
     }
     assert told(answer.text) == expected[language]
     assert await in_app(client, lambda: Expenditure.count().run()) == 1
+
+
+async def test_the_other_actions_say_what_they_did_too(client: Client) -> None:
+    """A withdrawal, a pledge confirmed, a completion report filed, a password changed and a
+    community created: the page each lands on says so, once."""
+    made = await people(client, close=False, balance=0)
+    now = datetime.now(UTC)
+    plan = PledgePlan(
+        "fulian", "区妇联", 1, 1, 100_000, now, now + timedelta(days=9), "/photos/l.jpg", "0" * 64
+    )
+    await in_app(client, lambda: create_pledge(Actor(made["secretary"], "s"), SLUG, plan))
+    await as_(client, made["李敏"])
+    pledge = await in_app(client, lambda: MatchingPledge.select(MatchingPledge.id).first().run())
+    assert pledge is not None
+    answer = await submit(
+        client, "/committee", f"/p/{SLUG}/committee/pledges/{pledge['id']}", press="confirm",
+        follow_redirects=True,
+    )  # fmt: skip
+    assert told(answer.text) == "已确认，配捐从现在起生效"
+
+    await as_(client, made["secretary"])
+    await in_app(client, lambda: change_status(SLUG, ProjectStatus.FUNDED))
+    await in_app(client, lambda: donate(1_200_000, "seed"))
+    public_id = await proposed(client)
+    withdrawn = await submit(
+        client, SPENDING, f"{SPENDING}/expenditures/{public_id}/withdrawal",
+        {"reason": "报价有误"}, follow_redirects=True,
+    )  # fmt: skip
+    assert told(withdrawn.text) == "已撤回，监督委员会不再表决"
+    assert told((await client.get(SPENDING)).text) == ""  # once
+
+    password = await submit(
+        client, "/account", "/account/password",
+        {"current": PASSWORD, "new": "a brand new secret"}, follow_redirects=True,
+    )  # fmt: skip
+    assert told(password.text) == "密码已修改。"
+
+    admin = await make_account("admin@example.cn", "admin", client=client)
+    await as_(client, admin)
+    await client.get("/lang/en")
+    created = await submit(
+        client, "/admin", "/admin/communities",
+        {"slug": "heping", "name": "和平里社区", "district": "东城区"}, follow_redirects=True,
+    )  # fmt: skip
+    assert told(created.text) == "The community was created."
