@@ -243,7 +243,9 @@ async def admin_invite(request: AnyRequest) -> Response[Any]:
             community_slug=form.text("community") or None,
             project_slug=form.text("project") or None,
         )
-        await invitations.invite(user.actor, new, current_locale.get())
+        await invitations.invite(
+            user.actor, new, current_locale.get(), add_seat=form.checked("add_seat")
+        )
         tell(request, N_("The invitation was sent."))
         return "/admin"
 
