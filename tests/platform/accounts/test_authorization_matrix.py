@@ -52,6 +52,10 @@ def draft_form(slug: str = D) -> dict[str, str]:
         "committee-1-background": "木工",
         "committee-2-name": "张医生",
         "committee-2-background": "社区医生",
+        # the demo's host requires the fundraising plan's filing before publishing (ADR 0027)
+        "filing_number": "51420107MJ4530321U26099",
+        "plan_starts_on": local_today().isoformat(),
+        "plan_ends_on": (local_today() + timedelta(days=90)).isoformat(),
     }
 
 
@@ -59,6 +63,18 @@ TODAY = local_today().isoformat()
 ROUTES = [
     Route("GET", "/admin", "admin"),
     Route("GET", "/admin/audit", "admin"),
+    Route("GET", "/admin/host", "admin"),
+    Route(
+        "POST",
+        "/admin/host",
+        "admin",
+        {
+            "name": "青山区慈善会",
+            "credit_code": "51420107MJ4530321U",
+            "registration_authority": "青山区民政局",
+            "contact": "027-8686 1234",
+        },
+    ),
     Route(
         "POST", "/admin/communities", "admin", {"slug": "xin", "name": "新社区", "district": "区"}
     ),
