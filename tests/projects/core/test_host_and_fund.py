@@ -349,3 +349,11 @@ async def test_the_project_page_and_the_poster_show_the_fundraising_details(
     assert poster.status_code == 200
     assert "青山区慈善会·绿景苑社区童趣乐园项目基金" in poster.text
     assert fund.filing_number in poster.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_footer_names_the_host_on_an_error_page_too(client: Client) -> None:
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "主办：青山区慈善会" in missing.text
+    assert "主办" not in (await client.get("/healthz")).text  # no page, no read of the host
