@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linju.platform.accounts.tables import Account
-from linju.platform.kernel.errors import N_, NotFound
+from linju.platform.kernel.errors import N_, Conflict, NotFound
 from linju.platform.kernel.money import Money
 from linju.projects.core import read as queries
 from linju.projects.core.rules import takes_donations
@@ -188,19 +188,39 @@ class Ballot:
 
 
 async def ballot(account_id: int, slug: str, kind: SubjectKind, subject_id: str) -> Ballot:
-    """The subject awaiting this member's decision on the project, or NotFound when there is
-    none (decided, decided by them already, or not theirs to decide)."""
+    """The subject awaiting this member's decision on the project. Refused as voting would be,
+    before the page asks: decided already (by the committee, or by this member), one they stand
+    aside from (Conflict, the reason), or none (NotFound)."""
     for work in await work_of(account_id):
         if work.project.summary.slug != slug:
             continue
         if kind is SubjectKind.EXPENDITURE:
-            for e in work.awaiting():
-                if e.public_id == subject_id and work.aside(e) is None:
-                    return Ballot(work, kind, expenditure=e)
-        for m in work.motions():
-            if m.kind is kind and str(m.id) == subject_id and work.motion_aside(m) is None:
-                return Ballot(work, kind, motion=m)
+            found = next((e for e in work.spending.expenditures if e.public_id == subject_id), None)
+            if found is not None:
+                _still_open(work, found.status is ExpenditureStatus.PROPOSED, found.decisions)
+                aside = work.aside(found)
+                if aside is not None:
+                    raise Conflict(aside)
+                return Ballot(work, kind, expenditure=found)
+        else:
+            motion = next(
+                (m for m in work.spending.motions if m.kind is kind and str(m.id) == subject_id),
+                None,
+            )
+            if motion is not None:
+                _still_open(work, motion.status == "pending", motion.decisions)
+                aside = work.motion_aside(motion)
+                if aside is not None:
+                    raise Conflict(aside)
+                return Ballot(work, kind, motion=motion)
     raise NotFound(N_("Nothing to decide here"))
+
+
+def _still_open(work: SeatWork, open_: bool, decisions: list[Any]) -> None:
+    if not open_:
+        raise Conflict(N_("This proposal has already been decided"))
+    if any(d.member_id == work.seat_id for d in decisions):
+        raise Conflict(N_("You have already decided on this proposal"))
 
 
 async def votes_still_needed(slug: str, kind: SubjectKind, subject_id: str, approve: bool) -> int:

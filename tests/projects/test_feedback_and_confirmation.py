@@ -501,3 +501,20 @@ async def test_the_other_actions_say_what_they_did_too(client: Client) -> None:
         {"slug": "heping", "name": "和平里社区", "district": "东城区"}, follow_redirects=True,
     )  # fmt: skip
     assert told(created.text) == "The community was created."
+
+
+async def test_an_approval_asked_from_a_stale_page_is_refused_before_any_confirmation(
+    client: Client,
+) -> None:
+    made = await people(client)
+    public_id = await proposed(client)
+    await as_(client, made["张建国"])
+    seen = (await client.get("/committee")).text  # before the others decide
+    await in_app(client, lambda: approve(public_id))  # 李敏 and 王师傅 approve: decided
+    late = await submit_shown(
+        client, seen, f"form-decision-{public_id}", {"reason": "同意"}, press="approve",
+        page="/committee",
+    )  # fmt: skip
+    assert_form_refused(late, "该申请已有结论", status=409)
+    assert 'data-testid="confirm-what"' not in late.text
+    assert await in_app(client, lambda: Decision.count().run()) == 2
