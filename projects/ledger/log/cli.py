@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,12 +42,16 @@ def _vkey(text: str, what: str) -> object:
 def integrate(batch: int) -> None:
     """Integrate every committed ledger entry not yet in the log, and sign the new checkpoint."""
     from linju.projects.ledger.log.services import integrate as run
+    from linju.projects.ledger.log.services import outstanding_refusals
 
-    result = run_async(lambda: run(batch=batch))
+    async def go() -> tuple[Any, list[str]]:
+        return await run(batch=batch), await outstanding_refusals()
+
+    result, refused = run_async(go)
     click.echo(f"log: {result.added} entries integrated, size {result.size}")
-    for refused in result.refused:
-        click.echo(f"REFUSED {refused}")
-    if result.refused:
+    for line in refused:
+        click.echo(f"REFUSED {line}")
+    if refused:
         sys.exit(EXIT_FAULT)
 
 

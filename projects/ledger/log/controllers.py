@@ -89,7 +89,7 @@ async def ledger_proof(
     seq: Annotated[int, Parameter(ge=0, le=INT64_MAX, description="The entry's seq")],
 ) -> Response[Any]:
     try:
-        proof, _, _ = await log_read.proof_of(slug, seq)
+        proof, _ = await log_read.proof_of(slug, seq)
     except log_read.NotIntegrated:
         return problem_response(
             request,

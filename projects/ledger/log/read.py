@@ -17,7 +17,6 @@ from linju.projects.ledger.log.note import Checkpoint, b64, b64decode
 from linju.projects.ledger.log.proof import TlogProof
 from linju.projects.ledger.log.services import (
     SignedHead,
-    hashes_reader,
     latest_checkpoint,
     log_signer,
     quorum,
@@ -30,6 +29,8 @@ from linju.projects.ledger.log.tables import LogCosignature, LogLeaf
 async def _cosignatures(checkpoint_id: int) -> list[tuple[str, str]]:
     """(witness vkey, line) of the configured witnesses' cosignatures on a checkpoint."""
     configured = {w.verifier.vkey() for w in witnesses()}
+    if not configured:
+        return []
     rows = (
         await LogCosignature.select(LogCosignature.witness, LogCosignature.line)
         .where(LogCosignature.checkpoint == checkpoint_id)
@@ -116,17 +117,18 @@ class NotIntegrated(LookupError):
     """The entry exists but is not yet in a checkpoint the proof can use."""
 
 
-async def proof_of(slug: str, seq: int) -> tuple[TlogProof, WitnessedHead, dict[str, object]]:
+async def proof_of(slug: str, seq: int) -> tuple[TlogProof, WitnessedHead]:
     """The tlog-proof of entry `seq` of `slug` (NotFound for an unknown project or entry,
-    NotIntegrated when it is not yet in a checkpoint with the quorum)."""
-    ledger = await ledger_read.find_ledger(slug)
-    entry = await ledger_read.entry_at(ledger, seq)  # NotFound when there is no such entry
+    NotIntegrated when it is not yet in a checkpoint with the quorum). A few queries: the
+    leaf, the checkpoint (and its cosignatures), and every tile and the bundle at once."""
     row = (
         await LogLeaf.select(LogLeaf.idx)
-        .where((LogLeaf.project == ledger.project_id) & (LogLeaf.seq == seq))
+        .where((LogLeaf.project.slug == slug) & (LogLeaf.seq == seq))
         .first()
     )
     if row is None:
+        ledger = await ledger_read.find_ledger(slug)  # NotFound: no project, or a draft
+        await ledger_read.entry_at(ledger, seq)  # NotFound: no such entry
         raise NotIntegrated(slug, seq)
     index = int(row["idx"])
     witnessed = await head_for(index)
@@ -137,10 +139,12 @@ async def proof_of(slug: str, seq: int) -> tuple[TlogProof, WitnessedHead, dict[
     def path(read: merkle.HashReader) -> list[bytes]:
         return merkle.inclusion_proof(index, size, read)
 
-    hashes = path(await hashes_reader(path))
-    bundle = (await read_tiles([(-1, index // tiles.WIDTH)]))[(-1, index // tiles.WIDTH)]
-    leaf = list(tiles.unbundle(bundle))[index % tiles.WIDTH]
-    return TlogProof(leaf, index, tuple(hashes), witnessed.text), witnessed, entry
+    bundle_key = (-1, index // tiles.WIDTH)
+    needed = tiles.tiles_needed(merkle.needed_hashes(path))
+    stored = await read_tiles({*needed, bundle_key})
+    hashes = path(tiles.reader_over_tiles(stored))
+    leaf = list(tiles.unbundle(stored[bundle_key]))[index % tiles.WIDTH]
+    return TlogProof(leaf, index, tuple(hashes), witnessed.text), witnessed
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from linju.projects.ledger.format import GENESIS_HASH
 from linju.projects.ledger.log.tiles import MAX_LEAF
 
@@ -16,8 +18,15 @@ class LeafTooLong(ValueError):
 
 
 def leaf_data(entry: Mapping[str, Any]) -> bytes:
-    """The canonical bytes of the whole exported entry, with its `hash` member."""
-    data = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The canonical bytes of the whole exported entry, with its `hash` member. orjson with
+    sorted keys writes exactly what the definition (`json.dumps(..., sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)`) writes for every value an entry holds, as
+    the ledger's canonical bytes rely on (docs/adr/0004-ledger.md); what orjson refuses goes
+    through the definition itself."""
+    try:
+        data = orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     if len(data) > MAX_LEAF:
         raise LeafTooLong(f"{entry.get('project')} #{entry.get('seq')} is over 65,535 bytes")
     return data

@@ -45,9 +45,8 @@ from linju.projects.ledger.log.tables import (
     LogCursor,
     LogLeaf,
     LogRefusal,
-    LogTile,
 )
-from linju.projects.ledger.tables import LedgerEntry, LedgerPosting
+from linju.projects.ledger.tables import LedgerEntry
 
 logger = logging.getLogger("linju.log")
 
@@ -55,6 +54,7 @@ INTEGRATE_JOB = "ledger.integrate"
 WITNESS_JOB = "ledger.witness"
 ADVISORY_LOCK = 0x6C696E6A75_1 & 0x7FFFFFFFFFFFFFFF  # "linju" + 1
 BATCH = 2000
+CHUNK = 8000  # ids per IN (...), and 4 columns × 2,000 leaves per INSERT
 
 
 class InconsistentTree(RuntimeError):
@@ -149,26 +149,21 @@ async def latest_checkpoint() -> SignedHead | None:
 
 
 async def read_tiles(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Stored tiles by (level, index); level -1 are entry bundles."""
+    """Stored tiles by (level, index), in one query; level -1 are entry bundles."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    out: dict[tuple[int, int], bytes] = {}
-    by_level: dict[int, list[int]] = {}
-    for level, index in wanted:
-        by_level.setdefault(level, []).append(index)
-    for level, indexes in by_level.items():
-        rows = await LogTile.select(LogTile.idx, LogTile.data).where(
-            (LogTile.level == level) & LogTile.idx.is_in(indexes)
+    where = " OR ".join("(level = {} AND idx = {})" for _ in wanted)
+    rows = await get_engine().run_querystring(
+        QueryString(
+            f"SELECT level, idx, data FROM log_tile WHERE {where}",
+            *[value for key in wanted for value in key],
         )
-        for row in rows:
-            out[(level, row["idx"])] = bytes(row["data"])
-    return out
+    )
+    return {(row["level"], row["idx"]): bytes(row["data"]) for row in rows}
 
 
-async def hashes_reader(
-    compute: Any,
-) -> merkle.HashReader:
+async def hashes_reader(compute: Any) -> merkle.HashReader:
     """A reader holding every tile `compute` (a function of a reader) needs, read at once."""
     needed = merkle.needed_hashes(compute)
     return tiles.reader_over_tiles(await read_tiles(tiles.tiles_needed(needed)))
@@ -210,24 +205,63 @@ async def integrate(batch: int = BATCH, max_leaves: int | None = None) -> Integr
 
 
 async def _entries_to_integrate(limit: int) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT e.id, e.project, p.slug, e.seq, e.at, e.kind, e.memo, e.public_ref, e.prev, "
-        "e.hash FROM ledger_entry e JOIN project p ON p.id = e.project "
-        "LEFT JOIN log_cursor c ON c.project = e.project "
-        "WHERE e.seq > COALESCE(c.seq, 0) ORDER BY e.id LIMIT {}"
+    """Up to `limit` committed entries after the cursors, oldest (by id) first: each project
+    with something new is read on the (project, seq) index from its cursor on."""
+    engine = get_engine()
+    pending = await engine.run_querystring(
+        QueryString(
+            "SELECT h.project, p.slug, COALESCE(c.seq, 0) AS after FROM ledger_head h "
+            "JOIN project p ON p.id = h.project LEFT JOIN log_cursor c ON c.project = h.project "
+            "WHERE h.seq > COALESCE(c.seq, 0) AND NOT EXISTS (SELECT 1 FROM log_refusal r "
+            "WHERE r.project = h.project AND r.seq = COALESCE(c.seq, 0) + 1)"
+        )
     )
-    rows = await get_engine().run_querystring(QueryString(sql, limit))
+    rows: list[dict[str, Any]] = []
+    for project in pending:
+        found = await engine.run_querystring(
+            QueryString(
+                "SELECT id, project, seq, at, kind, memo, public_ref, prev, hash "
+                "FROM ledger_entry WHERE project = {} AND seq > {} ORDER BY seq LIMIT {}",
+                project["project"],
+                project["after"],
+                limit,
+            )
+        )
+        rows.extend({**row, "slug": project["slug"]} for row in found)
+    rows.sort(key=lambda row: row["id"])
+    del rows[limit:]
     if not rows:
         return []
-    postings = await (
-        LedgerPosting.select(
-            LedgerPosting.entry, LedgerPosting.account, LedgerPosting.amount, LedgerPosting.currency
+    # The postings: one range scan of their entry index when the entries are close together
+    # (postings of entries not taken are dropped), else by id lists.
+    ids = {row["id"] for row in rows}
+    low, high = min(ids), max(ids)
+    if high - low < 4 * len(ids):
+        postings = await engine.run_querystring(
+            QueryString(
+                "SELECT entry, account, amount, currency FROM ledger_posting "
+                "WHERE entry >= {} AND entry <= {} ORDER BY entry, position",
+                low,
+                high,
+            )
         )
-        .where(LedgerPosting.entry.is_in([row["id"] for row in rows]))
-        .order_by(LedgerPosting.entry, LedgerPosting.position)
-    )
+    else:
+        ordered = sorted(ids)
+        postings = []
+        for start in range(0, len(ordered), CHUNK):
+            part = ordered[start : start + CHUNK]
+            marks = ", ".join("{}" for _ in part)
+            postings += await engine.run_querystring(
+                QueryString(
+                    "SELECT entry, account, amount, currency FROM ledger_posting "
+                    f"WHERE entry IN ({marks}) ORDER BY entry, position",
+                    *part,
+                )
+            )
     by_entry: dict[int, list[dict[str, Any]]] = {}
     for posting in postings:
+        if posting["entry"] not in ids:
+            continue
         by_entry.setdefault(posting["entry"], []).append(
             {
                 "account": posting["account"],
@@ -253,6 +287,24 @@ async def _entries_to_integrate(limit: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+async def _insert_leaves(transaction: Any, leaves: list[tuple[int, int, int, int]]) -> None:
+    """(idx, entry, project, seq) rows: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
+    if is_postgres():
+        await transaction.connection.copy_records_to_table(
+            "log_leaf", records=leaves, columns=("idx", "entry", "project", "seq")
+        )
+        return
+    engine = get_engine()
+    step = CHUNK // 4
+    for start in range(0, len(leaves), step):
+        part = leaves[start : start + step]
+        marks = ", ".join("({}, {}, {}, {})" for _ in part)
+        values = [value for row in part for value in row]
+        await engine.run_querystring(
+            QueryString(f"INSERT INTO log_leaf (idx, entry, project, seq) VALUES {marks}", *values)
+        )
 
 
 async def _upsert_tiles(changed: Mapping[tuple[int, int], bytes]) -> None:
@@ -318,7 +370,7 @@ async def integrate_batch(limit: int = BATCH) -> Integrated:
         tree = tiles.TileTree(size, {lv: data for (lv, _), data in stored.items() if lv >= 0})
         bundle = bytearray(stored.get((-1, bundle_index), b""))
         bundles: dict[tuple[int, int], bytes] = {}
-        leaves: list[LogLeaf] = []
+        leaves: list[tuple[int, int, int, int]] = []
         moved: dict[int, tuple[int, str]] = {}
         blocked: set[int] = set()
         for item in found:
@@ -347,14 +399,14 @@ async def integrate_batch(limit: int = BATCH) -> Integrated:
             if tree.size % tiles.WIDTH == 0:
                 bundles[(-1, index // tiles.WIDTH)] = bytes(bundle)
                 bundle = bytearray()
-            leaves.append(LogLeaf(idx=index, entry=item["_id"], project=project, seq=entry["seq"]))
+            leaves.append((index, item["_id"], project, entry["seq"]))
             moved[project] = (entry["seq"], entry["hash"])
         if not leaves:
             return result
         new_size = tree.size
         if bundle:
             bundles[(-1, new_size // tiles.WIDTH)] = bytes(bundle)
-        await LogLeaf.insert(*leaves)
+        await _insert_leaves(transaction, leaves)
         await _upsert_tiles({**tree.take_changed(), **bundles})
         await _move_cursors(moved)
         # Consistency with the last signed checkpoint, from the tiles as now stored.
@@ -383,6 +435,18 @@ async def integrate_batch(limit: int = BATCH) -> Integrated:
             await queue.enqueue(WITNESS_JOB, {}, dedupe_key=WITNESS_JOB)
         result.added, result.size, result.signed = len(leaves), new_size, True
         return result
+
+
+async def outstanding_refusals() -> list[str]:
+    """Refused entries their project is still stuck at: `<slug> #<seq>: <why>`."""
+    rows = await get_engine().run_querystring(
+        QueryString(
+            "SELECT p.slug, r.seq, r.reason FROM log_refusal r JOIN project p ON p.id = r.project "
+            "LEFT JOIN log_cursor c ON c.project = r.project "
+            "WHERE r.seq = COALESCE(c.seq, 0) + 1 ORDER BY p.slug"
+        )
+    )
+    return [f"{row['slug']} #{row['seq']}: {row['reason']}" for row in rows]
 
 
 async def leaf_of(project_slug: str, seq: int) -> tuple[int, dict[str, Any]] | None:

@@ -8,7 +8,7 @@ import pytest
 
 from linju.projects.ledger.log import merkle
 from linju.projects.ledger.log.rules import leaf_data
-from linju.projects.ledger.log.services import integrate, latest_checkpoint
+from linju.projects.ledger.log.services import integrate, latest_checkpoint, outstanding_refusals
 from linju.projects.ledger.log.tables import LogCheckpoint, LogRefusal
 from tests.projects.ledger.ledger_support import donate, new_project
 from tests.projects.ledger.log.log_support import (
@@ -82,5 +82,8 @@ async def test_an_entry_that_does_not_continue_its_projects_last_leaf_is_refused
     assert after is not None
     assert after.size == before.size + 1
     assert [e["seq"] for e in (await leaves_by_project())[slug]] == [1, 2, 3, 4]
-    assert (await integrate()).refused == [f"{slug} #5: prev of seq 5 is not the hash of seq 4"]
+    again = await integrate()  # the project stays stuck at #5, and it is not refused twice
+    assert (again.added, again.refused) == (0, [])
     assert await LogRefusal.count() == 1
+    assert await outstanding_refusals() == [f"{slug} #5: prev of seq 5 is not the hash of seq 4"]
+    assert [e["seq"] for e in (await leaves_by_project())[slug]] == [1, 2, 3, 4]

@@ -1,0 +1,155 @@
+"""The transparency log's figures (issue 16, docs/adr/0026-transparency-log.md).
+
+    .venv/bin/python bench/log.py --engine postgres     (or --engine sqlite; --entries N)
+
+It creates a throw-away database, migrates it, bulk-loads chained ledger entries (set-up, not
+measured; `bench/ledger.py`'s loader) and prints:
+
+1. integration: entries per second into the tree, tiles, entry bundles and cursors, with a
+   signed checkpoint per batch and the consistency check before each (target >= 20,000/s);
+2. the log's storage per entry (tiles, bundles and leaf rows grow linearly);
+3. proof serving: requests per second for `/api/v1/projects/{slug}/ledger/{seq}/proof` under
+   32 connections against the bare page yardstick of `bench/ledger.py` (target >= 0.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("bench_ledger", ROOT / "bench" / "ledger.py")
+assert _spec is not None
+assert _spec.loader is not None
+bench_ledger = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_ledger)
+
+LINJU = str(Path(sys.executable).parent / "linju")
+SLUGS = ("bench-log-a", "bench-log-b")
+
+
+async def integration_rate(batch: int) -> tuple[int, float, int]:
+    from linju.projects.ledger.log.services import integrate
+
+    started = time.perf_counter()
+    done = await integrate(batch=batch)
+    elapsed = time.perf_counter() - started
+    from linju.projects.ledger.log.tables import LogCheckpoint
+
+    return done.added, elapsed, int(await LogCheckpoint.count())
+
+
+async def storage() -> tuple[int, int]:
+    from piccolo.querystring import QueryString
+
+    from linju.platform.db import get_engine
+
+    rows = await get_engine().run_querystring(
+        QueryString("SELECT COALESCE(SUM(LENGTH(data)), 0) AS bytes FROM log_tile")
+    )
+    leaves = await get_engine().run_querystring(QueryString("SELECT COUNT(*) AS n FROM log_leaf"))
+    return int(rows[0]["bytes"]), int(leaves[0]["n"])
+
+
+def run(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="linju-bench-log-"))
+    database_url, pg_name = asyncio.run(
+        bench_ledger._setup_database(args.engine, args.admin_url, workdir)
+    )
+    bench_ledger._configure(database_url, str(workdir / "var"))
+    os.environ["LINJU_BASE_URL"] = "http://127.0.0.1:8000"
+    os.environ["LINJU_LOG_ORIGIN"] = "bench.linju.example/log"
+    from linju.platform.app import wire
+    from linju.platform.db import use_linju_piccolo_conf
+
+    use_linju_piccolo_conf()
+    wire()
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        asyncio.run(bench_ledger._migrate())
+        print(f"engine: {args.engine}   cores: {os.cpu_count()}   python: {sys.version.split()[0]}")
+        half = args.entries // 2
+        for slug, count in zip(SLUGS, (half, args.entries - half), strict=True):
+            path = workdir / f"{slug}.jsonl"
+            bench_ledger.write_ledger_file(path, slug, count)
+            asyncio.run(bench_ledger.bulk_load(path, slug, count, database_url))
+        small = workdir / "small.jsonl"
+        bench_ledger.write_ledger_file(small, bench_ledger.SMALL, 1_000)
+        asyncio.run(bench_ledger.bulk_load(small, bench_ledger.SMALL, 1_000, database_url))
+        total = args.entries + 1_000
+
+        added, elapsed, checkpoints = asyncio.run(integration_rate(args.batch))
+        assert added == total, (added, total)
+        print(
+            f"integration, {total:,} entries in batches of {args.batch:,}: "
+            f"{added / elapsed:10,.0f} entries/s   ({checkpoints} checkpoints signed; "
+            "target >= 20,000)"
+        )
+        tile_bytes, leaves = asyncio.run(storage())
+        print(
+            f"storage: {tile_bytes:,} bytes of tiles and bundles, {leaves:,} leaf rows: "
+            f"{tile_bytes / leaves:.1f} bytes per entry"
+        )
+
+        port = bench_ledger._free_port()
+        servers.append(bench_ledger._start([LINJU, "serve", "--port", str(port)], port))
+        url = f"http://127.0.0.1:{port}/api/v1/projects/{SLUGS[0]}/ledger/{half // 2 + 1}/proof"
+        served = asyncio.run(bench_ledger.requests_per_second(url, 32, args.seconds))
+        servers.pop().terminate()
+        bare_port = bench_ledger._free_port()
+        bare_command = [
+            sys.executable,
+            str(ROOT / "bench" / "ledger.py"),
+            "--serve-bare",
+            bench_ledger.SMALL,
+            "--port",
+            str(bare_port),
+        ]
+        servers.append(bench_ledger._start(bare_command, bare_port))
+        bare = asyncio.run(
+            bench_ledger.requests_per_second(
+                f"http://127.0.0.1:{bare_port}/p/{bench_ledger.SMALL}", 32, args.seconds
+            )
+        )
+        print(f"proof, 32 connections, linju serve:       {served:8,.0f} req/s")
+        print(f"bare page yardstick (bench/ledger.py):    {bare:8,.0f} req/s")
+        print(f"  ratio:                       {served / bare:10.2f}   (target >= 0.5)")
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        if pg_name is not None:
+            asyncio.run(
+                bench_ledger._admin(
+                    args.admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'
+                )
+            )
+        for path in sorted(workdir.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        workdir.rmdir()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--engine", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "LINJU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
