@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from linju.platform.settings import get_settings
 from linju.projects.core.read import get_project
+from linju.projects.ledger.log import read as log_read
 
 
 def donate_url(slug: str) -> str:
@@ -28,4 +29,10 @@ def qr_svg(url: str) -> Markup:
 async def poster_context(slug: str) -> dict[str, Any]:
     project = await get_project(slug, include_drafts=True)
     url = donate_url(slug)
-    return {"project": project, "p": project.summary, "donate_url": url, "qr": qr_svg(url)}
+    return {
+        "project": project,
+        "p": project.summary,
+        "donate_url": url,
+        "qr": qr_svg(url),
+        "log": await log_read.summary(project.id),  # the transparency log beside the head
+    }
