@@ -44,11 +44,13 @@ from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.platform.web import EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
+from linju.projects.core.controllers import host as host_controllers
 from linju.projects.core.controllers import pages as project_pages
 from linju.projects.core.read import register_sections
 from linju.projects.core.services.places import CorePlaces
 from linju.projects.demo import register_demo_payment
 from linju.projects.donations import controllers as donation_controllers
+from linju.projects.donations.jobs import register_jobs as register_donation_jobs
 from linju.projects.donations.read import donation_sections as donation_section
 from linju.projects.ledger import controllers as project_ledger
 from linju.projects.spending.controllers import committee as committee_controllers
@@ -72,6 +74,7 @@ def wire() -> None:
     register_payment_jobs()
     register_places(CorePlaces())
     register_spending_jobs()
+    register_donation_jobs()
     register_log_jobs()
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
@@ -86,6 +89,7 @@ def route_handlers() -> list[Any]:
         *accounts_controllers.ROUTES,
         *project_pages.ROUTES,
         *project_api.ROUTES,
+        *host_controllers.ROUTES,
         *stewardship_controllers.ROUTES,
         *spending_controllers.ROUTES,
         *committee_controllers.ROUTES,
@@ -136,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
-        middleware=[feedback.middleware, session_middleware],
+        middleware=[feedback.middleware, session_middleware, host_controllers.host_middleware],
         plugins=[FlashPlugin(FlashConfig(template_config=templates))],
         request_class=EdgeRequest,
         guards=[require_safe_api_writes],
