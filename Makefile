@@ -34,11 +34,16 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
+# A local witness of the transparency log runs beside the server (README, "Transparency log"),
+# so the demo's checkpoints carry its cosignature; its key and state stay in var/.
 run: install
 	@mkdir -p var
 	$(BIN)/linju migrate
 	$(BIN)/linju demo
-	$(BIN)/linju serve --host 127.0.0.1 --port 8000
+	@test -s var/witness.vkey || { rm -f var/witness.key; $(BIN)/linju witness keygen --name witness.local/w1 --out var/witness.key > var/witness.vkey; }
+	@$(BIN)/linju witness serve --key var/witness.key --log "$$($(BIN)/linju log key)" --port 8010 --state var/witness.db & witness=$$!; \
+	trap 'kill $$witness 2>/dev/null' EXIT INT TERM; \
+	LINJU_WITNESSES="$${LINJU_WITNESSES:-http://127.0.0.1:8010 $$(cat var/witness.vkey)}" $(BIN)/linju serve --host 127.0.0.1 --port 8000
 
 migrate: install
 	$(BIN)/linju migrate

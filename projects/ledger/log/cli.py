@@ -55,6 +55,18 @@ def integrate(batch: int) -> None:
         sys.exit(EXIT_FAULT)
 
 
+@log.command()
+def key() -> None:
+    """Print the log's verifier key (as /log/key serves it; made once into var/log_key)."""
+    from linju.platform.settings import SettingsError, get_settings
+    from linju.projects.ledger.log.services import signer_for
+
+    try:
+        click.echo(signer_for(get_settings()).verifier.vkey())
+    except SettingsError as error:
+        raise CommandError(str(error)) from None
+
+
 @log.command("verify-proof")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--log-key", "log_key", required=True, help="The log's verifier key (or a file).")

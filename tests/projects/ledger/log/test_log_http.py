@@ -28,6 +28,9 @@ async def test_checkpoint_key_tiles_and_proof(client: AppClient, tmp_path: Path)
     assert vkey.count("\n") == 1
     key = parse_vkey(vkey)
     assert key.name == "testserver.local/log"
+    printed = run_linju("log", "key")  # what `make run` hands its local witness
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == vkey
 
     empty = await client.get("/log/checkpoint")
     assert parse_checkpoint(open_note(empty.text, [key]).text).size == 0
