@@ -285,3 +285,20 @@ def days_left(deadline: date | None, today: date) -> int | None:
 def goal_reached(status: ProjectStatus, raised: int, goal: int) -> bool:
     """A fundraising project whose donations reached the goal is funded."""
     return status is ProjectStatus.FUNDRAISING and goal > 0 and raised >= goal
+
+
+# How money was paid or received: a choice on the secretary's forms, stored as a code that each
+# page names in its visitor's language; "other" stores the words typed beside it (ADR 0025).
+PAYMENT_METHODS = ("transfer", "cash", "wechat", "alipay")
+OTHER_METHOD = "other"
+
+
+def payment_method_from_choice(choice: str, detail: str) -> str | None:
+    """What is stored for a chosen method: its code, or for "other" the words typed beside it
+    (spaces tidied); None when nothing usable was chosen or, for "other", nothing typed."""
+    choice = choice.strip()
+    if choice in PAYMENT_METHODS:
+        return choice
+    if choice == OTHER_METHOD:
+        return " ".join(detail.split()) or None
+    return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from linju.platform.kernel.errors import N_
-from linju.projects.core.rules import ProjectStatus, is_valid_slug
+from linju.projects.core.rules import PAYMENT_METHODS, ProjectStatus, is_valid_slug
 
 KINDS = ("labour", "goods", "space")
 
@@ -125,7 +125,7 @@ def second_person_problem(recorded_by: int, confirmers: tuple[int | None, ...]) 
 ANONYMOUS = "匿名"
 
 
-METHODS = ("cash", "transfer")
+METHODS = PAYMENT_METHODS  # an offline gift's "how": one of the codes (ADR 0025)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def gift_problems(gift: OfflineGift, *, max_fen: int, today: date) -> dict[str, 
     if gift.received_on > today:
         problems["received_on"] = N_("The date is in the future")
     if gift.method not in METHODS:
-        problems["method"] = N_("Choose cash or bank transfer")
+        problems["method"] = N_("Choose how the money was received")
     if not gift.evidence_url:
         problems["evidence"] = N_("Add a photo of the evidence")
     return problems

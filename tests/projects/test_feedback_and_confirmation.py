@@ -219,7 +219,7 @@ async def test_paying_is_confirmed_on_the_page_that_holds_its_form(client: Clien
     proof = {"proof": ("回单.png", png_bytes(), "image/png")}
     late = (local_today() + timedelta(days=3)).isoformat()
     refused = await submit_shown(
-        client, html, action, {"paid_on": late, "method": "银行转账"}, proof, page=action
+        client, html, action, {"paid_on": late, "method": "transfer"}, proof, page=action
     )
     assert_form_refused(refused, "支付日期不能晚于今天", status=422)
     assert f'id="e-pay-{public_id}-paid_on"' in refused.text  # beside the date, on this page
@@ -228,7 +228,7 @@ async def test_paying_is_confirmed_on_the_page_that_holds_its_form(client: Clien
         LedgerEntry.kind == "expenditure").run()) == 0  # fmt: skip
 
     paid = await submit_shown(
-        client, html, action, {"method": "银行转账"}, proof, page=action, follow_redirects=True
+        client, html, action, {"method": "transfer"}, proof, page=action, follow_redirects=True
     )
     entry = await in_app(
         client,

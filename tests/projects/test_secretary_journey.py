@@ -257,7 +257,7 @@ async def pay(sec: Phone) -> None:
     assert form is not None
     name = form.removeprefix("form-")
     await page.fill(f"#f-{name}-paid_on", (local_today() + timedelta(days=2)).isoformat())
-    await page.fill(f"#f-{name}-method", "银行转账")
+    await page.select_option(f"#f-{name}-method", "transfer")
     await page.set_input_files(f"#f-{name}-proof", files=png("回单.png"))
     assert await sec.press("[data-testid=confirm]") == 422  # the mistake: a day to come
     await sec.refused(f"{name}-paid_on", "The payment date is in the future")

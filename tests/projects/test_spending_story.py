@@ -119,7 +119,7 @@ async def test_the_story_of_the_playground(db: str, live_server: str, browser: B
     async with secretary.expect_navigation():
         await secretary.click("[data-testid=pay-link]")  # the payment's confirmation page
     payment = secretary.locator("form[action$='/payment']")
-    await payment.locator("input[name=method]").fill("银行转账")
+    await payment.locator("select[name=method]").select_option("transfer")
     await payment.locator("input[name=proof]").set_input_files(
         files=upload("回单.png", "image/png", png_bytes())
     )

@@ -31,7 +31,7 @@ from linju.platform.web import (
 from linju.projects.core import files
 from linju.projects.core import read as queries
 from linju.projects.core.files import AttachmentUpload, Upload
-from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.rules import OTHER_METHOD, ProjectStatus, payment_method_from_choice
 from linju.projects.core.services.funding import close_when_goal_reached
 from linju.projects.core.services.projects import change_status
 from linju.projects.spending.read import spending_view
@@ -186,12 +186,18 @@ async def record_payment(
         if not confirmed(form):  # not from its confirmation page: show it, do nothing
             return await page.show(failed_form=FormState(f"pay-{expenditure}", form.texts()))
         paid_on = form.parsed("paid_on", iso_date, N_("Enter the payment date"), local_today())
+        method = payment_method_from_choice(form.text("method"), form.text("method_detail"))
+        if method is None:
+            if form.text("method") == OTHER_METHOD:
+                form.problems.setdefault("method_detail", N_("Say how it was paid"))
+            else:
+                form.problems.setdefault("method", N_("Choose how it was paid"))
         proof = await read_upload(form, "proof", "proof_public")
         if proof is None:
             form.refuse("proof", N_("Attach the proof of payment"))
         form.raise_problems()
         result = await expenditures.record_payment(
-            slug, expenditure, Payment(paid_on, form.text("method"), proof)
+            slug, expenditure, Payment(paid_on, method or "", proof)
         )
         tell(request, N_("Paid: on the public ledger as entry #%(seq)s"), seq=result.seq)
         return f"/p/{slug}#{expenditure}"

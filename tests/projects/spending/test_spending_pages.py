@@ -51,14 +51,18 @@ async def propose(client: Any, invoice: bytes = PDF_BYTES, amount: str = "4800.0
     )
 
 
-async def pay(client: Any, public_id: str, method: str) -> Any:
+async def pay(client: Any, public_id: str, method: str, detail: str = "") -> Any:
     """The payment form of an approved expenditure, as its confirmation page renders it (the
     spending page links to it: files cannot be carried through a page, ADR 0024)."""
     proof = ("回单.png", png_bytes(), "image/png")
     action = f"{SPENDING}/expenditures/{public_id}/payment"
     assert f'href="{action}"' in (await client.get(SPENDING)).text
     return await submit(
-        client, action, action, {"paid_on": "2026-11-20", "method": method}, {"proof": proof}
+        client,
+        action,
+        action,
+        {"paid_on": "2026-11-20", "method": method, "method_detail": detail},
+        {"proof": proof},
     )
 
 
@@ -102,7 +106,7 @@ async def test_propose_decide_pay_and_the_public_page(client: Any, people: dict[
 
     log_out(client)
     await log_in(client, people["secretary"])
-    paid = await pay(client, public_id, "银行转账")
+    paid = await pay(client, public_id, "transfer")
     assert paid.status_code == 303, paid.text
     assert (
         await in_app(
@@ -182,7 +186,7 @@ async def test_completion_report_filed_and_signed_off_through_the_pages(
         assert (await decide(client, row["public_id"], "approve", "同意")).status_code == 303
     log_out(client)
     await log_in(client, people["secretary"])
-    paid = await pay(client, row["public_id"], "转账")
+    paid = await pay(client, row["public_id"], "transfer")
     assert paid.status_code == 303, paid.text
     page = await client.get(SPENDING)
     assert "提交结项报告" in page.text

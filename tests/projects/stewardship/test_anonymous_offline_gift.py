@@ -84,3 +84,38 @@ async def test_an_anonymous_offline_gift_is_on_the_wall_and_in_the_figures(clien
     assert "<strong>Anonymous</strong>" in english.group(1)
     assert "Given offline" in english.group(1)
     assert "匿名" not in english.group(1)
+
+
+async def test_an_offline_gift_by_alipay_is_named_in_each_language_in_the_inbox(
+    client: Client,
+) -> None:
+    """The offline gift's "how" is one of the payment methods' codes (ADR 0025)."""
+    people: People = await make_people(client)
+    await log_in(client, people.secretary)
+    recorded = await submit(
+        client,
+        f"/p/{P}/manage",
+        f"/p/{P}/manage/offline",
+        {
+            "amount": "66",
+            "donor_name": "赵阿姨",
+            "received_on": local_today().isoformat(),
+            "method": "alipay",
+        },
+        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
+    )
+    assert recorded.status_code == 303, recorded.text[:500]
+    row = await in_app(
+        client,
+        lambda: OfflineDonation.select().where(OfflineDonation.amount_fen == 6_600).first().run(),
+    )
+    assert row is not None
+    assert row["method"] == "alipay"
+    log_out(client)
+    await log_in(client, people.member)
+    inbox = (await client.get("/committee")).text
+    card = inbox[inbox.index("赵阿姨") :]
+    assert "<dd>支付宝</dd>" in card
+    await client.get("/lang/en")
+    english = (await client.get("/committee")).text
+    assert "<dd>Alipay</dd>" in english[english.index("赵阿姨") :]
