@@ -4,8 +4,10 @@ One browser, script disabled as a resident's phone may have it, at 375 px and 12
 Chinese and in English: each GET page of README's Layout table that answers HTML — the public
 pages, the donation's checkout and receipt, the login and password pages, a 404, and the staff
 pages as an admin, a secretary and a committee member — and at least one refused form of each
-family (its errors shown beside the fields). Every violation of every page is gathered, so one
-run lists all of them (tests/accessibility.py says how axe runs on a page without script).
+family (its errors shown beside the fields). At 375 px each page is also measured: nothing wider
+than the phone, and every table (the staff's too) a stack of cards (ADR 0023). Every fault of
+every page is gathered, so one run lists all of them (tests/accessibility.py says how axe runs
+on a page without script).
 """
 
 from __future__ import annotations
@@ -72,6 +74,24 @@ STAFF = {
 }
 
 
+# On a phone every table of columns is a stack of cards (ADR 0023): no table row is laid out as a
+# row, no cell without its column's name, and nothing wider than the screen.
+PHONE_LAYOUT = """() => {
+  const problems = [];
+  if (document.documentElement.scrollWidth > window.innerWidth)
+    problems.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+  for (const table of document.querySelectorAll('main table')) {
+    if (!table.tHead) continue;  // a key and value per row (the receipt's entry) fits a phone
+    if (!table.classList.contains('stack')) problems.push('a table without class stack');
+    for (const row of table.querySelectorAll('tbody tr'))
+      if (getComputedStyle(row).display !== 'block') problems.push('a table row is not a card');
+    for (const cell of table.querySelectorAll('tbody td'))
+      if (!cell.dataset.label && cell.colSpan === 1) problems.push('a cell without data-label');
+  }
+  return [...new Set(problems)];
+}"""
+
+
 @dataclass
 class Findings:
     """Every violation of the run, by where it was seen."""
@@ -84,6 +104,9 @@ class Findings:
         violations = await axe_violations(page)
         if violations:
             self.faults.append(f"--- {where} ({page.url})\n{describe(violations)}")
+        if page.viewport_size == PHONE:
+            for problem in await page.evaluate(PHONE_LAYOUT):
+                self.faults.append(f"--- {where} ({page.url}) at 375 px: {problem}")
 
 
 async def _refused(
