@@ -17,13 +17,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
-from linju.projects.core.rules import ProjectStatus
-from linju.projects.core.services.projects import (
-    BudgetLinePlan,
-    ProjectDraft,
-    change_status,
-    create_project,
-)
+from linju.projects.core.rules import BudgetLinePlan, ProjectStatus
+from linju.projects.core.services.projects import ProjectDraft, change_status, create_project
 from tests.accessibility import axe_violations, describe
 from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, submit_on

@@ -11,7 +11,8 @@ import pytest
 
 from linju.platform.accounts.places import SeatRefusal, seat_refusal
 from linju.platform.accounts.tables import Account
-from linju.projects.core.services.projects import BudgetLinePlan, ProjectDraft, create_project
+from linju.projects.core.rules import BudgetLinePlan
+from linju.projects.core.services.projects import ProjectDraft, create_project
 from linju.projects.core.tables import CommitteeMember, Project
 from tests.accounts_support import in_app, log_in, make_account
 from tests.forms import assert_form_refused, submit
