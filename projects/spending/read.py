@@ -36,6 +36,8 @@ class DecisionView:
     at: datetime
     head_seq: int
     head_hash: str
+    log_size: int = 0  # the transparency log's checkpoint at the time (0: none yet)
+    log_root: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,8 @@ def _decision(d: dict[str, Any]) -> DecisionView:
         at=d["decided_at"],
         head_seq=int(d["head_seq"]),
         head_hash=d["head_hash"],
+        log_size=int(d.get("log_size") or 0),
+        log_root=d.get("log_root") or "",
     )
 
 
@@ -186,6 +190,8 @@ async def _decisions_by_subject(project_id: int) -> dict[tuple[str, int], list[D
             Decision.decided_at,
             Decision.head_seq,
             Decision.head_hash,
+            Decision.log_size,
+            Decision.log_root,
         )
         .where(Decision.project == project_id)
         .order_by(Decision.id)

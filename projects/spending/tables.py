@@ -77,6 +77,10 @@ class Decision(Table, tablename="committee_decision"):
     decided_at = Timestamptz()
     head_seq = BigInt()
     head_hash = Varchar(length=64)
+    # The transparency log's latest checkpoint at that moment (docs/transparency.md,
+    # guarantee 4): its size and base64 root; 0 and "" before the log had one.
+    log_size = BigInt(default=0)
+    log_root = Varchar(length=44, default="")
 
 
 class Attachment(Table, tablename="spending_attachment"):

@@ -12,6 +12,8 @@ from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, Conflict, NotFound, ValidationErrors
 from linju.projects.core.tables import CommitteeMember
 from linju.projects.ledger.lock import LockedProject
+from linju.projects.ledger.log.note import b64
+from linju.projects.ledger.log.services import latest_checkpoint
 from linju.projects.spending.rules import (
     Outcome,
     Person,
@@ -98,6 +100,7 @@ async def record_decision(
         raise ValidationErrors({"reason": reason_error})
     if approve and check_approval is not None:
         raise Conflict(check_approval)
+    checkpoint = await latest_checkpoint()  # anchored beside the head (transparency.md)
     await Decision.insert(
         Decision(
             project=project.id,
@@ -110,6 +113,8 @@ async def record_decision(
             decided_at=utc_now(),
             head_seq=project.head_seq,
             head_hash=project.head_hash,
+            log_size=checkpoint.size if checkpoint else 0,
+            log_root=b64(checkpoint.root) if checkpoint else "",
         )
     )
     approvals = sum(1 for d in earlier if d["approve"]) + (1 if approve else 0)
