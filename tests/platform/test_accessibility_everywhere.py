@@ -17,12 +17,16 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, ProjectStatus
 from linju.projects.core.services.projects import ProjectDraft, change_status, create_project
+from linju.projects.core.tables import BudgetLine
+from linju.projects.spending.rules import Person
+from linju.projects.spending.services.expenditures import Proposal, propose
 from tests.accessibility import axe_violations, describe
 from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, submit_on
-from tests.projects.stewardship.stewardship_support import seat_names
+from tests.projects.stewardship.stewardship_support import png_bytes, seat_names
 
 pytestmark = pytest.mark.browser
 
@@ -66,6 +70,7 @@ STAFF = {
     "garden@example.cn": ("/p/wuding-huayuan/manage", "/p/wuding-huayuan/spending"),
     "reading@example.cn": ("/p/yuelanshi/manage", "/p/yuelanshi/spending"),
     "member@example.cn": ("/committee",),
+    "reader@example.cn": ("/committee",),  # an expenditure of the reading room to decide
 }
 
 
@@ -267,6 +272,21 @@ async def demo_with_people(db: str) -> None:
     await change_status("yuelanshi", ProjectStatus.FUNDED)  # the reading room's fundraising closed
     seats = await seat_names("tongqu-leyuan")
     await make_account("member@example.cn", "committee", name=seats[0], project="tongqu-leyuan")
+    readers = await seat_names("yuelanshi")
+    await make_account("reader@example.cn", "committee", name=readers[0], project="yuelanshi")
+    line = await BudgetLine.select(BudgetLine.id).where(BudgetLine.project.slug == "yuelanshi")
+    invoice = Upload(filename="invoice.png", data=png_bytes())
+    await propose(
+        "yuelanshi",
+        Proposal(
+            budget_line_id=line[0]["id"],
+            payee="书店",
+            purpose="童书一批",
+            amount_fen=10_000,
+            attachments=(AttachmentUpload(original=invoice, label="发票", publish_original=True),),
+        ),
+        Person(name="林秀英"),
+    )
 
 
 @pytest.mark.usefixtures("demo_with_people")
