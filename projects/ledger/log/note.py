@@ -202,7 +202,7 @@ def parse_note(message: bytes | str) -> Note:
             message = message.decode("utf-8")
         except UnicodeDecodeError:
             raise NoteError("the note is not UTF-8") from None
-    if any(c < " " and c != "\n" for c in message) or "\x7f" in message:
+    if any(c < " " and c != "\n" for c in message):
         raise NoteError("the note holds a control character")
     split = message.rfind("\n\n")
     if split < 0 or not message.endswith("\n"):
@@ -266,17 +266,18 @@ class Checkpoint:
         return f"{self.origin}\n{self.size}\n{b64(self.root)}\n"
 
 
-def parse_checkpoint(text: str) -> Checkpoint:
-    """A checkpoint's note text: origin, size, base64 root (extension lines refused: this log
-    writes none, and the witness's statement does not cover them)."""
+def parse_checkpoint(text: str, extensions: bool = False) -> Checkpoint:
+    """A checkpoint's note text: origin, size, base64 root. Extension lines (non-empty) are
+    allowed only when `extensions` says so: this log writes none, so a reader of it refuses
+    them; a witness accepts them, as tlog-checkpoint allows, and cosigns the whole text."""
     if not text.endswith("\n"):
         raise NoteError("a checkpoint ends in a newline")
     lines = text[:-1].split("\n")
     if len(lines) < 3 or any(not line for line in lines):
         raise NoteError("a checkpoint has three non-empty lines")
-    if len(lines) > 3:
+    if len(lines) > 3 and not extensions:
         raise NoteError("a checkpoint of this log has no extension lines")
-    origin, size, root = lines
+    origin, size, root = lines[:3]
     if not _SIZE.match(size) or int(size) >= 1 << 63:
         raise NoteError("a checkpoint's size is a decimal without leading zeros")
     digest = b64decode(root)

@@ -97,7 +97,7 @@ def add_checkpoint(
     except NoteError:
         return Answer(403, "a signature by a trusted key does not verify\n")
     try:
-        checkpoint = parse_checkpoint(note.text)
+        checkpoint = parse_checkpoint(note.text, extensions=True)
     except NoteError as error:
         return Answer(400, f"{error}\n")
     if old > checkpoint.size:

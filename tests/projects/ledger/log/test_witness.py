@@ -129,3 +129,14 @@ def test_racing_submissions_never_roll_the_witness_back(tmp_path: Path) -> None:
 def test_malformed_requests_are_400(tmp_path: Path, body: bytes) -> None:
     state = open_state(tmp_path / "w.db")
     assert add_checkpoint(body, state, [LOG.verifier], WITNESS).status == 400
+
+
+def test_extension_lines_are_cosigned_with_the_rest(tmp_path: Path) -> None:
+    """tlog-checkpoint allows extension lines; the cosignature covers the whole note text."""
+    state = open_state(tmp_path / "w.db")
+    text = Checkpoint("linju.example/log", 3, merkle.tree_hash(3, READ)).text() + "ext line\n"
+    body = f"old 0\n\n{text}\n{LOG.sign(text)}".encode()
+    answer = add_checkpoint(body, state, [LOG.verifier], WITNESS)
+    assert answer.status == 200
+    [(_, signature)] = verified_by(parse_note(text + "\n" + answer.body), [WITNESS.verifier])
+    assert signature.name == "witness.example/w1"
