@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from linju.projects.ledger.format import GENESIS_HASH
+from linju.projects.ledger.format import GENESIS_HASH, entry_hash
 from linju.projects.ledger.log.tiles import MAX_LEAF
 
 
@@ -39,6 +39,8 @@ def continues(entry: Mapping[str, Any], last_seq: int, last_hash: str | None) ->
         return f"seq {entry.get('seq')} does not follow {last_seq}"
     if entry.get("prev") != expected_prev:
         return f"prev of seq {entry.get('seq')} is not the hash of seq {last_seq}"
+    if entry_hash(entry) != entry.get("hash"):
+        return f"the hash of seq {entry.get('seq')} is not the hash of its content"
     return None
 
 

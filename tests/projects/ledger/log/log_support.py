@@ -142,3 +142,24 @@ async def rewrite_history(slug: str, seq: int, memo: str) -> None:
 
 def leaf_of(entry: dict[str, Any]) -> bytes:
     return leaf_data(entry)
+
+
+async def tamper_memo(slug: str, seq: int, memo: str) -> None:
+    """One entry's memo changed past the triggers, nothing else (its hash no longer fits)."""
+    url = os.environ["DATABASE_URL"]
+    sql = (
+        "UPDATE ledger_entry SET memo = $1 WHERE seq = $2 AND project = "
+        "(SELECT id FROM project WHERE slug = $3)"
+    )
+    if url.startswith("postgresql"):
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("SET session_replication_role = replica")
+            await connection.execute(sql, memo, seq, slug)
+        finally:
+            await connection.close()
+        return
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection, connection:
+        connection.execute("DROP TRIGGER IF EXISTS ledger_entry_no_update")
+        connection.execute(sql.replace("$1", "?").replace("$2", "?").replace("$3", "?"),
+                           (memo, seq, slug))  # fmt: skip

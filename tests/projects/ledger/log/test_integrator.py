@@ -18,6 +18,7 @@ from tests.projects.ledger.log.log_support import (
     leaves_by_project,
     rewrite_history,
     stored_leaves,
+    tamper_memo,
 )
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -87,3 +88,17 @@ async def test_an_entry_that_does_not_continue_its_projects_last_leaf_is_refused
     assert await LogRefusal.count() == 1
     assert await outstanding_refusals() == [f"{slug} #5: prev of seq 5 is not the hash of seq 4"]
     assert [e["seq"] for e in (await leaves_by_project())[slug]] == [1, 2, 3, 4]
+
+
+async def test_an_entry_whose_hash_is_not_its_content_is_refused() -> None:
+    """An entry altered in the database before it was integrated, its hash left as it was:
+    its prev still continues the chain, but it is not what its hash says."""
+    slug = await new_project("log-altered")
+    for n in range(3):
+        await donate(slug, 100 + n, f"x{n}")
+    await integrate()
+    await donate(slug, 500, "x3")
+    await tamper_memo(slug, 4, "改过的名字")
+    done = await integrate()
+    assert done.refused == [f"{slug} #4: the hash of seq 4 is not the hash of its content"]
+    assert [e["seq"] for e in (await leaves_by_project())[slug]] == [1, 2, 3]

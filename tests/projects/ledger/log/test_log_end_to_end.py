@@ -221,3 +221,27 @@ async def _cosigned_size(size: int) -> bool:
     ids = [r["id"] for r in rows]
     count: int = await LogCosignature.count().where(LogCosignature.checkpoint.is_in(ids))
     return count >= 2
+
+
+async def test_the_monitor_names_a_bad_signature_and_bad_usage(
+    live_server: str, tmp_path: Path
+) -> None:
+    slug = await new_project("log-monitor")
+    from linju.projects.ledger.log.services import integrate
+    from tests.projects.ledger.ledger_support import donate as append_gift
+
+    await append_gift(slug, 100, "m0")
+    await integrate()
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        vkey = (await client.get("/log/key")).text.strip()
+    state = tmp_path / "state.json"
+    good = run_linju("log", "monitor", live_server, "--log-key", vkey, "--state", str(state))
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "OK: size 1, 1 new leaves, 1 projects match the log" in good.stdout
+    other = new_signer("testserver.local/log", ED25519, bytes(32)).verifier.vkey()
+    bad = run_linju("log", "monitor", live_server, "--log-key", other, "--state", str(state))
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("FAULT bad signature")
+    usage = run_linju("log", "monitor", "ftp://x", "--log-key", vkey, "--state", str(state))
+    assert usage.returncode == 2
+    assert len(usage.stderr.strip().splitlines()) == 1

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linju.projects.ledger.format import entry_hash
 from linju.projects.ledger.log import merkle, note, proof, rules, tiles
 from linju.projects.ledger.log.merkle import (
     EMPTY_ROOT,
@@ -411,8 +412,14 @@ def test_leaf_data_is_the_canonical_entry_with_its_hash() -> None:
         rules.leaf_data({"memo": "x" * 70000})
     assert rules.origin_from_base_url("http://127.0.0.1:8000") == "127.0.0.1:8000/log"
     assert rules.origin_from_base_url("https://linju.example/city/") == "linju.example/city/log"
-    first = {"seq": 1, "prev": "0" * 64}
+
+    def hashed(entry: dict[str, object]) -> dict[str, object]:
+        return {**entry, "hash": entry_hash(entry)}
+
+    first = hashed({"seq": 1, "prev": "0" * 64})
     assert rules.continues(first, 0, None) is None
-    assert rules.continues({"seq": 2, "prev": "aa"}, 1, "aa") is None
-    assert rules.continues({"seq": 2, "prev": "bb"}, 1, "aa") is not None
-    assert rules.continues({"seq": 3, "prev": "aa"}, 1, "aa") is not None
+    assert rules.continues(hashed({"seq": 2, "prev": "aa"}), 1, "aa") is None
+    assert rules.continues(hashed({"seq": 2, "prev": "bb"}), 1, "aa") is not None
+    assert rules.continues(hashed({"seq": 3, "prev": "aa"}), 1, "aa") is not None
+    altered = {**hashed({"seq": 2, "prev": "aa", "memo": "王"}), "memo": "李"}
+    assert rules.continues(altered, 1, "aa") == "the hash of seq 2 is not the hash of its content"
