@@ -11,15 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import get
+from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath
 from litestar.response import Template
 
+from linju.platform.accounts import guards
 from linju.platform.accounts.guards import require_secretary_or_admin_of_project
-from linju.platform.kernel.errors import N_, NotFound
+from linju.platform.kernel.errors import N_, NotFound, RuleViolation
 from linju.platform.kernel.money import AmountOut
 from linju.platform.settings import get_settings
+from linju.platform.web import Page, SubmittedForm, tell
+from linju.projects.core.read import project_page_context
 from linju.projects.donations import services as donations
 from linju.projects.donations.rules import DonationStatus, receipt_path
 from linju.projects.donations.services import DonationView
@@ -140,4 +143,45 @@ async def receipt_page(token: FromPath[str]) -> Template:
     )
 
 
-ROUTES: list[Any] = [get_donation_api, get_project_donation_api, receipt_page]
+# Moderating the donor wall (docs/adr/0028) -------------------------------------------------------
+HIDE_CHOICES = {"yes": True, "no": False}
+
+
+def _wall_page(slug: str) -> Page:
+    """The project's page as its steward sees it: the wall with its hide / show-again forms."""
+
+    async def context() -> dict[str, Any]:
+        return {**await project_page_context(slug), "can_moderate": True}
+
+    return Page("pages/project.html", context)
+
+
+@post(
+    "/p/{slug:str}/donations/{donation_id:str}/message",
+    guards=[guards.require_steward_of_project],
+    tags=["pages"],
+    summary="Hide a gift's message from the donor wall, or show it again (the project's "
+    "secretary or a committee member); the ledger is untouched",
+)
+async def moderate_message(
+    request: Request[Any, Any, Any], slug: FromPath[str], donation_id: FromPath[str]
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def moderate(form: SubmittedForm) -> str:
+        hide = HIDE_CHOICES.get(form.text("hide"))
+        if hide is None:
+            raise RuleViolation(N_("Choose to hide the message or to show it again"))
+        await donations.set_message_hidden(user.actor, slug, donation_id, hide)
+        tell(request, N_("Message hidden") if hide else N_("Message shown again"))
+        return f"/p/{slug}#gift-{donation_id}"
+
+    return await _wall_page(slug).submit(request, f"message-{donation_id}", moderate)
+
+
+ROUTES: list[Any] = [
+    get_donation_api,
+    get_project_donation_api,
+    receipt_page,
+    moderate_message,
+]

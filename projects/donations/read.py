@@ -20,6 +20,7 @@ from linju.projects.donations.rules import (
     DonationInput,
     amount_in_capitals,
     form_fields,
+    message_hidden,
     public_name,
 )
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
@@ -39,6 +40,8 @@ class WallGift:
     on: date | None
     message: str
     offline: bool
+    donation_id: str = ""  # an online gift's public id (on the ledger too): what a steward hides
+    message_hidden: bool = False  # a steward hid the message (docs/adr/0028)
 
 
 def _day(moment: datetime | date | None) -> date | None:
@@ -56,6 +59,8 @@ async def donor_wall(project: ProjectDetail) -> list[WallGift]:
             on=_day(d.confirmed_at),
             message=d.message,
             offline=False,
+            donation_id=d.id,
+            message_hidden=message_hidden(d.message_hidden_at),
         )
         for d in await donations.recent_donations(project, limit=WALL_LIMIT)
     ]

@@ -295,3 +295,9 @@ def form_fields(fields: Mapping[str, str]) -> dict[str, str]:
 
 # Ends the memo of every ledger entry of a sandbox donation (no real money moved).
 TEST_MODE_MEMO = "（测试模式，不收真钱）"
+
+
+def message_hidden(hidden_at: object | None) -> bool:
+    """A gift's message is hidden from the donor wall while a steward's hiding stands
+    (docs/adr/0028): the moment it was hidden is kept, and cleared when shown again."""
+    return hidden_at is not None

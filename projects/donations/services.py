@@ -18,6 +18,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import get_engine, is_postgres, select_rows, write_transaction
 from linju.platform.jobs.queue import enqueue
 from linju.platform.kernel.clock import utc_now
@@ -39,6 +40,7 @@ from linju.projects.donations.rules import (
     ProviderOutcome,
     RefundStatus,
     donation_problems,
+    message_hidden,
     new_donation_id,
     new_receipt_token,
     new_refund_id,
@@ -74,6 +76,9 @@ class DonationView:
     refunded: Money
     created_at: datetime
     confirmed_at: datetime | None
+    # A steward hid the message from the donor wall (docs/adr/0028): when and who.
+    message_hidden_at: datetime | None = None
+    message_hidden_by: str = ""
     # The secret of the receipt's address: only on the view `create_donation` returns (the
     # database keeps its digest alone, so no later read can give it back).
     receipt_token: str = ""
@@ -109,6 +114,8 @@ _VIEW_COLUMNS = (
     Donation.refunded_fen,
     Donation.created_at,
     Donation.confirmed_at,
+    Donation.message_hidden_at,
+    Donation.message_hidden_by,
 )
 
 
@@ -128,6 +135,8 @@ def _view(row: dict[str, Any]) -> DonationView:
         refunded=Money(row["refunded_fen"], currency),
         created_at=row["created_at"],
         confirmed_at=row["confirmed_at"],
+        message_hidden_at=row["message_hidden_at"],
+        message_hidden_by=row["message_hidden_by"],
     )
 
 
@@ -786,3 +795,38 @@ async def refund_failed(refund_id: str) -> None:
             (DonationRefund.public_id == refund_id)
             & (DonationRefund.status == RefundStatus.REQUESTED.value)
         )
+
+
+# Moderating the donor wall (docs/adr/0028) ------------------------------------------------------
+async def set_message_hidden(actor: Actor, project_slug: str, donation_id: str, hide: bool) -> bool:
+    """Hide (or show again) the message of the donation `donation_id` of `project_slug` on the
+    donor wall, recording who and when, with an audit record; the ledger is not touched.
+
+    Returns False when the message was already so (nothing written). NotFound for a donation of
+    another project; RuleViolation for a donation without a message."""
+    async with write_transaction():
+        row = (
+            await Donation.select(Donation.id, Donation.message, Donation.message_hidden_at)
+            .where((Donation.public_id == donation_id) & (Donation.project.slug == project_slug))
+            .first()
+        )
+        if row is None:
+            raise NotFound(N_("No donation %(id)s"), id=donation_id)
+        if not row["message"].strip():
+            raise RuleViolation(N_("This gift has no message"))
+        if message_hidden(row["message_hidden_at"]) == hide:
+            return False
+        at = utc_now() if hide else None
+        by = actor.label if hide else ""
+        await Donation.update(
+            {Donation.message_hidden_at: at, Donation.message_hidden_by: by}
+        ).where(Donation.id == row["id"])
+        await record_audit(
+            actor,
+            "donation.message.hide" if hide else "donation.message.show",
+            "donation",
+            donation_id,
+            before={"hidden_at": row["message_hidden_at"]},
+            after={"hidden_at": at, "by": by},
+        )
+    return True

@@ -27,6 +27,9 @@ class Donation(Table, tablename="donation"):
     display_name = Varchar(length=40, default="")
     anonymous = Boolean(default=False)
     message = Varchar(length=200, default="")
+    # A steward hid the message from the donor wall (docs/adr/0028): when and who; null when shown.
+    message_hidden_at = Timestamptz(null=True, default=None)
+    message_hidden_by = Varchar(length=100, default="")
     email = Varchar(length=254, null=True, default=None)  # never shown publicly
     status = Varchar(length=16, default="pending", index=True)
     gateway = Varchar(length=32)

@@ -57,9 +57,21 @@ async def community_page(slug: FromPath[str]) -> Template:
 
 
 @get("/p/{slug:str}", name="project", tags=["pages"], summary="A project's page")
-async def project_page(slug: FromPath[str]) -> Template:
+async def project_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
     context = await queries.project_page_context(slug)
+    # The project's secretary and committee members moderate the donor wall (ADR 0028).
+    context["can_moderate"] = await _moderates(request, slug)
     return Template("pages/project.html", context=context)
+
+
+async def _moderates(request: Request[Any, Any, Any], slug: str) -> bool:
+    """The secretary of the project's community or a member of its committee (as
+    `guards.require_steward_of_project` allows)."""
+    user = guards.current_user(request)
+    if user is None:
+        return False
+    project, community = await guards.project_ids(slug)
+    return user.is_secretary_of(community) or user.is_committee_member_of(project)
 
 
 async def _is_steward(request: Request[Any, Any, Any], slug: str) -> bool:
