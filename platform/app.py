@@ -53,13 +53,13 @@ from linju.projects.donations import controllers as donation_controllers
 from linju.projects.donations.jobs import register_jobs as register_donation_jobs
 from linju.projects.donations.read import donation_sections as donation_section
 from linju.projects.ledger import controllers as project_ledger
+from linju.projects.ledger.log import controllers as log_controllers
+from linju.projects.ledger.log.jobs import register_jobs as register_log_jobs
 from linju.projects.spending.controllers import committee as committee_controllers
 from linju.projects.spending.controllers import secretary as spending_controllers
 from linju.projects.spending.jobs import register_jobs as register_spending_jobs
 from linju.projects.spending.read import project_section as spending_section
 from linju.projects.spending.services.cancellation import register_refund_online
-from linju.projects.ledger.log import controllers as log_controllers
-from linju.projects.ledger.log.jobs import register_jobs as register_log_jobs
 from linju.projects.stewardship import controllers as stewardship_controllers
 from linju.projects.stewardship.read import project_section as stewardship_section
 
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
-        middleware=[feedback.middleware, session_middleware, host_controllers.host_middleware],
+        middleware=[feedback.middleware],
         plugins=[FlashPlugin(FlashConfig(template_config=templates))],
         request_class=EdgeRequest,
         guards=[require_safe_api_writes],
@@ -156,12 +156,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Outermost, around Litestar's router and exception handling, so that requests no route
-    # matches (404s) are logged and answered in the visitor's language too.
+    # matches (404s) are logged and answered in the visitor's language too, and their error
+    # page knows who is logged in (the session's user, docs/adr/0025) and names the host
+    # charity in its footer (ADR 0027).
     secured = security_headers_middleware(
         https=settings.base_url.startswith("https://"),
         form_targets=configured_gateway(settings).checkout_origins,
     )
     app.asgi_handler = request_log_middleware(
-        secured(locale_middleware(settings.default_locale)(url_guard_middleware(app.asgi_handler)))
+        secured(
+            locale_middleware(settings.default_locale)(
+                url_guard_middleware(
+                    session_middleware(host_controllers.host_middleware(app.asgi_handler))
+                )
+            )
+        )
     )
     return app

@@ -116,7 +116,7 @@ async def submit_on(page: Page, selector: str) -> Response:
     Waits for the navigation the form causes (through any redirect), not only for the POST's
     answer: a page read between the two is the old document being torn down.
     """
-    async with page.expect_navigation():
-        async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-            await page.click(selector)
+    posted = page.expect_response(lambda r: r.request.method == "POST")
+    async with page.expect_navigation(), posted as answer:
+        await page.click(selector)
     return await answer.value
