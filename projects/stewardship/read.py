@@ -21,6 +21,7 @@ from linju.projects.stewardship.rules import disclosure_overdue
 from linju.projects.stewardship.services.in_kind import in_kind_register
 from linju.projects.stewardship.services.matching import project_pledges
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
+from linju.projects.stewardship.services.poster import share_card
 from linju.projects.stewardship.services.updates import last_update_at, project_updates
 from linju.projects.stewardship.tables import OfflineDonation, ProjectUpdate
 
@@ -121,6 +122,7 @@ async def project_section(project: ProjectDetail) -> dict[str, Any]:
         "stewardship_gallery": await gallery_of(project.id),
         "stewardship_pledges": await project_pledges(project.id, confirmed_only=True),
         "stewardship_in_kind": await in_kind_register(project.id),
+        "share": share_card(project.summary.slug, project.summary.cover_image),  # ADR 0028
         "stewardship_overdue": disclosure_overdue(
             project.summary.status.value,
             project.status_changed_at,

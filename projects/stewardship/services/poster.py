@@ -19,6 +19,28 @@ def donate_url(slug: str) -> str:
     return f"{get_settings().base_url}/p/{slug}#donate"
 
 
+def page_url(slug: str) -> str:
+    """The project page's address as shared: absolute, from LINJU_BASE_URL, and with no
+    tracking or other query parameters (docs/adr/0028)."""
+    return f"{get_settings().base_url}/p/{slug}"
+
+
+def absolute_url(path_or_url: str) -> str:
+    """A site path (a cover photo's `/photos/...`) made absolute from LINJU_BASE_URL; an
+    absolute address (a bucket's) as it is; "" for none."""
+    if not path_or_url or "://" in path_or_url:
+        return path_or_url
+    return f"{get_settings().base_url}/{path_or_url.lstrip('/')}"
+
+
+def share_card(slug: str, cover_image: str) -> dict[str, Any]:
+    """What the project page needs to be shared (docs/adr/0028): its address, its cover as an
+    absolute URL for Open Graph and Twitter cards, and the QR code of its address (the poster's
+    QR code, for desktop visitors to open the page on a phone)."""
+    url = page_url(slug)
+    return {"url": url, "image": absolute_url(cover_image), "qr": qr_svg(url)}
+
+
 def qr_svg(url: str) -> Markup:
     """An inline SVG of the QR code (segno writes only its own markup, no user input)."""
     code = segno.make(url, error="m")
