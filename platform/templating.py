@@ -18,7 +18,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from linju.platform import i18n
-from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
+from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, community_date, community_time
 from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
@@ -34,18 +34,27 @@ def _money(value: Money) -> str:
     return format_money(value, i18n.current_locale.get())
 
 
-def _date(value: date | None, format: str = "long") -> str:
+def _date(value: date | None) -> str:
+    """A day, one way per language (Babel's long date: 2026年11月27日, November 27, 2026); a
+    moment is first taken to the community's time zone, so its day is the residents' day."""
     if value is None:
         return ""
-    return format_date(value, format=format, locale=i18n.babel_locale(i18n.current_locale.get()))
+    return format_date(
+        community_date(value), format="long", locale=i18n.babel_locale(i18n.current_locale.get())
+    )
 
 
-def _datetime(value: datetime | None, format: str = "medium") -> str:
-    if value is None:
+def _datetime(value: datetime | str | None) -> str:
+    """A moment, one way per language and in the community's time zone (Babel's medium date and
+    time: 2026年11月27日 17:44:51, Nov 27, 2026, 5:44:51 PM); docs/adr/0028. A ledger entry's
+    `at` (ISO 8601 text, UTC) is read first: raw ISO text never reaches a page's visible content
+    (a `<time datetime="...">` attribute may keep it)."""
+    if value is None or value == "":
         return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return format_datetime(
-        value,
-        format=format,
+        community_time(moment),
+        format="medium",
         tzinfo=COMMUNITY_TIMEZONE,
         locale=i18n.babel_locale(i18n.current_locale.get()),
     )

@@ -15,3 +15,15 @@ def utc_now() -> datetime:
 
 def local_today() -> date:
     return utc_now().astimezone(COMMUNITY_TIMEZONE).date()
+
+
+def community_time(moment: datetime) -> datetime:
+    """`moment` where the communities are (a naive time is UTC, as the databases store it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(COMMUNITY_TIMEZONE)
+
+
+def community_date(moment: datetime | date) -> date:
+    """The civil date of `moment` where the communities are; a date is already one."""
+    return community_time(moment).date() if isinstance(moment, datetime) else moment

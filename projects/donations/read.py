@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from linju.platform.kernel.clock import community_date
 from linju.platform.kernel.errors import Conflict
 from linju.platform.kernel.money import Money
 from linju.platform.settings import get_settings
@@ -45,7 +46,8 @@ class WallGift:
 
 
 def _day(moment: datetime | date | None) -> date | None:
-    return moment.date() if isinstance(moment, datetime) else moment
+    """The residents' day of a gift (in the community's time zone, docs/adr/0028)."""
+    return None if moment is None else community_date(moment)
 
 
 async def donor_wall(project: ProjectDetail) -> list[WallGift]:
