@@ -116,8 +116,8 @@ async def test_the_receipt_and_the_ledger_show_time_one_way_in_the_communitys_zo
     )
     assert entry is not None
     seen = visible((await client.get(receipt)).text)
-    shown = [text.strip() for _attr, text in seen.times]
+    times_shown = [text.strip() for _attr, text in seen.times]
     locale = "zh_CN" if language == "zh_CN" else "en"
     for stored in (donation["confirmed_at"], entry["at"]):  # in Shanghai, not in UTC
         when = stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
-        assert format_datetime(when, "medium", tzinfo=SHANGHAI, locale=locale) in shown
+        assert format_datetime(when, "medium", tzinfo=SHANGHAI, locale=locale) in times_shown
