@@ -22,6 +22,12 @@ P = "tongqu-leyuan"
 GIFT = re.compile(r'<li class="card" data-testid="wall-gift" data-fen="12345">(.*?)</li>', re.S)
 
 
+def inbox_donor(html: str, gift: str) -> str:
+    card = re.search(rf'id="gift-{gift}".*?data-testid="gift-donor">([^<]*)<', html, re.S)
+    assert card, f"gift {gift} is not in the inbox"
+    return card.group(1)
+
+
 def figures(html: str) -> tuple[int, str]:
     count = re.search(r'data-testid="donations-count">(\d+)<', html)
     balance = re.search(r'data-testid="balance">([^<]+)<', html)
@@ -60,6 +66,13 @@ async def test_an_anonymous_offline_gift_is_on_the_wall_and_in_the_figures(clien
     log_out(client)
 
     await log_in(client, people.member)
+    # The member's inbox names the donor in the member's language: 匿名, or Anonymous.
+    inbox = (await client.get("/committee")).text
+    await client.get("/lang/en")
+    inbox_en = (await client.get("/committee")).text
+    await client.get("/lang/zh_CN")
+    assert inbox_donor(inbox, row["public_id"]) == "匿名"
+    assert inbox_donor(inbox_en, row["public_id"]) == "Anonymous"
     listing = await client.get(f"/p/{P}/offline")
     confirmed = await submit_shown(
         client, listing.text, f"/p/{P}/committee/gifts/{row['public_id']}"
