@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +24,6 @@ from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine, is_postgres, write_transaction
 from linju.platform.settings import Settings, SettingsError, get_settings
-from linju.projects.core.tables import Project
 from linju.projects.ledger.log import merkle, tiles
 from linju.projects.ledger.log.merkle import EMPTY_ROOT, ProofError, leaf_hash
 from linju.projects.ledger.log.note import (
@@ -43,10 +42,8 @@ from linju.projects.ledger.log.rules import LeafTooLong, continues, leaf_data
 from linju.projects.ledger.log.tables import (
     LogCheckpoint,
     LogCursor,
-    LogLeaf,
     LogRefusal,
 )
-from linju.projects.ledger.tables import LedgerEntry
 
 logger = logging.getLogger("linju.log")
 
@@ -447,26 +444,3 @@ async def outstanding_refusals() -> list[str]:
         )
     )
     return [f"{row['slug']} #{row['seq']}: {row['reason']}" for row in rows]
-
-
-async def leaf_of(project_slug: str, seq: int) -> tuple[int, dict[str, Any]] | None:
-    """(log index, entry object) of an integrated entry, or None."""
-    row = (
-        await LogLeaf.select(LogLeaf.idx, LogLeaf.entry)
-        .where((LogLeaf.project.slug == project_slug) & (LogLeaf.seq == seq))
-        .first()
-    )
-    if row is None:
-        return None
-    return row["idx"], {}
-
-
-async def project_ids() -> dict[int, str]:
-    return {r["id"]: r["slug"] for r in await Project.select(Project.id, Project.slug)}
-
-
-def leaf_entries(bundle: bytes) -> Sequence[bytes]:
-    return list(tiles.unbundle(bundle))
-
-
-_ = LedgerEntry  # the table whose rows become leaves (a foreign key of LogLeaf)
