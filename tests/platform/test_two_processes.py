@@ -22,7 +22,7 @@ from linju.platform.jobs import queue
 from linju.platform.storage import get_storage
 from tests.accounts_support import PASSWORD, log_in_with_form, post_form
 from tests.browser_fixtures import serving
-from tests.forms import submit
+from tests.forms import confirm_shown, submit
 from tests.projects.stewardship.stewardship_support import make_people, png_bytes
 from tests.projects.stewardship.test_secretary import good_draft
 from tests.storage_support import stored_keys, uploads_on_s3
@@ -57,7 +57,8 @@ async def test_two_processes_share_sessions_uploads_throttles_and_jobs() -> None
             created = await submit(other, page, page, good_draft(), files={"cover": cover})
             assert created.status_code == 303, created.text
             manage = "/p/reading-corner/manage"
-            published = await submit(other, manage, f"{manage}/publish")
+            asked = await submit(other, manage, f"{manage}/publish")
+            published = await confirm_shown(other, asked, page=manage)
             assert published.status_code == 303, published.text
             shown = await other.get("/p/reading-corner")
             match = re.search(r'class="cover" src="(/photos/[^"]+)"', shown.text)
