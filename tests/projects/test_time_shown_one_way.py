@@ -107,12 +107,22 @@ async def test_the_receipt_and_the_ledger_show_time_one_way_in_the_communitys_zo
 
     donation = await in_app(
         client,
-        lambda: Donation.select(Donation.confirmed_at).where(Donation.message == "加油").first(),
+        lambda: (
+            Donation.select(Donation.confirmed_at, Donation.public_id)
+            .where(Donation.message == "加油")
+            .first()
+        ),
     )
     assert donation is not None
     entry = await in_app(
         client,
-        lambda: LedgerEntry.select(LedgerEntry.at).where(LedgerEntry.kind == "donation").first(),
+        lambda: (
+            LedgerEntry.select(LedgerEntry.at)
+            .where(
+                (LedgerEntry.kind == "donation") & (LedgerEntry.public_ref == donation["public_id"])
+            )
+            .first()
+        ),
     )
     assert entry is not None
     seen = visible((await client.get(receipt)).text)
