@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "linju.projects.stewardship.piccolo_app",
         "linju.projects.spending.piccolo_app",
         "linju.payments.piccolo_app",
+        "linju.projects.voice.piccolo_app",
     ]
 )

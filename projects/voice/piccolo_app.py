@@ -1,0 +1,33 @@
+"""Piccolo app for residents' voice: its tables and its migrations."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from linju.projects.voice.tables import (
+    CodeAttempt,
+    CommunitySteward,
+    Household,
+    HouseholdSession,
+    Need,
+    NeedPhoto,
+    Support,
+    VoiceSettings,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="voice",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[
+        Household,
+        HouseholdSession,
+        CodeAttempt,
+        CommunitySteward,
+        VoiceSettings,
+        Need,
+        NeedPhoto,
+        Support,
+    ],
+    migration_dependencies=["linju.projects.piccolo_app", "linju.platform.accounts.piccolo_app"],
+    commands=[],
+)

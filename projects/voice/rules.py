@@ -1,0 +1,263 @@
+"""The rules of residents' voice, pure (no I/O): households and their CSV, codes, needs and their
+states, supports, the review threshold and the answer's deadline (docs/adr/0033-residents-voice.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from linju.platform.kernel.errors import N_
+
+# Households ---------------------------------------------------------------------------------
+
+MAX_PART_LENGTH = 16
+_PART = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff-]{1,16}$")
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdAddress:
+    building: str
+    unit: str  # may be empty: a building without units
+    room: str
+
+    @property
+    def label(self) -> str:
+        parts = [self.building, self.unit, self.room] if self.unit else [self.building, self.room]
+        return "-".join(parts)
+
+
+def address_problems(address: HouseholdAddress) -> dict[str, str]:
+    """What is wrong with a household's building, unit and room (short words, no names)."""
+    problems: dict[str, str] = {}
+    if not _PART.match(address.building):
+        problems["building"] = N_("Enter the building: up to 16 letters or digits")
+    if address.unit and not _PART.match(address.unit):
+        problems["unit"] = N_("The unit has up to 16 letters or digits")
+    if not _PART.match(address.room):
+        problems["room"] = N_("Enter the room: up to 16 letters or digits")
+    return problems
+
+
+def cleaned_address(building: str, unit: str, room: str) -> HouseholdAddress:
+    return HouseholdAddress(building.strip(), unit.strip(), room.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class CsvProblem:
+    line: int
+    message: str
+
+
+CSV_COLUMNS = ("building", "unit", "room")
+MAX_CSV_ROWS = 5000
+
+
+def parse_households_csv(
+    text: str,
+) -> tuple[list[tuple[int, HouseholdAddress]], list[CsvProblem]]:
+    """The addresses of a CSV (a header `building,unit,room`, then one household a line), each
+    with its line number, and every problem with its line number; the caller writes nothing
+    when there is any problem."""
+    problems: list[CsvProblem] = []
+    addresses: list[tuple[int, HouseholdAddress]] = []
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        return [], [CsvProblem(1, N_("The file is empty"))]
+    header = [cell.strip().lower() for cell in rows[0]]
+    if tuple(header) != CSV_COLUMNS:
+        return [], [CsvProblem(1, N_("The first line must be: building,unit,room"))]
+    seen: dict[HouseholdAddress, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            problems.append(CsvProblem(line, N_("A line has three cells: building,unit,room")))
+            continue
+        address = cleaned_address(*row)
+        found = address_problems(address)
+        if found:
+            problems.extend(CsvProblem(line, message) for message in found.values())
+            continue
+        if address in seen:
+            problems.append(CsvProblem(line, N_("This household is listed twice")))
+            continue
+        seen[address] = line
+        addresses.append((line, address))
+    if not addresses and not problems:
+        problems.append(CsvProblem(2, N_("The file lists no household")))
+    if len(addresses) > MAX_CSV_ROWS:
+        problems.append(CsvProblem(MAX_CSV_ROWS + 2, N_("At most 5000 households a file")))
+    return addresses, problems
+
+
+# Household codes ----------------------------------------------------------------------------
+# Twelve characters from an alphabet without look-alikes (no 0/O, 1/I/L): 31^12 ≈ 2^59, drawn by
+# `secrets`. Guessing is throttled, so a plain SHA-256 of the code is enough to store (a slow
+# hash protects low-entropy passwords, not random codes); the code itself is shown once.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalised_code(typed: str) -> str:
+    """What the resident typed, as the code is stored: spaces and dashes dropped, upper case."""
+    return re.sub(r"[\s-]", "", typed).upper()[:64]
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(normalised_code(code).encode("utf-8")).hexdigest()
+
+
+def grouped_code(code: str) -> str:
+    """The code as printed: groups of four (ABCD-EFGH-JKMN)."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+CODE_THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_CODE_FAILURES_PER_ADDRESS = 10
+MAX_CODE_FAILURES_PER_COMMUNITY = 100
+HOUSEHOLD_SESSION_LIFETIME = timedelta(days=365)
+
+
+def code_throttled(failures_from_address: int, failures_in_community: int) -> bool:
+    return (
+        failures_from_address >= MAX_CODE_FAILURES_PER_ADDRESS
+        or failures_in_community >= MAX_CODE_FAILURES_PER_COMMUNITY
+    )
+
+
+# Needs --------------------------------------------------------------------------------------
+
+
+class NeedStatus(StrEnum):
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+TRANSITIONS: dict[NeedStatus, frozenset[NeedStatus]] = {
+    NeedStatus.OPEN: frozenset({NeedStatus.UNDER_REVIEW, NeedStatus.WITHDRAWN}),
+    NeedStatus.UNDER_REVIEW: frozenset(
+        {NeedStatus.ACCEPTED, NeedStatus.DECLINED, NeedStatus.WITHDRAWN}
+    ),
+    NeedStatus.ACCEPTED: frozenset(),
+    NeedStatus.DECLINED: frozenset(),
+    NeedStatus.WITHDRAWN: frozenset(),
+}
+
+PUBLIC_STATUSES = (
+    NeedStatus.OPEN,
+    NeedStatus.UNDER_REVIEW,
+    NeedStatus.ACCEPTED,
+    NeedStatus.DECLINED,
+)
+
+
+def transition_problem(current: NeedStatus, target: NeedStatus) -> str | None:
+    if target in TRANSITIONS[current]:
+        return None
+    if target is NeedStatus.WITHDRAWN:
+        return N_("This need can no longer be withdrawn")
+    if target in (NeedStatus.ACCEPTED, NeedStatus.DECLINED):
+        return N_("Only a need under review can be answered")
+    return N_("This need has been answered already")
+
+
+MAX_TITLE_LENGTH = 100
+MAX_BODY_LENGTH = 2000
+MAX_PLACE_LENGTH = 200
+MAX_NEED_PHOTOS = 4
+MAX_REASON_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class NeedText:
+    title: str
+    body: str
+    place: str
+
+
+def need_problems(need: NeedText) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not need.title.strip():
+        problems["title"] = N_("Say in a few words what is needed")
+    elif len(need.title) > MAX_TITLE_LENGTH:
+        problems["title"] = N_("A title can have at most 100 characters")
+    if not need.body.strip():
+        problems["body"] = N_("Describe the need")
+    elif len(need.body) > MAX_BODY_LENGTH:
+        problems["body"] = N_("A description can have at most 2000 characters")
+    if len(need.place) > MAX_PLACE_LENGTH:
+        problems["place"] = N_("A place can have at most 200 characters")
+    return problems
+
+
+def decline_problems(reason: str) -> dict[str, str]:
+    if not reason.strip():
+        return {"reason": N_("Give the residents a reason")}
+    if len(reason) > MAX_REASON_LENGTH:
+        return {"reason": N_("A reason can have at most 1000 characters")}
+    return {}
+
+
+# Supports -----------------------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    PAPER = "paper"
+
+
+def support_problem(status: NeedStatus) -> str | None:
+    """Supports are given while a need is open (and, on paper, recorded until its answer)."""
+    if status is NeedStatus.OPEN:
+        return None
+    return N_("This need no longer takes supports")
+
+
+def withdraw_support_problem(status: NeedStatus, channel: Channel) -> str | None:
+    if channel is Channel.PAPER:
+        return N_("A support given on paper cannot be withdrawn online")
+    if status is not NeedStatus.OPEN:
+        return N_("A support can be withdrawn only while the need is open")
+    return None
+
+
+DEFAULT_THRESHOLD_PERCENT = 5
+DEFAULT_ANSWER_DAYS = 14
+
+
+def review_threshold(households: int, percent: int) -> int:
+    """Supports that move a need to review: `percent` of the community's households, rounded
+    up, at least one."""
+    return max(1, math.ceil(households * percent / 100))
+
+
+def settings_problems(threshold_percent: int | None, answer_days: int | None) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if threshold_percent is None or not 1 <= threshold_percent <= 100:
+        problems["threshold_percent"] = N_("Enter a whole percentage from 1 to 100")
+    if answer_days is None or not 1 <= answer_days <= 90:
+        problems["answer_days"] = N_("Enter a whole number of days from 1 to 90")
+    return problems
+
+
+def answer_due(review_started_at: datetime, answer_days: int) -> datetime:
+    return review_started_at + timedelta(days=answer_days)
+
+
+def answer_late(status: NeedStatus, due: datetime | None, now: datetime) -> bool:
+    return status is NeedStatus.UNDER_REVIEW and due is not None and now > due
