@@ -308,3 +308,12 @@ async def project_section(project: queries.ProjectDetail) -> dict[str, Any]:
         "settlement": settlement,
         "leftover_transfers": leftover,
     }
+
+
+async def expenditure_lines(project_id: int) -> dict[str, int]:
+    """Each expenditure's budget line by its public id (its ledger entry's `ref`): what a
+    disclosure's "money out by budget line" needs (stewardship's port, docs/adr/0029)."""
+    rows = await Expenditure.select(Expenditure.public_id, Expenditure.budget_line).where(
+        Expenditure.project == project_id
+    )
+    return {row["public_id"]: int(row["budget_line"]) for row in rows}

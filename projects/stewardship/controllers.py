@@ -42,6 +42,7 @@ from linju.projects.core.services.projects import ProjectDraft, check_publishabl
 from linju.projects.stewardship import read as dashboard
 from linju.projects.stewardship import rules
 from linju.projects.stewardship.services import (
+    disclosures,
     in_kind,
     matching,
     offline_donations,
@@ -463,6 +464,79 @@ async def poster_page(slug: FromPath[str]) -> Template:
     return Template("secretary/poster.html", context=await poster.poster_context(slug))
 
 
+# Disclosures (项目公示, docs/adr/0029-disclosures.md) ------------------------------------------
+
+
+def _disclosures_page(slug: str) -> Page:
+    return Page("secretary/disclosures.html", lambda: disclosures.disclosure_workbench(slug))
+
+
+def _disclosure_plan(form: SubmittedForm) -> rules.DisclosurePlan:
+    day = N_("Enter a date, e.g. 2026-03-31")
+    starts = form.parsed("starts_on", iso_date, day, local_today())
+    ends = form.parsed("ends_on", iso_date, day, local_today())
+    form.raise_problems()
+    return rules.DisclosurePlan(starts, ends, form.text("what_was_done"))
+
+
+@get(
+    "/p/{slug:str}/manage/disclosures",
+    guards=[guards.require_secretary_of_project],
+    tags=TAGS,
+    summary="A project's disclosures (项目公示): published ones, the next due, the next prepared",
+)
+async def disclosures_workbench(slug: FromPath[str]) -> Template:
+    return await _disclosures_page(slug).show()
+
+
+@post(
+    "/p/{slug:str}/manage/disclosures",
+    guards=[guards.require_secretary_of_project],
+    tags=TAGS,
+    summary="Publish the next disclosure (its figures shown on a confirmation page first)",
+)
+async def publish_disclosure(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def publish_it(form: SubmittedForm) -> Response[Any] | str:
+        plan = _disclosure_plan(form)
+        if not confirmed(form):
+            preview = await disclosures.check_disclosure(slug, plan)
+            carried = {
+                "starts_on": plan.starts_on.isoformat(),
+                "ends_on": plan.ends_on.isoformat(),
+                "what_was_done": plan.what_was_done,
+            }
+            page = Page(
+                "secretary/confirm_disclosure.html",
+                {
+                    **preview,
+                    "confirmation": Confirmation(
+                        f"/p/{slug}/manage/disclosures", f"/p/{slug}/manage/disclosures", carried
+                    ),
+                    "confirm_form": "disclosure",
+                },
+            )
+            return await page.show()
+        name = user.display_name or user.email
+        seq = await disclosures.publish_disclosure(user.actor, user.secretary_of, name, slug, plan)
+        tell(request, N_("Disclosure published: it is frozen and on the project's page"))
+        return f"/p/{slug}/disclosures/{seq}"
+
+    return await _disclosures_page(slug).submit(request, "disclosure", publish_it)
+
+
+@get(
+    "/p/{slug:str}/disclosures/{seq:int}",
+    tags=["projects"],
+    summary="One published disclosure (项目公示), printable",
+)
+async def disclosure_page(slug: FromPath[str], seq: FromPath[int]) -> Template:
+    return await Page(
+        "projects/disclosure.html", lambda: disclosures.disclosure_page(slug, seq)
+    ).show()
+
+
 # The committee's side of offline donations ---------------------------------------------------
 
 
@@ -495,5 +569,8 @@ ROUTES: list[Any] = [
     create_pledge,
     record_in_kind,
     poster_page,
+    disclosures_workbench,
+    publish_disclosure,
+    disclosure_page,
     offline_list,
 ]

@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig
 
 from linju.projects.core.tables import ProjectPhoto
 from linju.projects.stewardship.tables import (
+    Disclosure,
     InKindContribution,
     MatchDraw,
     MatchingPledge,
@@ -23,6 +24,7 @@ APP_CONFIG = AppConfig(
         ProjectUpdate,
         InKindContribution,
         ProjectPhoto,
+        Disclosure,
     ],
     migration_dependencies=["linju.projects.piccolo_app"],
     commands=[],

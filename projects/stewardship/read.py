@@ -1,7 +1,7 @@
 """The read side of the secretary's work: the dashboard, a project's workbench, the page section.
 
 What needs the secretary: drafts to finish, offline donations waiting for a committee member,
-and projects whose disclosure (an update every three months while in progress) is overdue.
+and projects whose disclosure (项目公示, docs/adr/0029-disclosures.md) is overdue.
 """
 
 from __future__ import annotations
@@ -11,19 +11,21 @@ from typing import Any
 
 from linju.platform.accounts.services import CurrentUser
 from linju.platform.db import select_rows
-from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
 from linju.platform.kernel.money import Money
 from linju.projects.core.read import ProjectDetail
 from linju.projects.core.services.drafting import draft_values
 from linju.projects.core.tables import Community, Project, ProjectPhoto
-from linju.projects.stewardship.rules import disclosure_overdue
+from linju.projects.stewardship.services.disclosures import (
+    public_disclosures,
+    status_of,
+)
 from linju.projects.stewardship.services.in_kind import in_kind_register
 from linju.projects.stewardship.services.matching import project_pledges
 from linju.projects.stewardship.services.offline_donations import offline_donations_of
 from linju.projects.stewardship.services.poster import share_card
-from linju.projects.stewardship.services.updates import last_update_at, project_updates
-from linju.projects.stewardship.tables import OfflineDonation, ProjectUpdate
+from linju.projects.stewardship.services.updates import project_updates
+from linju.projects.stewardship.tables import Disclosure, OfflineDonation
 
 
 async def gallery_of(project_id: int) -> list[dict[str, Any]]:
@@ -48,24 +50,25 @@ async def dashboard_rows(community_ids: Sequence[int]) -> list[dict[str, Any]]:
         Project.status,
         Project.community,
         Project.status_changed_at,
+        Project.created_at,
+        Project.plan_starts_on,
+        Project.plan_ends_on,
     ).where(Project.community.is_in(list(community_ids)) if community_ids else Project.id < 0)
     ids = [p["id"] for p in projects] or [-1]
     waiting = await OfflineDonation.select(OfflineDonation.project).where(
         OfflineDonation.project.is_in(ids) & OfflineDonation.confirmed_at.is_null()
     )
-    latest = await ProjectUpdate.select(ProjectUpdate.project, ProjectUpdate.posted_at).where(
-        ProjectUpdate.project.is_in(ids)
+    published = (
+        await Disclosure.select(
+            Disclosure.project, Disclosure.kind, Disclosure.period_ends_on, Disclosure.published_at
+        )
+        .where(Disclosure.project.is_in(ids))
+        .order_by(Disclosure.seq)
     )
-    last: dict[int, Any] = {}
-    for row in latest:
-        if row["project"] not in last or row["posted_at"] > last[row["project"]]:
-            last[row["project"]] = row["posted_at"]
-    now = utc_now()
     for project in projects:
         project["waiting"] = sum(1 for w in waiting if w["project"] == project["id"])
-        project["overdue"] = disclosure_overdue(
-            project["status"], project["status_changed_at"], last.get(project["id"]), now
-        )
+        mine = [d for d in published if d["project"] == project["id"]]
+        project["overdue"] = status_of(project, mine).overdue
         project["needs"] = (
             project["status"] == "draft" or project["waiting"] > 0 or project["overdue"]
         )
@@ -97,12 +100,7 @@ async def workbench(slug: str) -> dict[str, Any]:
         "updates": await project_updates(project["id"]),
         "gallery": await gallery_of(project["id"]),
         "in_kind": await in_kind_register(project["id"]),
-        "overdue": disclosure_overdue(
-            project["status"],
-            project["status_changed_at"],
-            await last_update_at(project["id"]),
-            utc_now(),
-        ),
+        "disclosure": await public_disclosures(slug),
     }
 
 
@@ -115,7 +113,8 @@ async def offline_page(slug: str, viewer: CurrentUser) -> dict[str, Any]:
 
 
 async def project_section(project: ProjectDetail) -> dict[str, Any]:
-    """The project page's loader (PROJECT_SECTION_LOADERS): updates, matching and in-kind help."""
+    """The project page's loader (PROJECT_SECTION_LOADERS): disclosures, updates, matching and
+    in-kind help."""
     updates = await project_updates(project.id)  # newest first
     return {
         "stewardship_updates": updates,
@@ -123,10 +122,5 @@ async def project_section(project: ProjectDetail) -> dict[str, Any]:
         "stewardship_pledges": await project_pledges(project.id, confirmed_only=True),
         "stewardship_in_kind": await in_kind_register(project.id),
         "share": share_card(project.summary.slug, project.summary.cover_image),  # ADR 0028
-        "stewardship_overdue": disclosure_overdue(
-            project.summary.status.value,
-            project.status_changed_at,
-            updates[0]["posted_at"] if updates else None,
-            utc_now(),
-        ),
+        "stewardship_disclosure": await public_disclosures(project.summary.slug),
     }

@@ -1,13 +1,17 @@
 """The stewardship's rules: pure (no I/O), so they are tested without a database.
 
 Offline gifts, matching pledges, in-kind help and progress updates: what a valid record is, how
-much a pledge matches, when a project's disclosure is overdue.
+much a pledge matches, when a project's disclosure (项目公示) is due and what its figures are.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from linju.platform.kernel.errors import N_
 from linju.projects.core.rules import PAYMENT_METHODS, ProjectStatus, is_valid_slug
@@ -160,20 +164,277 @@ def gift_problems(gift: OfflineGift, *, max_fen: int, today: date) -> dict[str, 
     return problems
 
 
-DISCLOSURE_DAYS = 90
-
-
 MAX_UPDATE_LENGTH = 5000
 
 
 MAX_UPDATE_PHOTOS = 6
 
 
-def disclosure_overdue(
-    status: str, status_changed_at: datetime, last_update_at: datetime | None, now: datetime
-) -> bool:
-    """In progress for three months (or three months since the last update) without news."""
-    if status != ProjectStatus.IN_PROGRESS.value:
+# Disclosures (项目公示, docs/adr/0029-disclosures.md) --------------------------------------------
+# 慈善组织信息公开办法: a public fundraising drive that runs more than six months is disclosed at
+# least every three months, and in full within three months after it ends.
+
+LONG_PLAN_MONTHS = 6
+DISCLOSE_EVERY_MONTHS = 3
+FINAL_WITHIN_MONTHS = 3
+MAX_WHAT_WAS_DONE = 5000
+
+
+class DisclosureKind(StrEnum):
+    PERIODIC = "periodic"
+    FINAL = "final"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day
+    (31 January + 1 month is 28 or 29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def plan_is_long(starts_on: date | None, ends_on: date | None) -> bool:
+    """A filed plan that runs more than six months (counted from its own dates)."""
+    if starts_on is None or ends_on is None:
         return False
-    since = max(status_changed_at, last_update_at) if last_update_at else status_changed_at
-    return now - since > timedelta(days=DISCLOSURE_DAYS)
+    return ends_on > add_months(starts_on, LONG_PLAN_MONTHS)
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureDuty:
+    """What the disclosure rules need to know about a project (dates are community dates)."""
+
+    status: str
+    plan_starts_on: date | None
+    plan_ends_on: date | None
+    opened_on: date  # the project's first day: the plan's start, else its publication
+    completed_on: date | None = None
+    last_published_on: date | None = None  # the latest disclosure's publication
+    last_period_ends_on: date | None = None
+    final_published: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DueDisclosure:
+    kind: DisclosureKind
+    due_on: date
+
+
+CLOSED_STATUSES = frozenset({ProjectStatus.DRAFT.value, ProjectStatus.CANCELLED.value})
+
+
+def next_disclosure(duty: DisclosureDuty) -> DueDisclosure | None:
+    """The disclosure the project owes next, or None.
+
+    A completed project owes its final disclosure within three months of completion; one whose
+    filed plan runs more than six months owes one at least every three months (from the plan's
+    start, then from the last publication) until then. A draft, a cancelled project (settled by
+    refunds, on its own page) and a project whose final disclosure is out owe nothing.
+    """
+    if duty.final_published or duty.status in CLOSED_STATUSES:
+        return None
+    if duty.status == ProjectStatus.COMPLETED.value and duty.completed_on is not None:
+        return DueDisclosure(
+            DisclosureKind.FINAL, add_months(duty.completed_on, FINAL_WITHIN_MONTHS)
+        )
+    if plan_is_long(duty.plan_starts_on, duty.plan_ends_on):
+        anchor = duty.last_published_on or duty.plan_starts_on or duty.opened_on
+        return DueDisclosure(DisclosureKind.PERIODIC, add_months(anchor, DISCLOSE_EVERY_MONTHS))
+    return None
+
+
+def is_overdue(due: DueDisclosure | None, today: date) -> bool:
+    """Past its due date (the due date itself is still on time)."""
+    return due is not None and today > due.due_on
+
+
+def kind_to_publish(status: str) -> DisclosureKind:
+    """A completed project's disclosure is its final one; any other is periodic."""
+    return (
+        DisclosureKind.FINAL if status == ProjectStatus.COMPLETED.value else DisclosureKind.PERIODIC
+    )
+
+
+def next_period_starts_on(duty: DisclosureDuty) -> date:
+    """The day after the last disclosed period, or the project's first day: no gap, no overlap."""
+    if duty.last_period_ends_on is not None:
+        return duty.last_period_ends_on + timedelta(days=1)
+    return duty.opened_on
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosurePlan:
+    """A disclosure as the secretary prepares it: its period and what was done in it."""
+
+    starts_on: date
+    ends_on: date
+    what_was_done: str
+
+
+def disclosure_problems(plan: DisclosurePlan, duty: DisclosureDuty, today: date) -> dict[str, str]:
+    """What is wrong with publishing `plan` now; "" is about the project as a whole.
+
+    A period has no longest length: the duty is how often a disclosure is published, so a late
+    one catches up on everything since the last in one go rather than in several."""
+    if duty.status in CLOSED_STATUSES:
+        return {"": N_("Only a published, not cancelled project publishes disclosures")}
+    if duty.final_published:
+        return {"": N_("The final disclosure is published: there is nothing more to disclose")}
+    problems: dict[str, str] = {}
+    if plan.starts_on != next_period_starts_on(duty):
+        problems["starts_on"] = N_(
+            "The period starts the day after the last disclosed period ends (the first one on "
+            "the project's first day): no gap, no overlap"
+        )
+    if plan.ends_on < plan.starts_on:
+        problems["ends_on"] = N_("The period cannot end before it starts")
+    elif plan.ends_on > today:
+        problems["ends_on"] = N_("The period cannot end after today")
+    elif (
+        kind_to_publish(duty.status) is DisclosureKind.FINAL
+        and duty.completed_on is not None
+        and plan.ends_on < duty.completed_on
+    ):
+        problems["ends_on"] = N_("The final disclosure runs at least to the day of completion")
+    if not plan.what_was_done.strip():
+        problems["what_was_done"] = N_("Write what was done in this period")
+    elif len(plan.what_was_done) > MAX_WHAT_WAS_DONE:
+        problems["what_was_done"] = N_("At most 5,000 characters")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class LineSpent:
+    line_id: int | None  # None: an expenditure linked to no budget line the platform knows
+    title: str
+    spent_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureFigures:
+    """Money in and out over a stretch of the ledger, from its entries alone.
+
+    Read from accounts, as ledger.md's figures are: gifts are what came from `donors:online`,
+    `donors:offline` and `sponsor:` accounts (a reversal of one lowers it), refunds what went
+    back to donors in `refund` entries, fees to `fees:`, spending to `payees` (by the budget
+    line of the expenditure the entry's `ref` names), transfers to `community:` funds. So
+    `closing = opening + online + offline + matching - refunds - fees - spent - transfers`.
+    """
+
+    currency: str
+    opening_fen: int
+    online_fen: int
+    offline_fen: int
+    matching_fen: int
+    refunds_fen: int
+    fees_fen: int
+    spent: tuple[LineSpent, ...]
+    transfers_fen: int
+    closing_fen: int
+    first_seq: int  # the first entry counted (head_seq + 1 when there is none)
+    head_seq: int  # the last entry counted: the ledger head the figures were built from
+    head_hash: str
+    entries: int
+
+    @property
+    def money_in_fen(self) -> int:
+        return self.online_fen + self.offline_fen + self.matching_fen - self.refunds_fen
+
+    @property
+    def spent_fen(self) -> int:
+        return sum(line.spent_fen for line in self.spent)
+
+    @property
+    def money_out_fen(self) -> int:
+        return self.fees_fen + self.spent_fen + self.transfers_fen
+
+    def as_json(self) -> dict[str, Any]:
+        """The snapshot kept with a published disclosure."""
+        return {
+            "currency": self.currency,
+            "opening_fen": self.opening_fen,
+            "online_fen": self.online_fen,
+            "offline_fen": self.offline_fen,
+            "matching_fen": self.matching_fen,
+            "refunds_fen": self.refunds_fen,
+            "fees_fen": self.fees_fen,
+            "spent": [
+                {"line_id": s.line_id, "title": s.title, "spent_fen": s.spent_fen}
+                for s in self.spent
+            ],
+            "transfers_fen": self.transfers_fen,
+            "closing_fen": self.closing_fen,
+            "first_seq": self.first_seq,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "entries": self.entries,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DisclosureFigures:
+        return cls(
+            **{k: v for k, v in data.items() if k != "spent"},
+            spent=tuple(LineSpent(**s) for s in data["spent"]),
+        )
+
+
+def tally(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    slug: str,
+    currency: str,
+    opening_fen: int,
+    after_seq: int,
+    after_hash: str,
+    lines: Mapping[int, str],
+    line_of_ref: Mapping[str, int],
+) -> DisclosureFigures:
+    """The figures of `entries` (public ledger entries, oldest first, following entry
+    `after_seq`, whose hash is `after_hash`); `lines` are the budget lines' titles by id, in the
+    plan's order, `line_of_ref` each expenditure's budget line by its public id."""
+    fund = f"fund:{slug}"
+    online = offline = matching = refunds = fees = transfers = balance = 0
+    spent: dict[int | None, int] = dict.fromkeys(lines, 0)
+    for entry in entries:
+        refund = entry["kind"] == "refund"
+        for posting in entry["postings"]:
+            account, amount = posting["account"], int(posting["amount"])
+            if account == fund:
+                balance += amount
+            elif account.startswith("donors:") and refund:
+                refunds += amount
+            elif account == "donors:online":
+                online -= amount
+            elif account == "donors:offline":
+                offline -= amount
+            elif account.startswith("sponsor:"):
+                matching -= amount
+            elif account.startswith("fees:"):
+                fees += amount
+            elif account == "payees":
+                line = line_of_ref.get(entry["ref"])
+                key = line if line in lines else None
+                spent[key] = spent.get(key, 0) + amount
+            elif account.startswith("community:"):
+                transfers += amount
+    last = entries[-1] if entries else None
+    return DisclosureFigures(
+        currency=currency,
+        opening_fen=opening_fen,
+        online_fen=online,
+        offline_fen=offline,
+        matching_fen=matching,
+        refunds_fen=refunds,
+        fees_fen=fees,
+        spent=tuple(
+            LineSpent(line_id, lines.get(line_id, "") if line_id is not None else "", fen)
+            for line_id, fen in spent.items()
+            if line_id is not None or fen
+        ),
+        transfers_fen=transfers,
+        closing_fen=opening_fen + balance,
+        first_seq=after_seq + 1,
+        head_seq=int(last["seq"]) if last else after_seq,
+        head_hash=str(last["hash"]) if last else after_hash,
+        entries=len(entries),
+    )

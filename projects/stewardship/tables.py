@@ -110,3 +110,31 @@ class InKindContribution(Table, tablename="in_kind_contribution"):
     location = Varchar(length=200, default="")
     recorded_by = BigInt()
     recorded_at = Timestamptz()
+
+
+class Disclosure(Table, tablename="disclosure"):
+    """A published disclosure (项目公示, docs/adr/0029-disclosures.md): frozen once written.
+
+    The table refuses UPDATE and DELETE by trigger (`disclosure_append_only`), so the figures
+    residents printed stay the figures on the page. `figures` is the snapshot (JSON) built from
+    the ledger's entries `first_seq`..`head_seq` at publication; `head_hash` lets anyone check
+    it against the ledger.
+    """
+
+    id = Serial(primary_key=True)
+    project = ForeignKey(references=Project, on_delete=OnDelete.restrict, null=False, index=True)
+    seq = Integer()  # 1, 2, … per project (unique with the project)
+    kind = Varchar(length=8)  # "periodic" or "final"
+    period_starts_on = Date()
+    period_ends_on = Date()
+    currency = Varchar(length=3, default="CNY")
+    opening_fen = BigInt()
+    closing_fen = BigInt()
+    first_seq = BigInt()
+    head_seq = BigInt()
+    head_hash = Varchar(length=64)
+    figures = Text()  # JSON: rules.DisclosureFigures.as_json()
+    what_was_done = Text()
+    published_by = BigInt()  # the secretary's account id
+    published_by_name = Varchar(length=100)
+    published_at = Timestamptz()

@@ -1,13 +1,12 @@
-"""Progress updates on a project's timeline (newest first) and the disclosure duty.
+"""Progress updates on a project's timeline (newest first): news for residents.
 
-A project `in_progress` for `DISCLOSURE_DAYS` without an update is flagged on its page and on
-the secretary's dashboard: residents who gave money are owed news of it.
+They are not the disclosure duty: that is the disclosures' (项目公示, `services/disclosures.py`,
+docs/adr/0029-disclosures.md), built from the ledger and published every three months.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
@@ -59,13 +58,3 @@ async def project_updates(project_id: int) -> list[dict[str, Any]]:
     for row in rows:
         row["photo_urls"] = json.loads(row["photos"] or "[]")
     return rows
-
-
-async def last_update_at(project_id: int) -> datetime | None:
-    row = (
-        await ProjectUpdate.select(ProjectUpdate.posted_at)
-        .where(ProjectUpdate.project == project_id)
-        .order_by(ProjectUpdate.posted_at, ascending=False)
-        .first()
-    )
-    return row["posted_at"] if row else None

@@ -1,4 +1,5 @@
-"""Pure pieces of the secretary's work: the disclosure duty, photos, Markdown."""
+"""Pure pieces of the secretary's work: photos, Markdown, pledges (the disclosure duty:
+test_disclosure_rules.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from linju.platform.kernel.markdown import render_markdown
 from linju.projects.core.services.photos import photo_problem
 from linju.projects.stewardship.rules import (
     PledgePlan,
-    disclosure_overdue,
     pledge_decision_problems,
     pledge_problems,
     ratio_in_bounds,
@@ -19,14 +19,6 @@ from linju.projects.stewardship.rules import (
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
-
-
-def test_a_project_in_progress_three_months_without_news_is_overdue() -> None:
-    started = NOW - timedelta(days=91)
-    assert disclosure_overdue("in_progress", started, None, NOW)
-    assert not disclosure_overdue("in_progress", started, NOW - timedelta(days=10), NOW)
-    assert not disclosure_overdue("in_progress", NOW - timedelta(days=30), None, NOW)
-    assert not disclosure_overdue("fundraising", started, None, NOW)
 
 
 def test_photos_are_checked_by_content() -> None:
