@@ -32,8 +32,13 @@ from linju.projects.core.services.host import save_host
 from linju.projects.core.services.photos import StoredPhoto, store_photo
 from linju.projects.core.services.projects import ProjectDraft, publish
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Project
+from linju.projects.donations.official_receipts import (
+    ReceiptIssue,
+    ask_for_receipt_of,
+    issue_receipt,
+)
 from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
-from linju.projects.donations.rules import DonationInput
+from linju.projects.donations.rules import DonationInput, ReceiptRequestInput
 from linju.projects.spending.rules import LeftoverChoice, Person
 from linju.projects.spending.services.completion import decide_report, file_report
 from linju.projects.spending.services.expenditures import (
@@ -43,7 +48,8 @@ from linju.projects.spending.services.expenditures import (
     propose,
     record_payment,
 )
-from linju.projects.stewardship.rules import OfflineGift, PledgePlan
+from linju.projects.stewardship.rules import DisclosurePlan, OfflineGift, PledgePlan
+from linju.projects.stewardship.services.disclosures import publish_disclosure
 from linju.projects.stewardship.services.matching import create_pledge, decide_pledge
 from linju.projects.stewardship.services.offline_donations import (
     confirm_offline_donation,
@@ -137,8 +143,9 @@ async def _load_demo() -> None:
     await demo_matching_pledge(playground, cap_fen=100_000)
     await demo_online_donation(playground, "王阿姨", 50_000, "给孩子们一个安全的乐园！")
     await demo_online_donation(playground, ANONYMOUS, 20_000)
-    await demo_online_donation(playground, "李老师一家", 100_000, "支持社区共建")
-    await demo_online_donation(playground, ANONYMOUS, 8_800)
+    li_family = await demo_online_donation(playground, "李老师一家", 100_000, "支持社区共建")
+    anonymous_gift = await demo_online_donation(playground, ANONYMOUS, 8_800)
+    await demo_official_receipts(li_family, anonymous_gift)
     await demo_offline_donation(playground, "2号楼居民（现金，居委会代收）", 30_000)
     await demo_online_donation(playground, "小明和妈妈", 5_000, "我想要跷跷板！")
     await demo_update(
@@ -162,7 +169,8 @@ async def _load_demo() -> None:
             "居民们提议把闲置的活动室改造成阅览室，由志愿者轮流值守。",
             goal_fen=2_000_000,
             deadline=today + timedelta(days=60),
-            filing=demo_filing(15, today - timedelta(days=1), 120),
+            # a year-long plan, filed three months ago: disclosed every three months (ADR 0029)
+            filing=demo_filing(15, today - timedelta(days=95), 365),
             budget=[
                 BudgetLinePlan("书架与桌椅", 900_000),
                 BudgetLinePlan("照明改造", 300_000),
@@ -179,6 +187,11 @@ async def _load_demo() -> None:
     await demo_online_donation("yuelanshi", "陈爷爷", 20_000, "多读书，读好书")
     await demo_online_donation("yuelanshi", ANONYMOUS, 10_000)
     await demo_offline_donation("yuelanshi", "读书会（现金，居委会代收）", 15_000)
+    await demo_disclosure(
+        "yuelanshi",
+        today - timedelta(days=95),
+        "活动室清空并粉刷完毕，书架和桌椅已向三家厂家询价；读书会捐出第一批图书120册。",
+    )
 
     await create_community("cuiweiyuan", "翠微苑社区", "青山区", "翠微苑社区，楼顶平台宽敞向阳。")
     await demo_project(
@@ -384,6 +397,41 @@ async def demo_online_donation(
     )
 
 
+def _demo_receipt_pdf(number: str, amount_fen: int) -> bytes:
+    """An electronic receipt stand-in (a one-page PDF drawn with Pillow): what the finance
+    system would issue, with its number and amount."""
+    image = Image.new("RGB", (600, 360), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((12, 12, 588, 348), outline=(180, 40, 40), width=3)
+    draw.text((28, 24), "DONATION RECEIPT (DEMO)", fill=(180, 40, 40))
+    draw.text((28, 56), f"Code 42010122  No. {number}", fill=(31, 41, 51))
+    draw.text((28, 300), f"CNY {amount_fen // 100:,}.{amount_fen % 100:02d}", fill=(31, 41, 51))
+    draw.ellipse((480, 250, 560, 330), outline=(200, 30, 30), width=4)  # the charity's seal
+    buffer = io.BytesIO()
+    image.save(buffer, format="PDF")
+    return buffer.getvalue()
+
+
+async def demo_official_receipts(issued_for: str, pending_for: str) -> None:
+    """Two requests for official receipts (ADR 0030): an organisation's, issued by the host's
+    finance staff (from the command line: the demo has no accounts), and an anonymous donor's,
+    still in the queue. Neither has a mail to send: the demo's gifts have no e-mail."""
+    issued, _ = await ask_for_receipt_of(
+        issued_for,
+        ReceiptRequestInput(
+            "organisation", "青山区李氏文化传播有限公司", "91420100MA4K2Y3L0N", "li@example.cn"
+        ),
+    )
+    await issue_receipt(
+        COMMAND_LINE,
+        issued.id,
+        ReceiptIssue("42010122", "0000000001", _demo_receipt_pdf("0000000001", 100_000)),
+    )
+    await ask_for_receipt_of(
+        pending_for, ReceiptRequestInput("person", "赵明", "", "zhao.ming@example.cn")
+    )
+
+
 async def demo_matching_pledge(slug: str, cap_fen: int) -> None:
     """The district women's federation matches donations 1:1 up to a cap: recorded by the
     secretary with a photo of the federation's letter, then confirmed by the committee's chair
@@ -469,6 +517,15 @@ async def demo_expenditure(slug: str, payee: str, purpose: str, amount_fen: int)
             ),
         ),
     )
+
+
+async def demo_disclosure(slug: str, starts_on: date, what_was_done: str) -> None:
+    """The community's secretary publishes the project's disclosure up to today (ADR 0029)."""
+    project = await Project.select(Project.community).where(Project.slug == slug).first()
+    assert project is not None
+    plan = DisclosurePlan(starts_on, local_today(), what_was_done)
+    community = frozenset({int(project["community"])})
+    await publish_disclosure(COMMAND_LINE, community, "社区书记员", slug, plan)
 
 
 async def demo_completion(slug: str, summary: str) -> None:

@@ -27,7 +27,7 @@ def _read_password() -> str:
 
 @click.group()
 def users() -> None:
-    """Accounts of admins, secretaries and committee members."""
+    """Accounts of admins, secretaries, committee members and the host's finance staff."""
 
 
 def _seat_problem(
@@ -62,7 +62,9 @@ def _seat_problem(
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "secretary", "committee"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "secretary", "committee", "finance"])
+)
 @click.option("--community", default=None, help="the community's slug (secretary)")
 @click.option("--project", default=None, help="the project's slug (committee member)")
 @click.option(
@@ -138,3 +140,30 @@ def create(
         )
     else:
         click.echo(f"users: account {account_id} ({address}) is {role}")
+
+
+@users.command("finance")
+@click.option("--email", required=True)
+@click.option("--revoke", is_flag=True, help="take the role away instead of giving it")
+def finance(email: str, revoke: bool) -> None:
+    """Give an existing account the host finance role (official receipts), or take it away."""
+    from linju.platform.accounts.audit import COMMAND_LINE
+    from linju.platform.accounts.services import normalise_email, set_host_finance
+    from linju.platform.i18n import translate_in
+    from linju.platform.kernel.errors import ValidationErrors
+    from linju.platform.migrate import apply_migrations
+
+    async def go() -> bool:
+        await apply_migrations()
+        return await set_host_finance(COMMAND_LINE, email, not revoke)
+
+    try:
+        changed = run_async(go)
+    except ValidationErrors as exc:
+        first_field, message = next(iter(exc.problems.items()))
+        raise CommandError(f"users finance: {first_field}: {translate_in('en', message)}") from exc
+    state = "no longer host finance" if revoke else "host finance"
+    done = "is now" if changed else "already was"
+    if revoke:
+        done = "is" if changed else "already was"
+    click.echo(f"users: {normalise_email(email)} {done} {state}")

@@ -216,13 +216,13 @@ async def admin_create_community(request: AnyRequest) -> Response[Any]:
 
 
 def _role(value: str) -> services.Role:
-    """Secretary or committee member: admins are made on the command line only."""
+    """Secretary, committee member or host finance: admins are made on the command line only."""
     try:
         role = services.Role(value)
     except ValueError:
         role = services.Role.ADMIN
     if role is services.Role.ADMIN:
-        raise ValidationErrors({"role": N_("Choose secretary or committee member")})
+        raise ValidationErrors({"role": N_("Choose secretary, committee member or host finance")})
     return role
 
 
@@ -250,6 +250,37 @@ async def admin_invite(request: AnyRequest) -> Response[Any]:
         return "/admin"
 
     return await ADMIN.submit(request, "invite", invite)
+
+
+HOLDS = {"yes": True, "no": False}
+
+
+@post(
+    "/admin/finance",
+    guards=[guards.require_admin],
+    tags=["admin"],
+    summary="Give or take away the host finance role (official receipts, docs/adr/0030)",
+)
+async def admin_host_finance(request: AnyRequest) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    def form_name(form: SubmittedForm) -> str:
+        return f"finance-{form.text('account')}" if form.text("account") else "invite"
+
+    async def change(form: SubmittedForm) -> str:
+        holds = HOLDS.get(form.text("holds"))
+        if holds is None:
+            form.refuse("holds", N_("Choose to give or to take away the role"))
+        changed = await services.set_host_finance(user.actor, form.text("email"), holds)
+        if not changed:
+            tell(request, N_("Nothing changed: the role was already so."))
+        elif holds:
+            tell(request, N_("%(email)s is now host finance.", email=form.text("email")))
+        else:
+            tell(request, N_("%(email)s is no longer host finance.", email=form.text("email")))
+        return "/admin"
+
+    return await ADMIN.submit(request, form_name, change)
 
 
 @get("/admin/audit", guards=[guards.require_admin], tags=["admin"], summary="The audit log")
@@ -283,5 +314,6 @@ ROUTES: list[Any] = [
     admin_index,
     admin_create_community,
     admin_invite,
+    admin_host_finance,
     admin_audit,
 ]

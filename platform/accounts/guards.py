@@ -93,6 +93,12 @@ async def require_admin(connection: Connection, _: BaseRouteHandler) -> None:
         raise PermissionDeniedException()
 
 
+async def require_host_finance(connection: Connection, _: BaseRouteHandler) -> None:
+    """The host charity's finance staff (docs/adr/0030): they issue official receipts."""
+    if not logged_in_user(connection).is_host_finance:
+        raise PermissionDeniedException()
+
+
 async def require_secretary_of_project(connection: Connection, _: BaseRouteHandler) -> None:
     """The project in the path (`{slug}`) belongs to one of the user's communities."""
     user = logged_in_user(connection)

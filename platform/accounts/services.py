@@ -27,6 +27,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SECRETARY = "secretary"
     COMMITTEE = "committee"
+    FINANCE = "finance"  # the host charity's finance staff (docs/adr/0030)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class CurrentUser:
     is_admin: bool
     secretary_of: frozenset[int]  # community ids
     committee_of: frozenset[int]  # project ids
+    is_host_finance: bool = False  # issues official donation receipts (docs/adr/0030)
 
     @property
     def actor(self) -> Actor:
@@ -57,6 +59,7 @@ class CurrentUser:
             (Role.ADMIN, self.is_admin),
             (Role.SECRETARY, bool(self.secretary_of)),
             (Role.COMMITTEE, bool(self.committee_of)),
+            (Role.FINANCE, self.is_host_finance),
         )
         return tuple(role for role, holds in held if holds)
 
@@ -68,7 +71,12 @@ class CurrentUser:
         return ROLE_HOMES[roles[0]] if len(roles) == 1 else "/account"
 
 
-ROLE_HOMES = {Role.ADMIN: "/admin", Role.SECRETARY: "/secretary", Role.COMMITTEE: "/committee"}
+ROLE_HOMES = {
+    Role.ADMIN: "/admin",
+    Role.SECRETARY: "/secretary",
+    Role.COMMITTEE: "/committee",
+    Role.FINANCE: "/finance/receipts",
+}
 
 
 def normalise_email(email: str) -> str:
@@ -90,7 +98,12 @@ async def load_user(account_id: int) -> CurrentUser | None:
     """The account with its roles, or None when it does not exist or is deactivated."""
     row = (
         await Account.select(
-            Account.id, Account.email, Account.display_name, Account.is_admin, Account.is_active
+            Account.id,
+            Account.email,
+            Account.display_name,
+            Account.is_admin,
+            Account.is_host_finance,
+            Account.is_active,
         )
         .where(Account.id == account_id)
         .first()
@@ -108,6 +121,7 @@ async def load_user(account_id: int) -> CurrentUser | None:
         is_admin=bool(row["is_admin"]),
         secretary_of=frozenset(int(r["community"]) for r in communities),
         committee_of=seats,
+        is_host_finance=bool(row["is_host_finance"]),
     )
 
 
@@ -212,13 +226,49 @@ async def create_account(actor: Actor, new: NewAccount) -> int:
             await _grant_secretary(actor, account_id, new.community_slug)
         if new.role is Role.COMMITTEE and new.project_slug:
             await _grant_committee(actor, account_id, new.display_name, new.project_slug)
+        if new.role is Role.FINANCE:
+            await _set_host_finance(actor, account_id, True)
     return account_id
+
+
+async def _set_host_finance(actor: Actor, account_id: int, holds: bool) -> bool:
+    """Give or take the host finance role; False (nothing written) when it is already so."""
+    row = await Account.select(Account.is_host_finance).where(Account.id == account_id).first()
+    if row is None or bool(row["is_host_finance"]) == holds:
+        return False
+    await Account.update({Account.is_host_finance: holds}).where(Account.id == account_id)
+    await record_audit(
+        actor,
+        "role.finance.grant" if holds else "role.finance.revoke",
+        "account",
+        account_id,
+        before={"is_host_finance": not holds},
+        after={"is_host_finance": holds},
+    )
+    return True
+
+
+async def set_host_finance(actor: Actor, email: str, holds: bool) -> bool:
+    """Give (or take away) the host finance role of the account with this e-mail, with its audit
+    record; False when it already was so. ValidationErrors beside `email` for an unknown one."""
+    async with write_transaction():
+        row = (
+            await Account.select(Account.id).where(Account.email == normalise_email(email)).first()
+        )
+        if row is None:
+            raise ValidationErrors({"email": N_("There is no account with this e-mail")})
+        return await _set_host_finance(actor, int(row["id"]), holds)
 
 
 async def list_accounts() -> list[dict[str, object]]:
     """Accounts with their roles, for the admin pages."""
     accounts = await Account.select(
-        Account.id, Account.email, Account.display_name, Account.is_admin, Account.is_active
+        Account.id,
+        Account.email,
+        Account.display_name,
+        Account.is_admin,
+        Account.is_host_finance,
+        Account.is_active,
     ).order_by(Account.id)
     roles = await SecretaryRole.select(SecretaryRole.account, SecretaryRole.community.name)
     seats = await places().seat_titles()

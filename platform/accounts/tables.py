@@ -28,6 +28,8 @@ class Account(Table, tablename="account"):
     display_name = Varchar(length=100)
     password_hash = Varchar(length=255, default="")  # empty until the invite link is used
     is_admin = Boolean(default=False)
+    # The host charity's finance staff: they issue official donation receipts (docs/adr/0030).
+    is_host_finance = Boolean(default=False)
     is_active = Boolean(default=True)
     created_at = Timestamptz()
     password_changed_at = Timestamptz(null=True, default=None)

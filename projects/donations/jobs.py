@@ -21,16 +21,18 @@ from linju.platform.jobs.registry import JobContext, JobKind, register
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.settings import get_settings
 from linju.projects.core.read import get_project
+from linju.projects.donations.official_receipts import OFFICIAL_RECEIPT_JOB
 from linju.projects.donations.rules import (
     ANONYMOUS_NAME,
     DonationStatus,
+    OfficialReceiptStatus,
     amount_in_capitals,
     open_receipt_seal,
     public_name,
     receipt_path,
 )
 from linju.projects.donations.services import THANK_YOU_JOB
-from linju.projects.donations.tables import Donation
+from linju.projects.donations.tables import Donation, OfficialReceipt
 
 _MAILED = (DonationStatus.SUCCEEDED.value, DonationStatus.REFUNDED.value)
 
@@ -102,5 +104,60 @@ async def thank_you_job(args: dict[str, Any], ctx: JobContext) -> None:
         await Donation.update({Donation.receipt_seal: None}).where(Donation.id == row["id"])
 
 
+# The official receipt's mail (docs/adr/0030-official-receipts-and-host-finance.md) --------------
+def official_receipt_mail(to: str, project: str, number: str, link: str) -> Mail:
+    """The "your official receipt is issued" message: Chinese first, then English."""
+    texts = [
+        translate_in(
+            locale,
+            "Hello,\n\nThe official donation receipt (No. %(number)s) for your donation to "
+            "%(project)s has been issued by the host charity. Download it from your receipt "
+            "page, at its private address (do not share it):\n%(link)s\n\nThank you!",
+            number=number,
+            project=project,
+            link=link,
+        )
+        for locale in ("zh_CN", "en")
+    ]
+    subject = " / ".join(
+        translate_in(locale, "Your official donation receipt is ready")
+        for locale in ("zh_CN", "en")
+    )
+    return Mail(to=to, subject=subject, body="\n\n----\n\n".join(texts))
+
+
+async def official_receipt_job(args: dict[str, Any], ctx: JobContext) -> None:
+    receipt_id = str(args["receipt"])
+    row = (
+        await OfficialReceipt.select(
+            OfficialReceipt.id,
+            OfficialReceipt.status,
+            OfficialReceipt.email,
+            OfficialReceipt.link_seal,
+            OfficialReceipt.receipt_number,
+            OfficialReceipt.donation.project.title.as_alias("project_title"),
+        )
+        .where(OfficialReceipt.public_id == receipt_id)
+        .first()
+    )
+    if row is None or row["status"] != OfficialReceiptStatus.ISSUED.value or not row["link_seal"]:
+        return  # not issued, or already mailed (the seal is cleared)
+    settings = get_settings()
+    token = open_receipt_seal(row["link_seal"], settings.secret_key)
+    mail = official_receipt_mail(
+        to=row["email"],
+        project=row["project_title"],
+        number=row["receipt_number"] or "",
+        link=settings.base_url + receipt_path(token),
+    )
+    # One Message-ID per receipt, whichever job or attempt sends it.
+    await deliver(replace(ctx, key=f"official-receipt-{receipt_id}"), mail)
+    async with write_transaction():
+        await OfficialReceipt.update({OfficialReceipt.link_seal: None}).where(
+            OfficialReceipt.id == row["id"]
+        )
+
+
 def register_jobs() -> None:
     register(JobKind(THANK_YOU_JOB, thank_you_job))
+    register(JobKind(OFFICIAL_RECEIPT_JOB, official_receipt_job))

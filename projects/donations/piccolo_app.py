@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from linju.projects.donations.tables import Donation, DonationRefund
+from linju.projects.donations.tables import Donation, DonationRefund, OfficialReceipt
 
 APP_CONFIG = AppConfig(
     app_name="donations",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Donation, DonationRefund],
+    table_classes=[Donation, DonationRefund, OfficialReceipt],
     migration_dependencies=["linju.projects.piccolo_app"],
     commands=[],
 )

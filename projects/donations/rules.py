@@ -301,3 +301,100 @@ def message_hidden(hidden_at: object | None) -> bool:
     """A gift's message is hidden from the donor wall while a steward's hiding stands
     (docs/adr/0028): the moment it was hidden is kept, and cleared when shown again."""
     return hidden_at is not None
+
+
+# Official donation receipts (捐赠票据, docs/adr/0030-official-receipts-and-host-finance.md) ----
+MAX_PAYER_NAME_LENGTH = 100
+MAX_RECEIPT_PDF_BYTES = 5 * 1024 * 1024
+RECEIPT_CODE_PATTERN = re.compile(r"^[0-9]{4,20}$")  # 票据代码: digits (8 on today's receipts)
+RECEIPT_NUMBER_PATTERN = re.compile(r"^[0-9]{4,20}$")  # 票据号码: digits (10 on today's)
+INVALID_CREDIT_CODE = N_(
+    "This is not a valid unified social credit code (18 characters; the last one is a check "
+    "character)"
+)
+
+
+class PayerKind(StrEnum):
+    """Who the official receipt names as the payer (交款人): a person or an organisation."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class OfficialReceiptStatus(StrEnum):
+    REQUESTED = "requested"  # 已申请: the host's finance staff have it in their queue
+    ISSUED = "issued"  # 已开具: the electronic receipt is uploaded and the donor mailed
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRequestInput:
+    """What a donor asks an official receipt with, as typed."""
+
+    payer_kind: str
+    payer_name: str
+    credit_code: str
+    email: str
+
+
+def new_official_receipt_id() -> str:
+    return "orc_" + secrets.token_urlsafe(16)[:22]
+
+
+def receipt_askable(status: DonationStatus) -> bool:
+    """Only money the fund kept is receipted: a confirmed donation (a partly refunded one too,
+    for what is left), not a pending, failed, expired or wholly refunded one."""
+    return status is DonationStatus.SUCCEEDED
+
+
+def receipt_request_problems(
+    data: ReceiptRequestInput, valid_credit_code: str | None
+) -> dict[str, str]:
+    """Field -> message id for everything wrong with a request, all at once; empty when fine.
+    A person's request ignores the credit code field (a person has none).
+
+    `valid_credit_code` is the credit code as the host's own check reads it (python-stdnum's
+    `cn.uscc`, `projects.core.rules.credit_code`), None when it is not one."""
+    problems: dict[str, str] = {}
+    if data.payer_kind not in {kind.value for kind in PayerKind}:
+        problems["payer_kind"] = N_("Choose a person or an organisation")
+    name = data.payer_name.strip()
+    if not name:
+        problems["payer_name"] = N_("Enter the name the receipt is made out to")
+    elif len(name) > MAX_PAYER_NAME_LENGTH:
+        problems["payer_name"] = N_("A name is at most 100 characters")
+    elif any(ord(ch) < 32 for ch in name):
+        problems["payer_name"] = N_("Control characters are not allowed")
+    if data.payer_kind == PayerKind.ORGANISATION.value:
+        if not data.credit_code.strip():
+            problems["credit_code"] = N_("Enter the credit code of the organisation")
+        elif valid_credit_code is None:
+            problems["credit_code"] = INVALID_CREDIT_CODE
+    email = data.email.strip()
+    if not email:
+        problems["email"] = N_("Enter the e-mail address the receipt is sent to")
+    elif len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
+        problems["email"] = N_("This e-mail address does not look right")
+    return problems
+
+
+def issue_problems(receipt_code: str, receipt_number: str) -> dict[str, str]:
+    """Field -> message id for the receipt's code and number as the finance staff typed them."""
+    problems: dict[str, str] = {}
+    if not RECEIPT_CODE_PATTERN.match(receipt_code):
+        problems["receipt_code"] = N_("The receipt code is 4 to 20 digits, as printed on it")
+    if not RECEIPT_NUMBER_PATTERN.match(receipt_number):
+        problems["receipt_number"] = N_("The receipt number is 4 to 20 digits, as printed on it")
+    return problems
+
+
+def receipt_pdf_problem(data: bytes) -> str | None:
+    """Why these bytes are not an electronic receipt we keep, or None: a PDF by its content (the
+    `%PDF-` signature first and the `%%EOF` marker in its last kilobyte: a whole file, not a
+    renamed one or half an upload), at most 5 MB."""
+    if not data:
+        return N_("Attach the electronic receipt (PDF)")
+    if len(data) > MAX_RECEIPT_PDF_BYTES:
+        return N_("The PDF may be at most 5 MB")
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        return N_("This file is not a PDF")
+    return None

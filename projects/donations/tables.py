@@ -11,7 +11,7 @@ from __future__ import annotations
 from piccolo.columns import BigInt, Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from linju.projects.core.tables import Project
+from linju.projects.core.tables import Host, Project
 
 
 class Donation(Table, tablename="donation"):
@@ -61,3 +61,34 @@ class DonationRefund(Table, tablename="donation_refund"):
     ledger_seq = BigInt(null=True, default=None)
     created_at = Timestamptz()
     confirmed_at = Timestamptz(null=True, default=None)
+
+
+class OfficialReceipt(Table, tablename="official_receipt"):
+    """A donor's request for an official donation receipt (捐赠票据) and, once the host's finance
+    staff issued it, the receipt (docs/adr/0030-official-receipts-and-host-finance.md).
+
+    One per donation (`donation` is unique). The payer's name, credit code and e-mail are
+    personal: no public page, export, API answer or ledger entry reads this table. A receipt's
+    number is unique per host (the unique index `official_receipt_host_number` of its
+    migration); the PDF is a private object of the storage. `link_seal` holds the receipt
+    page's token, sealed, from the request until the "issued" mail is sent (ADR 0027's seal).
+    """
+
+    id = Serial(primary_key=True)
+    public_id = Varchar(length=40, unique=True)
+    donation = ForeignKey(references=Donation, on_delete=OnDelete.restrict, null=False, unique=True)
+    status = Varchar(length=16, default="requested", index=True)  # rules.OfficialReceiptStatus
+    payer_kind = Varchar(length=16)  # rules.PayerKind
+    payer_name = Varchar(length=100)
+    credit_code = Varchar(length=18, default="")
+    email = Varchar(length=254)
+    link_seal = Varchar(length=255, null=True, default=None)
+    requested_at = Timestamptz()
+    host = ForeignKey(references=Host, on_delete=OnDelete.restrict, null=True, default=None)
+    receipt_code = Varchar(length=20, null=True, default=None)  # 票据代码
+    receipt_number = Varchar(length=20, null=True, default=None)  # 票据号码
+    amount_fen = BigInt(null=True, default=None)  # what the receipt is made out for
+    pdf_path = Varchar(length=255, default="")
+    pdf_sha256 = Varchar(length=64, default="")
+    issued_at = Timestamptz(null=True, default=None)
+    issued_by = Varchar(length=254, default="")
