@@ -3,13 +3,14 @@ Pure (docs/transparency.md, "The log")."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from linju.projects.ledger.format import GENESIS_HASH, entry_hash
+from linju.projects.ledger.format import ENTRY_MEMBERS, GENESIS_HASH, entry_hash
 from linju.projects.ledger.log.tiles import MAX_LEAF
 
 
@@ -42,6 +43,58 @@ def continues(entry: Mapping[str, Any], last_seq: int, last_hash: str | None) ->
     if entry_hash(entry) != entry.get("hash"):
         return f"the hash of seq {entry.get('seq')} is not the hash of its content"
     return None
+
+
+_SORTED = orjson.OPT_SORT_KEYS
+_HEX = frozenset("0123456789abcdef")
+_MEMBERS = ENTRY_MEMBERS - {"hash"}  # sorted: `at` first, then where `hash` goes, `kind`, …
+
+
+def checked_leaf(
+    entry: Mapping[str, Any], digest: str, last_seq: int, last_hash: str | None
+) -> tuple[bytes, None] | tuple[None, str]:
+    """`continues` and `leaf_data` at once, for the integrator: (the leaf's bytes, None) when
+    the entry (given WITHOUT its `hash` member, which is `digest`) continues its project after
+    (last_seq, last_hash), else (None, why), with exactly their answers.
+
+    The entry's members sorted are `at`, `hash`, `kind`, …: the leaf is its canonical bytes
+    (what the hash covers) with `"hash":"<digest>"` set in after the `at` member, so one
+    serialisation serves both the hash check and the leaf. Anything out of the ordinary (a
+    value orjson refuses, members other than an exported entry's) goes the long way round."""
+    seq = entry.get("seq")
+    if (
+        seq != last_seq + 1
+        or entry.get("prev") != (last_hash if last_seq else GENESIS_HASH)
+        or len(digest) != 64
+        or not _HEX.issuperset(digest)
+        or entry.keys() != _MEMBERS
+    ):
+        return _the_long_way(entry, digest, last_seq, last_hash)
+    try:
+        body = orjson.dumps(entry, option=_SORTED)
+        at = len(orjson.dumps(entry["at"])) + 6  # b'{"at":' and the value
+    except TypeError:
+        return _the_long_way(entry, digest, last_seq, last_hash)
+    if body[at : at + 8] != b',"kind":' or hashlib.sha256(body).hexdigest() != digest:
+        return _the_long_way(entry, digest, last_seq, last_hash)
+    data = b"".join((body[:at], b',"hash":"', digest.encode(), b'"', body[at:]))
+    if len(data) > MAX_LEAF:
+        return _the_long_way(entry, digest, last_seq, last_hash)
+    return data, None
+
+
+def _the_long_way(
+    entry: Mapping[str, Any], digest: str, last_seq: int, last_hash: str | None
+) -> tuple[bytes, None] | tuple[None, str]:
+    whole = {**entry, "hash": digest}
+    why = continues(whole, last_seq, last_hash)
+    try:
+        data = leaf_data(whole)
+    except LeafTooLong as error:
+        return None, str(error)
+    if why is not None:
+        return None, why
+    return data, None
 
 
 def origin_from_base_url(base_url: str) -> str:

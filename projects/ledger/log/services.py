@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,9 @@ from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine, is_postgres, write_transaction
 from linju.platform.settings import Settings, SettingsError, get_settings
+from linju.projects.ledger.format import GENESIS_HASH
 from linju.projects.ledger.log import merkle, tiles
-from linju.projects.ledger.log.merkle import EMPTY_ROOT, ProofError, leaf_hash
+from linju.projects.ledger.log.merkle import EMPTY_ROOT, ProofError
 from linju.projects.ledger.log.note import (
     ED25519,
     Checkpoint,
@@ -38,12 +42,8 @@ from linju.projects.ledger.log.note import (
     parse_skey,
     parse_vkey,
 )
-from linju.projects.ledger.log.rules import LeafTooLong, continues, leaf_data
-from linju.projects.ledger.log.tables import (
-    LogCheckpoint,
-    LogCursor,
-    LogRefusal,
-)
+from linju.projects.ledger.log.rules import checked_leaf
+from linju.projects.ledger.log.tables import LogCheckpoint, LogRefusal
 
 logger = logging.getLogger("linju.log")
 
@@ -201,19 +201,82 @@ async def integrate(batch: int = BATCH, max_leaves: int | None = None) -> Integr
             return total
 
 
-async def _entries_to_integrate(limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` committed entries after the cursors, oldest (by id) first: each project
-    with something new is read on the (project, seq) index from its cursor on."""
-    engine = get_engine()
-    pending = await engine.run_querystring(
-        QueryString(
-            "SELECT h.project, p.slug, COALESCE(c.seq, 0) AS after FROM ledger_head h "
-            "JOIN project p ON p.id = h.project LEFT JOIN log_cursor c ON c.project = h.project "
-            "WHERE h.seq > COALESCE(c.seq, 0) AND NOT EXISTS (SELECT 1 FROM log_refusal r "
-            "WHERE r.project = h.project AND r.seq = COALESCE(c.seq, 0) + 1)"
+# What is new: rows of (entry id, project id, slug, seq, at, kind, memo, ref, prev, hash),
+# each entry's postings as exported (by entry id), and the cursors of their projects.
+New = tuple[list[Any], dict[int, list[dict[str, Any]]], dict[int, tuple[int, str]]]
+
+_PENDING = (
+    "SELECT h.project, p.slug, COALESCE(c.seq, 0) AS after, COALESCE(c.hash, '') AS hash "
+    "FROM ledger_head h JOIN project p ON p.id = h.project "
+    "LEFT JOIN log_cursor c ON c.project = h.project "
+    "WHERE h.seq > COALESCE(c.seq, 0) AND NOT EXISTS (SELECT 1 FROM log_refusal r "
+    "WHERE r.project = h.project AND r.seq = COALESCE(c.seq, 0) + 1)"
+)
+# Every project with something new, read on the (project, seq) index from its cursor on, in
+# one statement; the oldest `limit` (by id) of them. A project's seqs follow one another, so
+# its next `limit` entries are the seqs up to its cursor + `limit`: a range the planner sees.
+_NEW_ENTRIES = (
+    "SELECT e.id, e.project, n.slug, e.seq, e.at, e.kind, e.memo, e.public_ref, e.prev, e.hash "
+    f"FROM ({_PENDING}) n CROSS JOIN LATERAL (SELECT id, project, seq, at, kind, memo, "
+    "public_ref, prev, hash FROM ledger_entry WHERE project = n.project AND seq > n.after "
+    "AND seq <= n.after + $1 ORDER BY seq) e ORDER BY e.id LIMIT $1"
+)
+
+
+def _postings_by_entry(postings: Iterable[Any]) -> dict[int, list[dict[str, Any]]]:
+    """(entry, account, amount, currency) rows in (entry, position) order → each entry's
+    postings as exported (a range scan may bring some of entries not taken: never asked for)."""
+    by_entry: dict[int, list[dict[str, Any]]] = {}
+    last = None
+    current: list[dict[str, Any]] = []
+    for entry, account, amount, currency in postings:
+        if entry != last:
+            current = by_entry.setdefault(entry, [])
+            last = entry
+        current.append({"account": account, "amount": amount, "currency": currency})
+    return by_entry
+
+
+def _dense(ids: set[int]) -> bool:
+    """Whether one range scan of the postings' entry index beats a list of ids."""
+    return max(ids) - min(ids) < 4 * len(ids)
+
+
+async def _new_entries_pg(connection: Any, limit: int) -> New:
+    """PostgreSQL: the entries and their postings in two statements on the transaction's own
+    connection, as asyncpg's records (no row dicts), and the cursors of their projects."""
+    rows = await connection.fetch(_NEW_ENTRIES, limit)
+    if not rows:
+        return [], {}, {}
+    ids = {row[0] for row in rows}
+    if _dense(ids):
+        postings = await connection.fetch(
+            "SELECT entry, account, amount, currency FROM ledger_posting "
+            "WHERE entry >= $1 AND entry <= $2 ORDER BY entry, position",
+            min(ids),
+            max(ids),
         )
-    )
-    rows: list[dict[str, Any]] = []
+    else:
+        postings = await connection.fetch(
+            "SELECT entry, account, amount, currency FROM ledger_posting "
+            "WHERE entry = ANY($1::integer[]) ORDER BY entry, position",
+            sorted(ids),
+        )
+    cursors = {
+        row[0]: (row[1], row[2])
+        for row in await connection.fetch(
+            "SELECT project, seq, hash FROM log_cursor WHERE project = ANY($1::integer[])",
+            sorted({row[1] for row in rows}),
+        )
+    }
+    return rows, _postings_by_entry(postings), cursors
+
+
+async def _new_entries_sqlite(limit: int) -> New:
+    """SQLite: the same, through the engine, one project at a time."""
+    engine = get_engine()
+    pending = await engine.run_querystring(QueryString(_PENDING))
+    rows: list[tuple[Any, ...]] = []
     for project in pending:
         found = await engine.run_querystring(
             QueryString(
@@ -224,27 +287,38 @@ async def _entries_to_integrate(limit: int) -> list[dict[str, Any]]:
                 limit,
             )
         )
-        rows.extend({**row, "slug": project["slug"]} for row in found)
-    rows.sort(key=lambda row: row["id"])
+        rows.extend(
+            (
+                r["id"],
+                r["project"],
+                project["slug"],
+                r["seq"],
+                r["at"],
+                r["kind"],
+                r["memo"],
+                r["public_ref"],
+                r["prev"],
+                r["hash"],
+            )
+            for r in found
+        )
+    rows.sort(key=lambda row: row[0])
     del rows[limit:]
     if not rows:
-        return []
-    # The postings: one range scan of their entry index when the entries are close together
-    # (postings of entries not taken are dropped), else by id lists.
-    ids = {row["id"] for row in rows}
-    low, high = min(ids), max(ids)
-    if high - low < 4 * len(ids):
+        return [], {}, {}
+    ids = {row[0] for row in rows}
+    postings: list[dict[str, Any]] = []
+    if _dense(ids):
         postings = await engine.run_querystring(
             QueryString(
                 "SELECT entry, account, amount, currency FROM ledger_posting "
                 "WHERE entry >= {} AND entry <= {} ORDER BY entry, position",
-                low,
-                high,
+                min(ids),
+                max(ids),
             )
         )
     else:
         ordered = sorted(ids)
-        postings = []
         for start in range(0, len(ordered), CHUNK):
             part = ordered[start : start + CHUNK]
             marks = ", ".join("{}" for _ in part)
@@ -255,35 +329,11 @@ async def _entries_to_integrate(limit: int) -> list[dict[str, Any]]:
                     *part,
                 )
             )
-    by_entry: dict[int, list[dict[str, Any]]] = {}
-    for posting in postings:
-        if posting["entry"] not in ids:
-            continue
-        by_entry.setdefault(posting["entry"], []).append(
-            {
-                "account": posting["account"],
-                "amount": posting["amount"],
-                "currency": posting["currency"],
-            }
-        )
-    return [
-        {
-            "_id": row["id"],
-            "_project": row["project"],
-            "entry": {
-                "project": row["slug"],
-                "seq": row["seq"],
-                "at": row["at"],
-                "kind": row["kind"],
-                "memo": row["memo"],
-                "ref": row["public_ref"],
-                "postings": by_entry.get(row["id"], []),
-                "prev": row["prev"],
-                "hash": row["hash"],
-            },
-        }
-        for row in rows
-    ]
+    by_entry = _postings_by_entry(
+        (p["entry"], p["account"], p["amount"], p["currency"]) for p in postings
+    )
+    cursors = {int(p["project"]): (int(p["after"]), str(p["hash"])) for p in pending if p["after"]}
+    return rows, by_entry, cursors
 
 
 async def _insert_leaves(transaction: Any, leaves: list[tuple[int, int, int, int]]) -> None:
@@ -304,32 +354,27 @@ async def _insert_leaves(transaction: Any, leaves: list[tuple[int, int, int, int
         )
 
 
-async def _upsert_tiles(changed: Mapping[tuple[int, int], bytes]) -> None:
-    engine = get_engine()
-    for (level, index), data in sorted(changed.items()):
-        await engine.run_querystring(
-            QueryString(
-                "INSERT INTO log_tile (level, idx, data) VALUES ({}, {}, {}) "
-                "ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
-                level,
-                index,
-                data,
-            )
-        )
+_UPSERT_TILE = (
+    "INSERT INTO log_tile (level, idx, data) VALUES ({}, {}, {}) "
+    "ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data"
+)
+_UPSERT_CURSOR = (
+    "INSERT INTO log_cursor (project, seq, hash) VALUES ({}, {}, {}) "
+    "ON CONFLICT (project) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+)
 
 
-async def _move_cursors(cursors: Mapping[int, tuple[int, str]]) -> None:
+async def _upsert(transaction: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for many rows: asyncpg's executemany on PostgreSQL (pipelined in one
+    round trip), row after row on SQLite."""
+    if is_postgres():
+        numbers = itertools.count(1)
+        numbered = re.sub(r"\{\}", lambda _: f"${next(numbers)}", sql)
+        await transaction.connection.executemany(numbered, rows)
+        return
     engine = get_engine()
-    for project, (seq, digest) in cursors.items():
-        await engine.run_querystring(
-            QueryString(
-                "INSERT INTO log_cursor (project, seq, hash) VALUES ({}, {}, {}) "
-                "ON CONFLICT (project) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                project,
-                seq,
-                digest,
-            )
-        )
+    for row in rows:
+        await engine.run_querystring(QueryString(sql, *row))
 
 
 async def _refuse(project: int, seq: int, reason: str) -> None:
@@ -347,17 +392,18 @@ async def integrate_batch(limit: int = BATCH) -> Integrated:
     async with local, write_transaction() as transaction:
         if is_postgres():
             await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK)
+            # A batch's entries are sorted in memory, and JIT-compiling the read would cost
+            # more than the read.
+            await transaction.connection.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+            found, postings_of, cursors = await _new_entries_pg(transaction.connection, limit)
+        else:
+            found, postings_of, cursors = await _new_entries_sqlite(limit)
         head = await latest_checkpoint()
         size = head.size if head else 0
         old_root = head.root if head else EMPTY_ROOT
-        found = await _entries_to_integrate(limit)
         result = Integrated(size=size)
         if not found:
             return result
-        cursor_rows = await LogCursor.select(LogCursor.project, LogCursor.seq, LogCursor.hash)
-        cursors: dict[int, tuple[int, str]] = {
-            r["project"]: (r["seq"], r["hash"]) for r in cursor_rows
-        }
         edge = tiles.tiles_for_size(size)
         partial = [(t.level, t.index) for t in edge if not t.full]
         bundle_index, bundle_width = divmod(size, tiles.WIDTH)
@@ -365,47 +411,59 @@ async def integrate_batch(limit: int = BATCH) -> Integrated:
             partial.append((-1, bundle_index))
         stored = await read_tiles(partial)
         tree = tiles.TileTree(size, {lv: data for (lv, _), data in stored.items() if lv >= 0})
-        bundle = bytearray(stored.get((-1, bundle_index), b""))
-        bundles: dict[tuple[int, int], bytes] = {}
+        bundle = stored.get((-1, bundle_index), b"")
+        hashes: list[bytes] = []  # the new leaves' hashes
+        datas: list[bytes] = []  # and their entry bundle records (length, then bytes)
         leaves: list[tuple[int, int, int, int]] = []
         moved: dict[int, tuple[int, str]] = {}
         blocked: set[int] = set()
-        for item in found:
-            entry, project = item["entry"], item["_project"]
+        index = size
+        for entry_id, project, slug, seq, at, kind, memo, ref, prev, digest in found:
             if project in blocked:
                 continue
-            last_seq, last_hash = moved.get(project) or cursors.get(project, (0, "0" * 64))
-            if entry["seq"] != last_seq + 1:
+            last_seq, last_hash = moved.get(project) or cursors.get(project, (0, GENESIS_HASH))
+            if seq != last_seq + 1:
                 blocked.add(project)  # an earlier entry of this project is not visible yet
                 continue
-            why = continues(entry, last_seq, last_hash)
-            try:
-                data = leaf_data(entry)
-            except LeafTooLong as error:
-                why = str(error)
-            if why is not None:
-                message = f"{entry['project']} #{entry['seq']}: {why}"
+            entry = {
+                "project": slug,
+                "seq": seq,
+                "at": at,
+                "kind": kind,
+                "memo": memo,
+                "ref": ref,
+                "postings": postings_of.get(entry_id, []),
+                "prev": prev,
+            }
+            data, why = checked_leaf(entry, digest, last_seq, last_hash)
+            if data is None:
+                message = f"{slug} #{seq}: {why}"
                 logger.error("the log refuses %s", message)
-                await _refuse(project, entry["seq"], why)
+                await _refuse(project, seq, str(why))
                 result.refused.append(message)
                 blocked.add(project)
                 continue
-            tree.append(leaf_hash(data))
-            bundle += len(data).to_bytes(2, "big") + data
-            index = tree.size - 1
-            if tree.size % tiles.WIDTH == 0:
-                bundles[(-1, index // tiles.WIDTH)] = bytes(bundle)
-                bundle = bytearray()
-            leaves.append((index, item["_id"], project, entry["seq"]))
-            moved[project] = (entry["seq"], entry["hash"])
+            hashes.append(sha256(b"\x00" + data).digest())  # merkle.leaf_hash
+            datas.append(len(data).to_bytes(2, "big") + data)
+            leaves.append((index, entry_id, project, seq))
+            moved[project] = (seq, digest)
+            index += 1
         if not leaves:
             return result
+        tree.extend(hashes)
         new_size = tree.size
-        if bundle:
-            bundles[(-1, new_size // tiles.WIDTH)] = bytes(bundle)
+        # The entry bundles: the stored partial one continued, each full one, the new edge.
+        bundles: dict[tuple[int, int], bytes] = {}
+        for start in range(size - bundle_width, new_size, tiles.WIDTH):
+            end = min(start + tiles.WIDTH, new_size)
+            part = b"".join(datas[max(start - size, 0) : end - size])
+            bundles[(-1, start // tiles.WIDTH)] = (bundle + part) if start < size else part
         await _insert_leaves(transaction, leaves)
-        await _upsert_tiles({**tree.take_changed(), **bundles})
-        await _move_cursors(moved)
+        changed = {**tree.take_changed(), **bundles}
+        await _upsert(
+            transaction, _UPSERT_TILE, [(lv, i, changed[(lv, i)]) for lv, i in sorted(changed)]
+        )
+        await _upsert(transaction, _UPSERT_CURSOR, [(p, s, h) for p, (s, h) in moved.items()])
         # Consistency with the last signed checkpoint, from the tiles as now stored.
         new_root = merkle.tree_hash(new_size, tiles.reader_over_tiles(tree.right_edge()))
 

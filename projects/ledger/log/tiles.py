@@ -7,7 +7,7 @@ of its hashes) a complete subtree's hash is computed from, so proofs read tiles,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from linju.projects.ledger.log.merkle import HASH_SIZE, HashReader, ProofError, node_hash
@@ -208,6 +208,21 @@ class TileTree:
             self._edge[level] = bytearray()
             h = hash_from_tile(full, 0, WIDTH)
             level += 1
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """`append` each of `leaves` in turn: the hashes that do not fill a tile are added to
+        the edge at once."""
+        at, count = 0, len(leaves)
+        while at < count:
+            edge = self._edge.setdefault(0, bytearray())
+            room = WIDTH - len(edge) // HASH_SIZE  # at least one: a full edge is emptied
+            part = leaves[at : at + room]
+            if len(part) > 1:
+                edge += b"".join(part[:-1])
+                self.size += len(part) - 1
+                self._touched.add(0)
+            self.append(part[-1])
+            at += len(part)
 
     def take_changed(self) -> dict[tuple[int, int], bytes]:
         """Tiles to store: each one completed, and the partial right edge of each level

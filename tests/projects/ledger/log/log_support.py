@@ -11,6 +11,7 @@ from contextlib import closing
 from typing import Any
 
 import asyncpg
+from piccolo.querystring import QueryString
 
 from linju.projects.ledger import read as ledger_read
 from linju.projects.ledger.format import entry_hash
@@ -163,3 +164,51 @@ async def tamper_memo(slug: str, seq: int, memo: str) -> None:
         connection.execute("DROP TRIGGER IF EXISTS ledger_entry_no_update")
         connection.execute(sql.replace("$1", "?").replace("$2", "?").replace("$3", "?"),
                            (memo, seq, slug))  # fmt: skip
+
+
+LOG_TABLES = ("log_cosignature", "log_checkpoint", "log_leaf", "log_tile", "log_cursor")
+
+
+async def log_state() -> dict[str, Any]:
+    """Everything the integrator wrote, as stored: tiles and entry bundles byte for byte, the
+    leaf rows, the cursors and the latest checkpoint's note."""
+    engine = LogCheckpoint._meta.db
+    tile_rows = await engine.run_querystring(
+        QueryString("SELECT level, idx, data FROM log_tile ORDER BY level, idx")
+    )
+    leaf_rows = await engine.run_querystring(
+        QueryString("SELECT idx, entry, project, seq FROM log_leaf ORDER BY idx")
+    )
+    cursor_rows = await engine.run_querystring(
+        QueryString("SELECT project, seq, hash FROM log_cursor ORDER BY project")
+    )
+    head = await latest_checkpoint()
+    return {
+        "tiles": {(r["level"], r["idx"]): bytes(r["data"]) for r in tile_rows},
+        "leaves": [tuple(r.values()) for r in leaf_rows],
+        "cursors": [tuple(r.values()) for r in cursor_rows],
+        "head": (head.size, head.root, head.body) if head else None,
+    }
+
+
+async def forget_the_log() -> None:
+    """The log's tables emptied past their triggers (the ledger untouched), so that the same
+    ledger can be integrated again another way."""
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgresql"):
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("SET session_replication_role = replica")
+            for table in LOG_TABLES:
+                await connection.execute(f"DELETE FROM {table}")
+        finally:
+            await connection.close()
+        return
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection, connection:
+        triggers = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'log_%'"
+        ).fetchall()
+        for (name,) in triggers:
+            connection.execute(f'DROP TRIGGER "{name}"')
+        for table in LOG_TABLES:
+            connection.execute(f"DELETE FROM {table}")

@@ -14,8 +14,10 @@ from tests.projects.ledger.ledger_support import donate, new_project
 from tests.projects.ledger.log.log_support import (
     check_the_stored_tree,
     export,
+    forget_the_log,
     leaf_count,
     leaves_by_project,
+    log_state,
     rewrite_history,
     stored_leaves,
     tamper_memo,
@@ -60,6 +62,29 @@ async def test_batches_across_tiles_add_up_to_the_same_tree() -> None:
     assert head is not None
     leaves = [merkle.leaf_hash(leaf_data(e)) for e in await export(slug)]
     assert head.root == merkle.tree_hash(600, merkle.reader_over_leaves(leaves))
+
+
+async def test_one_bulk_batch_writes_what_entry_by_entry_integration_writes() -> None:
+    """The same ledger integrated one entry per batch, then (the log forgotten) in one batch:
+    every tile and entry bundle byte for byte, the leaf rows, the cursors and the root."""
+    a, b = await new_project("log-bulk-a"), await new_project("log-bulk-b")
+    memos = ["", "王阿姨", 'a "quoted" \\ memo', "🙂\u2028"]
+    for n in range(300):  # two projects interleaved, past a full tile (256 leaves)
+        await donate(b if n % 3 == 0 else a, 100 + n, f"k{n}", memo=memos[n % len(memos)])
+    one_by_one = await integrate(batch=1)
+    assert (one_by_one.added, one_by_one.size, one_by_one.refused) == (300, 300, [])
+    assert await LogCheckpoint.count() == 300
+    assert await check_the_stored_tree() == 300
+    entry_by_entry = await log_state()
+    assert len(entry_by_entry["tiles"]) == 2 + 2 + 1  # bundles 0 and 1, tiles 0/0 and 0/1, 1/0
+
+    await forget_the_log()
+    assert await leaf_count() == 0
+    bulk = await integrate(batch=10_000)
+    assert (bulk.added, bulk.size, bulk.refused) == (300, 300, [])
+    assert await LogCheckpoint.count() == 1
+    assert await log_state() == entry_by_entry
+    assert await check_the_stored_tree() == 300
 
 
 async def test_an_entry_that_does_not_continue_its_projects_last_leaf_is_refused() -> None:

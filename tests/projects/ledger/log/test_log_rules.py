@@ -423,3 +423,51 @@ def test_leaf_data_is_the_canonical_entry_with_its_hash() -> None:
     assert rules.continues(hashed({"seq": 3, "prev": "aa"}), 1, "aa") is not None
     altered = {**hashed({"seq": 2, "prev": "aa", "memo": "王"}), "memo": "李"}
     assert rules.continues(altered, 1, "aa") == "the hash of seq 2 is not the hash of its content"
+
+
+_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from('"\\/\x00'),
+    max_size=30,
+)
+_ENTRY = st.fixed_dictionaries(
+    {
+        "project": st.sampled_from(["p", "wang-ayi"]),
+        "seq": st.integers(1, 4),
+        "at": st.sampled_from(["2026-11-28T00:00:00.000000Z", 'x"y', "", "\\"]),
+        "kind": st.sampled_from(["donation", "fee"]),
+        "memo": _TEXT | st.just("x" * 70_000),
+        "ref": _TEXT,
+        "postings": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "account": _TEXT,
+                    # beyond 64 bits orjson refuses: the definition (json.dumps) decides
+                    "amount": st.integers(-(2**70), 2**70),
+                    "currency": st.sampled_from(["CNY", "USD"]),
+                }
+            ),
+            max_size=3,
+        ),
+        "prev": st.sampled_from(["0" * 64, "a" * 64, "b" * 64]),
+    }
+)
+
+
+@given(entry=_ENTRY, last_seq=st.integers(0, 3), last=st.sampled_from(["a" * 64, "b" * 64]))
+@settings(max_examples=400, deadline=None)
+def test_checked_leaf_answers_what_continues_and_leaf_data_answer(
+    entry: dict[str, object], last_seq: int, last: str
+) -> None:
+    """The integrator's one-pass check gives the very bytes and reasons of the definitions:
+    right and wrong seq and prev, a hash that is or is not the content's, values orjson
+    refuses, quotes and backslashes where the hash member is set in, leaves over 65,535 bytes."""
+    for digest in (entry_hash(entry), "c" * 64, entry_hash(entry).upper()):
+        whole = {**entry, "hash": digest}
+        try:
+            expected: tuple[bytes | None, str | None] = (rules.leaf_data(whole), None)
+            why = rules.continues(whole, last_seq, last)
+            if why is not None:
+                expected = (None, why)
+        except rules.LeafTooLong as error:
+            expected = (None, str(error))
+        assert rules.checked_leaf(entry, digest, last_seq, last) == expected
