@@ -96,6 +96,16 @@ async def as_(client: Client, account: int) -> None:
     await log_in(client, account)
 
 
+async def status_of(public_id: str) -> str:
+    row = (
+        await Expenditure.select(Expenditure.status)
+        .where(Expenditure.public_id == public_id)
+        .first()
+    )
+    assert row is not None
+    return str(row["status"])
+
+
 async def proposed(client: Client, amount: int = 480_000) -> str:
     """An expenditure proposed (through the service) on the first budget line, 跷跷板."""
 
@@ -480,11 +490,17 @@ async def test_the_other_actions_say_what_they_did_too(client: Client) -> None:
     await in_app(client, lambda: change_status(SLUG, ProjectStatus.FUNDED))
     await in_app(client, lambda: donate(1_200_000, "seed"))
     public_id = await proposed(client)
-    withdrawn = await submit(
-        client, SPENDING, f"{SPENDING}/expenditures/{public_id}/withdrawal",
-        {"reason": "报价有误"}, follow_redirects=True,
+    asked = await submit(
+        client, SPENDING, f"{SPENDING}/expenditures/{public_id}/withdrawal", {"reason": "报价有误"}
     )  # fmt: skip
+    assert "撤回向" in asked.text  # its confirmation page, with the reason carried
+    assert "报价有误" in asked.text
+    assert await in_app(client, lambda: status_of(public_id)) == "proposed"  # nothing yet
+    withdrawn = await confirm_shown(client, asked, page=SPENDING)
+    assert withdrawn.status_code == 303
+    withdrawn = await client.get(withdrawn.headers["location"])
     assert told(withdrawn.text) == "已撤回，监督委员会不再表决"
+    assert await in_app(client, lambda: status_of(public_id)) == "withdrawn"
     assert told((await client.get(SPENDING)).text) == ""  # once
 
     password = await submit(

@@ -205,17 +205,42 @@ async def record_payment(
     return await page.submit(request, f"pay-{expenditure}", pay)
 
 
+def _withdrawal_page(slug: str, expenditure: str, reason: str) -> Page:
+    """Withdrawing's confirmation page: the expenditure, the reason, who sees it."""
+
+    async def context() -> dict[str, Any]:
+        spending = await spending_view(slug)
+        found_one = next((e for e in spending.expenditures if e.public_id == expenditure), None)
+        return {
+            "p": (await queries.get_project(slug)).summary,
+            "e": found(found_one, N_("No such expenditure")),
+            "reason": reason,
+            "confirmation": Confirmation(
+                f"/p/{slug}/spending/expenditures/{expenditure}/withdrawal",
+                f"/p/{slug}/spending#{expenditure}",
+                {"reason": reason},
+            ),
+            "confirm_form": f"withdraw-{expenditure}",
+        }
+
+    return Page("spending/confirm_withdrawal.html", context)
+
+
 @post(
     "/p/{slug:str}/spending/expenditures/{expenditure:str}/withdrawal",
     guards=SECRETARY,
     tags=["spending"],
-    summary="Withdraw an unpaid expenditure, with a reason",
+    summary="Withdraw an unpaid expenditure, with a reason (confirmed first)",
 )
 async def withdraw(
     request: AnyRequest, slug: FromPath[str], expenditure: FromPath[str]
 ) -> Response[Any]:
-    async def withdraw_it(form: SubmittedForm) -> str:
-        await expenditures.withdraw(slug, expenditure, form.text("reason"))
+    async def withdraw_it(form: SubmittedForm) -> Response[Any] | str:
+        reason = form.text("reason")
+        if not confirmed(form):  # checked, then confirmed on a page of its own (ADR 0024)
+            await expenditures.check_withdrawal(slug, expenditure, reason)
+            return await _withdrawal_page(slug, expenditure, reason).show()
+        await expenditures.withdraw(slug, expenditure, reason)
         tell(request, N_("Withdrawn: the committee no longer decides it"))
         return f"/p/{slug}/spending#{expenditure}"
 

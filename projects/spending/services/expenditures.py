@@ -281,16 +281,37 @@ async def record_payment(slug: str, public_id: str, payment: Payment) -> Payment
     return PaymentResult(seq=seq, created=result.created)
 
 
-async def withdraw(slug: str, public_id: str, reason: str) -> None:
-    """Withdraw a proposed or approved (unpaid) expenditure with a reason; its money is free."""
+def _refuse_withdrawal(reason: str, status: ExpenditureStatus | None) -> None:
+    """What `withdraw` refuses: no reason (beside the field), or a paid, rejected or withdrawn
+    expenditure (`status` None: not yet read)."""
     problem = reason_problem(reason)
     if problem is not None:
         raise ValidationErrors({"reason": problem})
+    if status is not None and not can_move(status, ExpenditureStatus.WITHDRAWN):
+        raise Conflict(N_("Only an unpaid expenditure can be withdrawn"))
+
+
+async def check_withdrawal(slug: str, public_id: str, reason: str) -> None:
+    """Refuse, writing nothing, what `withdraw` would refuse now: its confirmation page asks
+    only when the expenditure can be withdrawn (ADR 0024)."""
+    _refuse_withdrawal(reason, None)
+    row = await (
+        Expenditure.select(Expenditure.status)
+        .where((Expenditure.public_id == public_id) & (Expenditure.project.slug == slug))
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("No expenditure %(id)s"), id=public_id)
+    _refuse_withdrawal(reason, ExpenditureStatus(row["status"]))
+
+
+async def withdraw(slug: str, public_id: str, reason: str) -> None:
+    """Withdraw a proposed or approved (unpaid) expenditure with a reason; its money is free."""
+    _refuse_withdrawal(reason, None)
     async with write_transaction():
         project = await locked_project(slug)
         row = await _locked_expenditure(project, public_id)
-        if not can_move(ExpenditureStatus(row["status"]), ExpenditureStatus.WITHDRAWN):
-            raise Conflict(N_("Only an unpaid expenditure can be withdrawn"))
+        _refuse_withdrawal(reason, ExpenditureStatus(row["status"]))
         await Expenditure.update(
             {
                 Expenditure.status: ExpenditureStatus.WITHDRAWN.value,
