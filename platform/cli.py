@@ -23,6 +23,7 @@ from linju.projects.core.cli import host
 from linju.projects.ledger.cli import ledger
 from linju.projects.ledger.log.cli import log, witness
 from linju.projects.spending.cli import projects
+from linju.projects.voice.cli import voice
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,6 +97,7 @@ cli.add_command(jobs)
 cli.add_command(worker)
 cli.add_command(db)
 cli.add_command(host)
+cli.add_command(voice)
 
 
 def main(argv: list[str] | None = None) -> None:

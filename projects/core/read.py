@@ -327,6 +327,27 @@ def register_sections(*loaders: SectionLoader) -> None:
     _section_loaders[:] = loaders
 
 
+# The community page ----------------------------------------------------------------------------
+# An area that shows something beside a community's projects (residents' needs, ADR 0033) has a
+# loader in its `read.py`: it gets the community and returns the extra context its partial
+# template needs; the composition root registers it, so this area imports none of them.
+CommunitySectionLoader = Callable[[CommunityView], Awaitable[dict[str, Any]]]
+_community_loaders: list[CommunitySectionLoader] = []
+
+
+def register_community_sections(*loaders: CommunitySectionLoader) -> None:
+    """Set the community page's section loaders (replacing any registered before)."""
+    _community_loaders[:] = loaders
+
+
+async def community_sections(community: CommunityView) -> dict[str, Any]:
+    """What the registered areas add to the community page."""
+    context: dict[str, Any] = {}
+    for load_section in _community_loaders:
+        context.update(await load_section(community))
+    return context
+
+
 async def project_page_context(slug: str, preview: bool = False) -> dict[str, Any]:
     """Everything the project page (pages/project.html) shows, read in one snapshot.
 

@@ -16,6 +16,13 @@ from enum import StrEnum
 
 from linju.platform.kernel.errors import N_
 
+MAX_ID = 2**31 - 1  # the largest row id (a 32-bit serial): a larger number names nothing
+
+
+def valid_id(number: int) -> bool:
+    return 1 <= number <= MAX_ID
+
+
 # Households ---------------------------------------------------------------------------------
 
 MAX_PART_LENGTH = 16

@@ -141,6 +141,8 @@ VIOLATIONS = [
     ("projects/ledger/read.py", "import linju.projects.donations.tables", "The ledger"),
     ("projects/stewardship/rules.py", "import linju.projects.spending.rules", "Feature areas"),
     ("projects/core/rules.py", "import linju.projects.stewardship.rules", "Feature areas"),
+    ("projects/core/read.py", "import linju.projects.voice.rules", "Feature areas"),
+    ("projects/voice/rules.py", "import linju.projects.donations.rules", "Residents' voice"),
     ("payments/services.py", "import linju.projects.core.controllers.pages", "Only the"),
     ("projects/spending/read.py", "import linju.platform.accounts.controllers", "Only the"),
 ]

@@ -52,7 +52,12 @@ async def community_page(slug: FromPath[str]) -> Template:
     community = await queries.get_community(slug)
     projects = await queries.list_projects(community=slug)
     return Template(
-        "pages/community.html", context={"community": community, "groups": _by_status(projects)}
+        "pages/community.html",
+        context={
+            "community": community,
+            "groups": _by_status(projects),
+            **await queries.community_sections(community),
+        },
     )
 
 

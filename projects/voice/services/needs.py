@@ -103,6 +103,8 @@ async def save_settings(
 
 
 async def _locked_need(need_id: int) -> dict[str, Any]:
+    if not rules.valid_id(need_id):
+        raise NotFound(NO_NEED)
     query = Need.select(
         Need.id,
         Need.community,
@@ -363,6 +365,8 @@ async def record_paper_support(actor: Actor, need_id: int, address: rules.Househ
 
 async def confirm_paper_support(actor: Actor, support_id: int) -> bool:
     """A second steward confirms a paper support; True when it moved the need to review."""
+    if not rules.valid_id(support_id):
+        raise NotFound(N_("No such paper support"))
     async with write_transaction():
         row = await Support.select(Support.need).where(Support.id == support_id).first()
         if row is None:
@@ -398,11 +402,15 @@ def _story(need: dict[str, Any]) -> str:
     return f"{need['body']}{place}"
 
 
-async def accept_need(actor: Actor, need_id: int, goal_fen: int) -> str:
+async def accept_need(actor: Actor, community_slug: str, need_id: int, goal_fen: int) -> str:
     """Accept a need under review: a draft project of its community, linked to it (through
     core's drafting service), for the secretary to finish; the project's slug."""
+    if goal_fen <= 0:
+        raise ValidationErrors({"goal": N_("Enter the first estimate of the cost in yuan")})
     async with write_transaction():
         need = await _locked_need(need_id)
+        if need["community_slug"] != community_slug:
+            raise NotFound(NO_NEED)
         _check(rules.transition_problem(NeedStatus(need["status"]), NeedStatus.ACCEPTED))
         slug = await propose_slug(need["title"])
         project_id = await create_draft(
@@ -421,12 +429,14 @@ async def accept_need(actor: Actor, need_id: int, goal_fen: int) -> str:
     return slug
 
 
-async def decline_need(actor: Actor, need_id: int, reason: str) -> None:
+async def decline_need(actor: Actor, community_slug: str, need_id: int, reason: str) -> None:
     problems = rules.decline_problems(reason)
     if problems:
         raise ValidationErrors(problems)
     async with write_transaction():
         need = await _locked_need(need_id)
+        if need["community_slug"] != community_slug:
+            raise NotFound(NO_NEED)
         _check(rules.transition_problem(NeedStatus(need["status"]), NeedStatus.DECLINED))
         await _set_status(
             need_id, NeedStatus.DECLINED, answered_by=actor.id, decline_reason=reason.strip()
@@ -442,6 +452,8 @@ async def project_slug_of(need_id: int) -> str | None:
 
 
 async def community_of_need(need_id: int) -> int:
+    if not rules.valid_id(need_id):
+        raise NotFound(NO_NEED)
     row = await Need.select(Need.community).where(Need.id == need_id).first()
     if row is None:
         raise NotFound(NO_NEED)

@@ -53,8 +53,7 @@ async def test_concurrent_paper_and_online_supports_of_one_household_write_one_r
     need_id = await needs.post_need(phone, NeedText("游乐场", "孩子们需要", ""))
     address = HouseholdAddress("1", "1", "101")
     racers = [needs.support(phone, need_id) for _ in range(RACERS // 2)] + [
-        needs.record_paper_support(who, need_id, address)
-        for who in (first, second) * (RACERS // 4)
+        needs.record_paper_support(who, need_id, address) for who in (first, second) * (RACERS // 4)
     ]
     results = await asyncio.gather(*racers, return_exceptions=True)
     assert sum(1 for r in results if not isinstance(r, BaseException)) == 1

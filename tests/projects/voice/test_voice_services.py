@@ -166,11 +166,11 @@ async def test_accepting_drafts_a_linked_project_and_declining_needs_a_reason() 
     declined = await needs.post_need(first, NeedText("停车位", "车太多", ""))
     secretary = Actor(id=None, label="cli")
     with pytest.raises(RuleViolation) as early:
-        await needs.accept_need(secretary, accepted, 100_000)
+        await needs.accept_need(secretary, C, accepted, 100_000)
     assert early.value.message == "Only a need under review can be answered"
     await needs.support(first, accepted)
     await needs.support(first, declined)
-    slug = await needs.accept_need(secretary, accepted, 100_000)
+    slug = await needs.accept_need(secretary, C, accepted, 100_000)
     project = await Project.select().where(Project.slug == slug).first()
     assert project is not None
     assert project["status"] == "draft"
@@ -179,10 +179,14 @@ async def test_accepting_drafts_a_linked_project_and_declining_needs_a_reason() 
     assert await needs.project_slug_of(accepted) == slug
     assert await status(accepted) == "accepted"
     with pytest.raises(RuleViolation):
-        await needs.decline_need(secretary, accepted, "不行")
+        await needs.decline_need(secretary, C, accepted, "不行")
     with pytest.raises(ValidationErrors):
-        await needs.decline_need(secretary, declined, "  ")
-    await needs.decline_need(secretary, declined, "小区没有空地")
+        await needs.decline_need(secretary, C, declined, "  ")
+    with pytest.raises(NotFound):
+        await needs.decline_need(secretary, "qita", declined, "不在这个小区")
+    with pytest.raises(ValidationErrors):
+        await needs.accept_need(secretary, C, declined, 0)
+    await needs.decline_need(secretary, C, declined, "小区没有空地")
     row = await Need.select(Need.status, Need.decline_reason).where(Need.id == declined).first()
     assert row == {"status": "declined", "decline_reason": "小区没有空地"}
     with pytest.raises(RuleViolation):

@@ -46,4 +46,3 @@ async def steward(community: str, email: str, client: Any = None) -> Actor:
         return Actor(id=account_id, label=email)
 
     return await in_app(client, name)
-

@@ -1,0 +1,142 @@
+"""A community steward's page: post a need heard at a residents' meeting, record a household's
+support given on paper or at a meeting, and confirm another steward's record (a record counts
+only once a second steward confirms it; docs/adr/0033-residents-voice.md).
+
+Guarded by role AND object: a steward of the community in the path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath
+from litestar.response import Template
+
+from linju.platform.accounts import guards
+from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.inputs import InputRefused, whole_number
+from linju.platform.web import Page, SubmittedForm, tell
+from linju.projects.voice import read, rules
+from linju.projects.voice.controllers.residents import (
+    need_text,
+    photos_kept_on_success,
+    store_photos,
+)
+from linju.projects.voice.services import households, needs, stewards
+
+AnyRequest = Request[Any, Any, Any]
+TAGS = ["stewards"]
+
+
+async def require_steward_of_community(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    user = guards.logged_in_user(connection)
+    community = await households.community_row(connection.path_params["community"])
+    if not await stewards.is_steward(user.id, int(community["id"])):
+        raise PermissionDeniedException()
+
+
+GUARDS = [guards.require_login, require_steward_of_community]
+
+
+def _steward_page(request: AnyRequest, community: str) -> Page:
+    async def context() -> dict[str, Any]:
+        open_needs = await read.community_needs(community, (rules.NeedStatus.OPEN,))
+        return {
+            "community": await households.community_row(community),
+            "need_options": [(str(n.id), f"#{n.id} {n.title}") for n in open_needs],
+            "paper": await read.paper_supports(community),
+            "steward_id": guards.logged_in_user(request).id,
+        }
+
+    return Page("voice/steward.html", context)
+
+
+@get(
+    "/steward/c/{community:str}",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="A community steward's page: needs heard at meetings, paper supports to confirm",
+)
+async def steward_page(request: AnyRequest, community: FromPath[str]) -> Template:
+    return await _steward_page(request, community).show()
+
+
+@post(
+    "/steward/c/{community:str}/needs",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="Post a need heard at a residents' meeting (marked as such)",
+)
+async def post_heard_need(request: AnyRequest, community: FromPath[str]) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def post_it(form: SubmittedForm) -> str:
+        text = need_text(form)
+        async with photos_kept_on_success() as stored:
+            await store_photos(form, "photos", stored)
+            need_id = await needs.post_heard_need(user.actor, community, text, stored)
+        tell(request, N_("Posted: households can now support the need"))
+        return f"/needs/{need_id}"
+
+    return await _steward_page(request, community).submit(request, "heard", post_it)
+
+
+def _need_id(form: SubmittedForm) -> int:
+    try:
+        return whole_number(form.text("need"))
+    except InputRefused as exc:
+        raise ValidationErrors({"need": N_("Choose the need")}) from exc
+
+
+@post(
+    "/steward/c/{community:str}/paper",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="Record a household's support given on paper (counted once a second steward confirms)",
+)
+async def record_paper(request: AnyRequest, community: FromPath[str]) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def record(form: SubmittedForm) -> str:
+        need_id = _need_id(form)
+        address = rules.cleaned_address(form.text("building"), form.text("unit"), form.text("room"))
+        problems = rules.address_problems(address)
+        if problems:
+            raise ValidationErrors(problems)
+        if await needs.community_of_need(need_id) != int(
+            (await households.community_row(community))["id"]
+        ):
+            raise ValidationErrors({"need": N_("Choose the need")})
+        await needs.record_paper_support(user.actor, need_id, address)
+        tell(request, N_("Recorded: waiting for another steward to confirm it"))
+        return f"/steward/c/{community}#paper"
+
+    return await _steward_page(request, community).submit(request, "paper", record)
+
+
+@post(
+    "/steward/c/{community:str}/paper/{support_id:int}/confirm",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="Confirm another steward's record of a paper support",
+)
+async def confirm_paper(
+    request: AnyRequest, community: FromPath[str], support_id: FromPath[int]
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def confirm(form: SubmittedForm) -> str:
+        await needs.confirm_paper_support(user.actor, support_id)
+        tell(request, N_("Confirmed: the household's support counts"))
+        return f"/steward/c/{community}#paper"
+
+    return await _steward_page(request, community).submit(request, f"confirm-{support_id}", confirm)
+
+
+ROUTES: list[Any] = [steward_page, post_heard_need, record_paper, confirm_paper]

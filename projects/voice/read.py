@@ -1,0 +1,261 @@
+"""What residents' voice shows: the community page's needs, a need's page, a household's page,
+the secretary's needs workbench, the steward's page, the JSON API's needs, and the line a
+project drafted from a need shows ("源自居民需求 #12（68 户支持）"). No writes here.
+
+No household's identity leaves this module for a public page or the API: only counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from linju.platform.kernel.clock import utc_now
+from linju.platform.kernel.errors import NotFound
+from linju.projects.core.read import CommunityView, ProjectDetail
+from linju.projects.voice import rules
+from linju.projects.voice.rules import Channel, NeedStatus
+from linju.projects.voice.services.households import HouseholdView, community_row
+from linju.projects.voice.services.needs import NO_NEED, Settings, settings_of
+from linju.projects.voice.tables import Household, Need, NeedPhoto, Support
+
+
+@dataclass(frozen=True, slots=True)
+class NeedView:
+    id: int
+    community_slug: str
+    community_name: str
+    title: str
+    body: str
+    place: str
+    status: NeedStatus
+    heard_at_meeting: bool
+    supports: int
+    threshold: int
+    created_at: datetime
+    status_changed_at: datetime
+    answer_due: datetime | None
+    late: bool
+    decline_reason: str
+    project_slug: str | None
+    project_title: str | None
+    photos: tuple[str, ...] = ()
+    author_household: int | None = None  # never shown; the household page compares it
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's need: counts only, no household."""
+        return {
+            "id": self.id,
+            "community": self.community_slug,
+            "title": self.title,
+            "body": self.body,
+            "place": self.place,
+            "status": self.status.value,
+            "heard_at_meeting": self.heard_at_meeting,
+            "supports": self.supports,
+            "threshold": self.threshold,
+            "created_at": self.created_at.isoformat(),
+            "status_changed_at": self.status_changed_at.isoformat(),
+            "answer_due": self.answer_due.isoformat() if self.answer_due else None,
+            "answer_late": self.late,
+            "decline_reason": self.decline_reason or None,
+            "project": self.project_slug,
+        }
+
+
+_COLUMNS = (
+    Need.id,
+    Need.community,
+    Need.community.slug.as_alias("community_slug"),
+    Need.community.name.as_alias("community_name"),
+    Need.title,
+    Need.body,
+    Need.place,
+    Need.status,
+    Need.heard_by,
+    Need.author_household,
+    Need.created_at,
+    Need.status_changed_at,
+    Need.review_started_at,
+    Need.decline_reason,
+    Need.project.slug.as_alias("project_slug"),
+    Need.project.title.as_alias("project_title"),
+)
+
+
+async def supports_by_need(need_ids: Sequence[int]) -> dict[int, int]:
+    """Counted supports (online, and paper once confirmed) of each need."""
+    if not need_ids:
+        return {}
+    rows = (
+        await Support.select(Support.need, Count(Support.id, alias="supports"))
+        .where(
+            Support.need.is_in(list(need_ids))
+            & ((Support.channel == Channel.ONLINE.value) | Support.confirmed_at.is_not_null())
+        )
+        .group_by(Support.need)
+    )
+    return {int(r["need"]): int(r["supports"]) for r in rows}
+
+
+async def _threshold(community_id: int, settings: Settings) -> int:
+    households = int(await Household.count().where(Household.community == community_id))
+    return rules.review_threshold(households, settings.threshold_percent)
+
+
+async def _views(rows: Sequence[dict[str, Any]], photos: bool = False) -> list[NeedView]:
+    counts = await supports_by_need([r["id"] for r in rows])
+    now = utc_now()
+    cache: dict[int, tuple[Settings, int]] = {}
+    views = []
+    for row in rows:
+        community = int(row["community"])
+        if community not in cache:
+            settings = await settings_of(community)
+            cache[community] = (settings, await _threshold(community, settings))
+        settings, threshold = cache[community]
+        status = NeedStatus(row["status"])
+        started = row["review_started_at"]
+        due = rules.answer_due(started, settings.answer_days) if started else None
+        pictures: tuple[str, ...] = ()
+        if photos:
+            found = (
+                await NeedPhoto.select(NeedPhoto.url)
+                .where(NeedPhoto.need == row["id"])
+                .order_by(NeedPhoto.position)
+            )
+            pictures = tuple(p["url"] for p in found)
+        views.append(
+            NeedView(
+                id=int(row["id"]),
+                community_slug=row["community_slug"],
+                community_name=row["community_name"],
+                title=row["title"],
+                body=row["body"],
+                place=row["place"],
+                status=status,
+                heard_at_meeting=row["heard_by"] is not None,
+                supports=counts.get(int(row["id"]), 0),
+                threshold=threshold,
+                created_at=row["created_at"],
+                status_changed_at=row["status_changed_at"],
+                answer_due=due if status is NeedStatus.UNDER_REVIEW else None,
+                late=rules.answer_late(status, due, now),
+                decline_reason=row["decline_reason"],
+                project_slug=row["project_slug"],
+                project_title=row["project_title"],
+                photos=pictures,
+                author_household=row["author_household"],
+            )
+        )
+    return views
+
+
+async def need(need_id: int) -> NeedView:
+    """A need as its page shows it (a withdrawn need is shown too, as withdrawn)."""
+    rows = await Need.select(*_COLUMNS).where(Need.id == need_id) if rules.valid_id(need_id) else []
+    if not rows:
+        raise NotFound(NO_NEED)
+    return (await _views(rows, photos=True))[0]
+
+
+async def community_needs(
+    community_slug: str, statuses: Sequence[NeedStatus] = rules.PUBLIC_STATUSES
+) -> list[NeedView]:
+    community = await community_row(community_slug)
+    rows = (
+        await Need.select(*_COLUMNS)
+        .where((Need.community == community["id"]) & Need.status.is_in([s.value for s in statuses]))
+        .order_by(Need.id, ascending=False)
+    )
+    return await _views(rows)
+
+
+async def community_section(community: CommunityView) -> dict[str, Any]:
+    """The community page's needs: open ones and those under review, and accepted ones."""
+    listed = await community_needs(
+        community.slug, (NeedStatus.OPEN, NeedStatus.UNDER_REVIEW, NeedStatus.ACCEPTED)
+    )
+    return {
+        "voice_needs": [n for n in listed if n.status is not NeedStatus.ACCEPTED],
+        "voice_accepted": [n for n in listed if n.status is NeedStatus.ACCEPTED],
+    }
+
+
+async def project_section(project: ProjectDetail) -> dict[str, Any]:
+    """The need a project was drafted from, for its line "源自居民需求 #N（M 户支持）"."""
+    row = await Need.select(Need.id).where(Need.project == project.id).first()
+    if row is None:
+        return {"voice_origin": None}
+    supports = (await supports_by_need([int(row["id"])])).get(int(row["id"]), 0)
+    return {"voice_origin": {"id": int(row["id"]), "supports": supports}}
+
+
+async def household_page(household: HouseholdView) -> dict[str, Any]:
+    """The household's own page: the community's needs open for support (each marked whether
+    this household supports it, and how), and the needs it posted."""
+    listed = await community_needs(household.community_slug)
+    supported = {
+        int(r["need"]): r["channel"]
+        for r in await Support.select(Support.need, Support.channel).where(
+            Support.household == household.id
+        )
+    }
+    own_rows = await Need.select(*_COLUMNS).where(Need.author_household == household.id)
+    return {
+        "household": household,
+        "open_needs": [n for n in listed if n.status is NeedStatus.OPEN],
+        "supported": supported,
+        "own_needs": await _views(own_rows),
+    }
+
+
+async def support_of(household: HouseholdView | None, need_id: int) -> str | None:
+    """How this household supports the need ("online", "paper"), or None."""
+    if household is None:
+        return None
+    row = (
+        await Support.select(Support.channel)
+        .where((Support.need == need_id) & (Support.household == household.id))
+        .first()
+    )
+    return str(row["channel"]) if row else None
+
+
+async def paper_supports(community_slug: str) -> list[dict[str, Any]]:
+    """The community's paper supports, awaiting confirmation first (for stewards)."""
+    community = await community_row(community_slug)
+    rows = await Support.select(
+        Support.id,
+        Support.need,
+        Support.need.title.as_alias("need_title"),
+        Support.household.building.as_alias("building"),
+        Support.household.unit.as_alias("unit"),
+        Support.household.room.as_alias("room"),
+        Support.recorded_by,
+        Support.confirmed_at,
+        Support.created_at,
+    ).where((Support.channel == Channel.PAPER.value) & (Support.need.community == community["id"]))
+    for row in rows:
+        row["label"] = rules.HouseholdAddress(row["building"], row["unit"], row["room"]).label
+    return sorted(rows, key=lambda r: (r["confirmed_at"] is not None, -int(r["id"])))
+
+
+async def secretary_needs(community_slug: str) -> dict[str, Any]:
+    community = await community_row(community_slug)
+    listed = await community_needs(community_slug)
+    settings = await settings_of(community["id"])
+    households = int(await Household.count().where(Household.community == community["id"]))
+    return {
+        "community": community,
+        "in_review": [n for n in listed if n.status is NeedStatus.UNDER_REVIEW],
+        "open": [n for n in listed if n.status is NeedStatus.OPEN],
+        "answered": [n for n in listed if n.status in (NeedStatus.ACCEPTED, NeedStatus.DECLINED)],
+        "settings": settings,
+        "households": households,
+        "threshold": rules.review_threshold(households, settings.threshold_percent),
+    }
