@@ -9,7 +9,10 @@
 - `ledger.witness`: submits the latest checkpoint to every witness of `LINJU_WITNESSES` that
   has not cosigned it yet (`witnessing.submit_all`); queued by the integrator after each
   checkpoint it signs, retried with backoff while a witness is down. One witness that is down
-  fails only its own submission; the others' cosignatures are stored at once.
+  fails only its own submission; the others' cosignatures are stored at once. When a run of
+  the integrator signs nothing, it still queues this job if a witness has no cosignature on
+  the latest checkpoint and has not failed (one added to `LINJU_WITNESSES` since): it
+  catches up at once rather than at the next entry.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from linju.platform.jobs import queue
 from linju.platform.jobs.registry import JobContext, JobKind, Schedule, register, register_schedule
 from linju.platform.settings import SettingsError
 from linju.projects.ledger.log.services import INTEGRATE_JOB, WITNESS_JOB, integrate
@@ -39,6 +43,11 @@ async def integrate_job(args: dict[str, Any], ctx: JobContext) -> None:
         return
     if result.added:
         logger.info("log: %d entries integrated, size %d", result.added, result.size)
+    if not result.signed:
+        from linju.projects.ledger.log.witnessing import witnesses_waiting
+
+        if await witnesses_waiting():  # e.g. one added since the latest checkpoint was signed
+            await queue.enqueue(WITNESS_JOB, {}, dedupe_key=WITNESS_JOB)
 
 
 async def witness_job(args: dict[str, Any], ctx: JobContext) -> None:

@@ -140,6 +140,32 @@ async def submit_all() -> list[str]:
     return behind
 
 
+async def witnesses_waiting() -> bool:
+    """Whether a configured witness has no cosignature on the latest checkpoint and nothing
+    says why: it was never asked (added to `LINJU_WITNESSES` after that checkpoint was signed)
+    or its last answer was good. The integrator asks for witnesses only when it signs; without
+    this, such a witness would wait for the next entry. A witness whose last attempt failed
+    is left to the witness job's retries and their backoff."""
+    head = await latest_checkpoint()
+    configured = witnesses()
+    if head is None or not configured:
+        return False
+    done = {
+        row["witness"]
+        for row in await LogCosignature.select(LogCosignature.witness).where(
+            LogCosignature.checkpoint == head.id
+        )
+    }
+    failed = {
+        row["vkey"]
+        for row in await LogWitness.select(LogWitness.vkey).where(LogWitness.last_error != "")
+    }
+    return any(
+        witness.verifier.vkey() not in done and witness.verifier.vkey() not in failed
+        for witness in configured
+    )
+
+
 async def cosignature_lines(checkpoint_id: int) -> list[str]:
     rows = (
         await LogCosignature.select(LogCosignature.line)
