@@ -219,6 +219,7 @@ async def disclosure_workbench(slug: str) -> dict[str, Any]:
         "disclosures": published,
         "status": status,
         "preview": preview,
+        "can_start": status.next_starts_on <= today,
         "initial": {
             "starts_on": status.next_starts_on.isoformat(),
             "ends_on": today.isoformat(),

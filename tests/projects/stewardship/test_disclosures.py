@@ -136,7 +136,7 @@ async def test_the_figures_are_the_ledgers_by_kind_and_by_budget_line(funded: Fu
 
 async def _project_and_published() -> tuple[dict[str, object], list[dict[str, object]]]:
     project = await disclosures._project(SLUG)
-    return project, await disclosures.disclosures_of(int(project["id"]))  # type: ignore[arg-type]
+    return project, await disclosures.disclosures_of(int(project["id"]))
 
 
 @pytest.mark.parametrize("change", ["update", "delete"])
