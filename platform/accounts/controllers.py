@@ -275,9 +275,9 @@ async def admin_host_finance(request: AnyRequest) -> Response[Any]:
         if not changed:
             tell(request, N_("Nothing changed: the role was already so."))
         elif holds:
-            tell(request, N_("%(email)s is now host finance.", email=form.text("email")))
+            tell(request, N_("%(email)s is now host finance."), email=form.text("email"))
         else:
-            tell(request, N_("%(email)s is no longer host finance.", email=form.text("email")))
+            tell(request, N_("%(email)s is no longer host finance."), email=form.text("email"))
         return "/admin"
 
     return await ADMIN.submit(request, form_name, change)

@@ -135,7 +135,7 @@ async def official_receipt_job(args: dict[str, Any], ctx: JobContext) -> None:
             OfficialReceipt.email,
             OfficialReceipt.link_seal,
             OfficialReceipt.receipt_number,
-            OfficialReceipt.donation.project.title.as_alias("project_title"),
+            OfficialReceipt.donation._.project._.title.as_alias("project_title"),
         )
         .where(OfficialReceipt.public_id == receipt_id)
         .first()

@@ -95,8 +95,8 @@ _COLUMNS = (
     OfficialReceipt.donation.refunded_fen.as_alias("refunded_fen"),
     OfficialReceipt.donation.currency.as_alias("currency"),
     OfficialReceipt.donation.confirmed_at.as_alias("donated_at"),
-    OfficialReceipt.donation.project.title.as_alias("project_title"),
-    OfficialReceipt.donation.project.fund_name.as_alias("fund_name"),
+    OfficialReceipt.donation._.project._.title.as_alias("project_title"),
+    OfficialReceipt.donation._.project._.fund_name.as_alias("fund_name"),
 )
 
 
@@ -340,6 +340,7 @@ async def issue_receipt(actor: Actor, receipt_id: str, issue: ReceiptIssue) -> O
                 await OfficialReceipt.select(
                     OfficialReceipt.id,
                     OfficialReceipt.status,
+                    OfficialReceipt.link_seal,
                     OfficialReceipt.donation.status.as_alias("donation_status"),
                     OfficialReceipt.donation.amount_fen.as_alias("donation_fen"),
                     OfficialReceipt.donation.refunded_fen.as_alias("refunded_fen"),
@@ -391,11 +392,12 @@ async def issue_receipt(actor: Actor, receipt_id: str, issue: ReceiptIssue) -> O
                     "pdf_sha256": stored.sha256,
                 },
             )
-            await enqueue(
-                OFFICIAL_RECEIPT_JOB,
-                {"receipt": receipt_id},
-                dedupe_key=f"{OFFICIAL_RECEIPT_JOB}:{receipt_id}",
-            )
+            if row["link_seal"]:  # a request made without the token (the demo) has no link
+                await enqueue(
+                    OFFICIAL_RECEIPT_JOB,
+                    {"receipt": receipt_id},
+                    dedupe_key=f"{OFFICIAL_RECEIPT_JOB}:{receipt_id}",
+                )
     except BaseException:
         await files.discard(stored.path)
         raise
