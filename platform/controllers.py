@@ -1,6 +1,7 @@
-"""The shell's own routes: the health check and the language switch.
+"""The shell's own routes: the health check, the language switch and the display mode's
+switch (standard or elder, docs/adr/0031), each remembered in a cookie.
 
-The switch's link carries the page's path (`next`). After a refused form that path is the form's
+Each switch's link carries the page's path (`next`). After a refused form that path is the form's
 action, a POST-only route: the switch goes to the nearest path above it that answers a GET (the
 form's page, `/p/x/donate` -> `/p/x`), never to a 405 (docs/adr/0023).
 """
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from linju.platform.db import database_is_reachable
+from linju.platform.display import MODE_COOKIE, normalise_mode
 from linju.platform.i18n import LOCALE_COOKIE, normalise_locale
 from linju.platform.settings import get_settings
 from linju.platform.web import safe_next
@@ -64,18 +66,16 @@ def gettable_page(app: Litestar, path: str) -> str:
     return "/"
 
 
-@get("/lang/{code:str}", tags=["pages"], summary="Choose the language (remembered in a cookie)")
-async def choose_language(
-    request: Request[Any, Any, Any],
-    code: FromPath[str],
-    next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+def _remember(
+    request: Request[Any, Any, Any], cookie: str, value: str, next_path: str | None
 ) -> Redirect:
-    locale = normalise_locale(code, get_settings().default_locale)
+    """Back to the page the visitor came from (`next`, only a path on this site, the nearest
+    that answers a GET), remembering their choice in a long-lived cookie."""
     target = gettable_page(request.app, safe_next(next_path))
     response = Redirect(path=target, status_code=303)
     response.set_cookie(
-        LOCALE_COOKIE,
-        locale,
+        cookie,
+        value,
         max_age=ONE_YEAR_SECONDS,
         httponly=True,
         samesite="lax",
@@ -84,4 +84,27 @@ async def choose_language(
     return response
 
 
-ROUTES: list[Any] = [healthz, choose_language]
+@get("/lang/{code:str}", tags=["pages"], summary="Choose the language (remembered in a cookie)")
+async def choose_language(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+) -> Redirect:
+    locale = normalise_locale(code, get_settings().default_locale)
+    return _remember(request, LOCALE_COOKIE, locale, next_path)
+
+
+@get(
+    "/mode/{code:str}",
+    tags=["pages"],
+    summary="Choose the elder mode (长辈模式) or the standard one (remembered in a cookie)",
+)
+async def choose_display_mode(
+    request: Request[Any, Any, Any],
+    code: FromPath[str],
+    next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+) -> Redirect:
+    return _remember(request, MODE_COOKIE, normalise_mode(code), next_path)
+
+
+ROUTES: list[Any] = [healthz, choose_language, choose_display_mode]

@@ -17,7 +17,7 @@ from urllib.parse import unquote_to_bytes
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
-from linju.platform import i18n
+from linju.platform import display, i18n
 from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE, error_page_html
 from linju.platform.kernel.errors import N_
 from linju.platform.kernel.inputs import readable, unreadable
@@ -216,14 +216,15 @@ def security_headers_middleware(https: bool, form_targets: tuple[str, ...] = ())
 
 
 def locale_middleware(default_locale: str) -> Any:
-    """Set the request's locale from the visitor's remembered choice (a cookie)."""
+    """Set the request's locale and display mode (standard or elder, docs/adr/0031) from the
+    visitor's remembered choices (two cookies), once per request."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            chosen = None
+            chosen = mode = None
             cookie_header = _header(scope, b"cookie")
             if cookie_header:
                 cookies: SimpleCookie = SimpleCookie()
@@ -233,10 +234,14 @@ def locale_middleware(default_locale: str) -> Any:
                     cookies = SimpleCookie()
                 if i18n.LOCALE_COOKIE in cookies:
                     chosen = cookies[i18n.LOCALE_COOKIE].value
+                if display.MODE_COOKIE in cookies:
+                    mode = cookies[display.MODE_COOKIE].value
             token = i18n.current_locale.set(i18n.normalise_locale(chosen, default_locale))
+            mode_token = display.current_mode.set(display.normalise_mode(mode))
             try:
                 await app(scope, receive, send)
             finally:
+                display.current_mode.reset(mode_token)
                 i18n.current_locale.reset(token)
 
         return middleware

@@ -17,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
-from linju.platform import i18n
+from linju.platform import display, i18n
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, community_date, community_time
 from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
@@ -118,6 +118,7 @@ def build_environment() -> Environment:
     env.filters.update(markdown=render_markdown)  # a project's story (sanitised by nh3)
     env.globals.update(
         current_locale=i18n.current_locale.get,
+        elder_mode=display.elder_mode,
         language_tags=i18n.LANGUAGE_TAGS,
         csrf_field=_csrf_field,
         form_state=_form_state,
