@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
@@ -26,7 +27,7 @@ from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
 from linju.platform.kernel.inputs import whole_number
-from linju.platform.kernel.money import parse_yuan, yuan_or_none
+from linju.platform.kernel.money import AmountOut, Money, parse_yuan, yuan_or_none
 from linju.platform.web import (
     Confirmation,
     FormState,
@@ -537,6 +538,87 @@ async def disclosure_page(slug: FromPath[str], seq: FromPath[int]) -> Template:
     ).show()
 
 
+class DisclosureLineOut(msgspec.Struct):
+    budget_line: str  # "" for spending linked to no budget line
+    amount: AmountOut
+
+
+class DisclosureLedgerOut(msgspec.Struct):
+    """The stretch of the project's ledger the figures were built from (seq first..head)."""
+
+    first_seq: int
+    head_seq: int
+    head_hash: str
+    entries: int
+
+
+class DisclosureOut(msgspec.Struct):
+    seq: int
+    kind: rules.DisclosureKind
+    period_starts_on: date
+    period_ends_on: date
+    opening_balance: AmountOut
+    online: AmountOut
+    offline: AmountOut
+    matching: AmountOut
+    refunds: AmountOut
+    fees: AmountOut
+    spent_by_budget_line: list[DisclosureLineOut]
+    transferred: AmountOut
+    closing_balance: AmountOut
+    ledger: DisclosureLedgerOut
+    what_was_done: str
+    published_by: str
+    published_at: datetime
+    url: str
+
+
+def _disclosure_out(slug: str, row: dict[str, Any]) -> DisclosureOut:
+    figures: rules.DisclosureFigures = row["figures"]
+
+    def amount(fen: int) -> AmountOut:
+        return AmountOut.of(Money(fen, figures.currency))
+
+    return DisclosureOut(
+        seq=row["seq"],
+        kind=rules.DisclosureKind(row["kind"]),
+        period_starts_on=row["period_starts_on"],
+        period_ends_on=row["period_ends_on"],
+        opening_balance=amount(figures.opening_fen),
+        online=amount(figures.online_fen),
+        offline=amount(figures.offline_fen),
+        matching=amount(figures.matching_fen),
+        refunds=amount(figures.refunds_fen),
+        fees=amount(figures.fees_fen),
+        spent_by_budget_line=[
+            DisclosureLineOut(budget_line=line.title, amount=amount(line.spent_fen))
+            for line in figures.spent
+        ],
+        transferred=amount(figures.transfers_fen),
+        closing_balance=amount(figures.closing_fen),
+        ledger=DisclosureLedgerOut(
+            first_seq=figures.first_seq,
+            head_seq=figures.head_seq,
+            head_hash=figures.head_hash,
+            entries=figures.entries,
+        ),
+        what_was_done=row["what_was_done"],
+        published_by=row["published_by_name"],
+        published_at=row["published_at"],
+        url=f"/p/{slug}/disclosures/{row['seq']}",
+    )
+
+
+@get(
+    "/api/v1/projects/{slug:str}/disclosures",
+    tags=["projects"],
+    summary="A project's published disclosures (项目公示), oldest first, each frozen",
+)
+async def disclosures_api(slug: FromPath[str]) -> list[DisclosureOut]:
+    published = await disclosures.published_disclosures(slug)
+    return [_disclosure_out(slug, row) for row in published]
+
+
 # The committee's side of offline donations ---------------------------------------------------
 
 
@@ -572,5 +654,6 @@ ROUTES: list[Any] = [
     disclosures_workbench,
     publish_disclosure,
     disclosure_page,
+    disclosures_api,
     offline_list,
 ]

@@ -302,6 +302,12 @@ async def public_disclosures(slug: str) -> dict[str, Any]:
     return {"disclosures": published, "status": status_of(project, published)}
 
 
+async def published_disclosures(slug: str) -> list[dict[str, Any]]:
+    """A published project's disclosures, oldest first (a draft's: 404, as its page)."""
+    project = await get_project(slug)
+    return await disclosures_of(project.id)
+
+
 async def disclosure_page(slug: str, seq: int) -> dict[str, Any]:
     """One published disclosure as its printable page shows it (404 for a draft project)."""
     project = await get_project(slug)  # a draft's: 404

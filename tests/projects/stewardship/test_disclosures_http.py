@@ -109,6 +109,14 @@ async def test_a_secretary_publishes_the_quarterly_disclosure_through_its_confir
         assert shown in text, shown
     assert 'data-testid="disclosure-filing"' in text
 
+    api = (await client.get(f"/api/v1/projects/{SLUG}/disclosures")).json()
+    assert [(d["seq"], d["kind"], d["url"]) for d in api] == [
+        (1, "periodic", f"/p/{SLUG}/disclosures/1")
+    ]
+    assert api[0]["ledger"]["head_hash"] == head["hash"]
+    assert api[0]["closing_balance"] == {"amount": head["balance_fen"], "currency": "CNY"}
+    assert api[0]["period_starts_on"] == PLAN_START.isoformat()
+
     after = await client.get(f"/p/{SLUG}")
     assert 'data-testid="disclosure-overdue"' not in after.text
     assert f'href="/p/{SLUG}/disclosures/1"' in after.text
