@@ -56,6 +56,9 @@ from linju.projects.stewardship.services.offline_donations import (
     record_offline_donation,
 )
 from linju.projects.stewardship.services.updates import post_update
+from linju.projects.voice.rules import NeedText
+from linju.projects.voice.services import households as voice_households
+from linju.projects.voice.services import needs as voice_needs
 
 PLAYGROUND_STORY = (
     "小区的儿童游乐设施已经老旧。在居民议事会上，大家提出想要一个儿童乐园，"
@@ -154,6 +157,7 @@ async def _load_demo() -> None:
         "## 选址确定\n\n居民议事会投票通过，乐园建在**2号楼架空层**：\n\n"
         "- 避雨、遮阳，雨天也能玩\n- 离各楼栋都近\n- 物业同意夜间锁门",
     )
+    await demo_needs()  # the playground began as the households' need (ADR 0033)
 
     await create_community(
         "hepingli", "和平里社区", "青山区", "和平里社区，老街坊多，爱读书的孩子也多。"
@@ -243,6 +247,40 @@ async def _load_demo() -> None:
     await demo_completion(
         garden, "屋顶花园已建成：防水层修补完成，种植箱和座椅已安装，居民认领了全部种植箱。"
     )
+
+
+async def demo_needs() -> None:
+    """绿景苑's 120 households (building · unit · room, no names); the need for a playground that
+    six of them supported (5%: it went to review, and the secretary accepted it as the project
+    童趣乐园), and an open need for benches at the east gate (docs/adr/0033)."""
+    floors = [f"{floor}0{room}" for floor in range(1, 7) for room in (1, 2)]
+    rows = [f"{b},{u},{room}" for b in range(1, 6) for u in (1, 2) for room in floors]
+    await voice_households.import_households(
+        COMMAND_LINE, "lvjingyuan", "building,unit,room\n" + "\n".join(rows)
+    )
+    homes = await voice_households.household_views("lvjingyuan")
+    playground = await voice_needs.post_need(
+        homes[0],
+        NeedText(
+            "孩子们需要一个游乐场",
+            "小区里没有孩子们玩耍的地方，放学后只能在车道边追跑，很不安全。"
+            "希望能建一个儿童游乐场，有跷跷板、转转椅。",
+            "2号楼架空层",
+        ),
+    )
+    for home in homes[:6]:
+        await voice_needs.support(home, playground)
+    await voice_needs.accept_as_project(COMMAND_LINE, "lvjingyuan", playground, "tongqu-leyuan")
+    benches = await voice_needs.post_need(
+        homes[30],
+        NeedText(
+            "东门加装休息长椅",
+            "老人买菜回来走到东门要歇一歇，门口没有可以坐的地方。",
+            "小区东门",
+        ),
+    )
+    for home in (homes[30], homes[41], homes[57]):
+        await voice_needs.support(home, benches)
 
 
 # The demo acts through the same services people use: donors give through the sandbox

@@ -206,6 +206,23 @@ PROVOKE: dict[tuple[str, str], dict[int, Provoke]] = {
         "/api/v1/projects/nothing/ledger.csv",
         f"/api/v1/projects/{LONG}/ledger.csv",
     ),
+    ("get", "/api/v1/projects/{slug}/disclosures"): _gets(
+        "",
+        f"/api/v1/projects/{NUL}/disclosures",
+        "/api/v1/projects/nothing/disclosures",
+        f"/api/v1/projects/{LONG}/disclosures",
+    ),
+    ("get", "/api/v1/communities/{slug}/needs"): _gets(
+        "",
+        f"/api/v1/communities/{NUL}/needs",
+        "/api/v1/communities/nowhere/needs",
+        f"/api/v1/communities/{LONG}/needs",
+    ),
+    ("get", "/api/v1/needs/{need_id}"): {
+        400: lambda w: _get(w, "/api/v1/needs/not-a-number"),
+        404: lambda w: _get(w, "/api/v1/needs/999999"),
+        414: lambda w: _get(w, f"/api/v1/needs/{LONG}"),
+    },
 }
 # Documented statuses provoked by another test, with the reason they are not provoked here.
 ELSEWHERE = {

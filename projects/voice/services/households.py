@@ -303,6 +303,22 @@ async def household_for_token(token: str | None) -> HouseholdView | None:
     )
 
 
+async def household_views(community_slug: str) -> list[HouseholdView]:
+    """Every household of the community as a phone of it sees itself (the demo speaks for them)."""
+    community = await community_row(community_slug)
+    return [
+        HouseholdView(
+            id=int(row["id"]),
+            community_id=int(community["id"]),
+            community_slug=community["slug"],
+            community_name=community["name"],
+            address=rules.HouseholdAddress(row["building"], row["unit"], row["room"]),
+            has_code=row["code_issued_at"] is not None,
+        )
+        for row in await households_of(community_slug)
+    ]
+
+
 async def end_household_session(token: str) -> None:
     async with write_transaction():
         await HouseholdSession.delete().where(HouseholdSession.token_hash == token_digest(token))

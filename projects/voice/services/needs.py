@@ -35,6 +35,7 @@ from linju.platform.settings import get_settings
 from linju.projects.core.services.drafting import create_draft, propose_slug
 from linju.projects.core.services.photos import StoredPhoto
 from linju.projects.core.services.projects import ProjectDraft
+from linju.projects.core.tables import Project
 from linju.projects.stewardship.rules import second_person_problem
 from linju.projects.voice import rules
 from linju.projects.voice.rules import Channel, NeedStatus
@@ -427,6 +428,31 @@ async def accept_need(actor: Actor, community_slug: str, need_id: int, goal_fen:
         await _set_status(need_id, NeedStatus.ACCEPTED, answered_by=actor.id, project=project_id)
         await record_audit(actor, "voice.need.accept", "need", need_id, after={"project": slug})
     return slug
+
+
+async def accept_as_project(
+    actor: Actor, community_slug: str, need_id: int, project_slug: str
+) -> None:
+    """Accept a need under review as a project of its community that exists already (the demo's
+    playground, whose project came before the platform had needs); the pages draft a new one."""
+    async with write_transaction():
+        need = await _locked_need(need_id)
+        if need["community_slug"] != community_slug:
+            raise NotFound(NO_NEED)
+        _check(rules.transition_problem(NeedStatus(need["status"]), NeedStatus.ACCEPTED))
+        project = (
+            await Project.select(Project.id)
+            .where((Project.slug == project_slug) & (Project.community == need["community"]))
+            .first()
+        )
+        if project is None:
+            raise NotFound(N_("No project %(slug)s"), slug=project_slug)
+        await _set_status(
+            need_id, NeedStatus.ACCEPTED, answered_by=actor.id, project=int(project["id"])
+        )
+        await record_audit(
+            actor, "voice.need.accept", "need", need_id, after={"project": project_slug}
+        )
 
 
 async def decline_need(actor: Actor, community_slug: str, need_id: int, reason: str) -> None:
