@@ -35,15 +35,49 @@ LINJU = str(Path(sys.executable).parent / "linju")
 SLUGS = ("bench-log-a", "bench-log-b")
 
 
-async def integration_rate(batch: int) -> tuple[int, float, int]:
-    from linju.projects.ledger.log.services import integrate
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of a local process (the database server's backend), if this
+    machine shows it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+async def integration_rate(batch: int) -> tuple[int, float, int, float, float | None]:
+    """Entries integrated, wall seconds, checkpoints, and the CPU seconds of this process and
+    (PostgreSQL on this machine) of its one database backend: the work itself, whatever else
+    the machine is running."""
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.querystring import QueryString
+
+    from linju.platform.db import get_engine
+    from linju.projects.ledger.log.services import integrate
+    from linju.projects.ledger.log.tables import LogCheckpoint
+
+    engine = get_engine()
+    pid = None
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=1)  # one backend to account
+        rows = await engine.run_querystring(QueryString("SELECT pg_backend_pid() AS pid"))
+        pid = int(rows[0]["pid"])
+    database_before = _cpu_seconds(pid) if pid else None
+    python_before = time.process_time()
     started = time.perf_counter()
     done = await integrate(batch=batch)
     elapsed = time.perf_counter() - started
-    from linju.projects.ledger.log.tables import LogCheckpoint
-
-    return done.added, elapsed, int(await LogCheckpoint.count())
+    python_cpu = time.process_time() - python_before
+    database_after = _cpu_seconds(pid) if pid else None
+    database_cpu = (
+        database_after - database_before
+        if database_before is not None and database_after is not None
+        else None
+    )
+    checkpoints = int(await LogCheckpoint.count())
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+    return done.added, elapsed, checkpoints, python_cpu, database_cpu
 
 
 async def storage() -> tuple[int, int]:
@@ -85,13 +119,23 @@ def run(args: argparse.Namespace) -> None:
         asyncio.run(bench_ledger.bulk_load(small, bench_ledger.SMALL, 1_000, database_url))
         total = args.entries + 1_000
 
-        added, elapsed, checkpoints = asyncio.run(integration_rate(args.batch))
+        added, elapsed, checkpoints, python_cpu, database_cpu = asyncio.run(
+            integration_rate(args.batch)
+        )
         assert added == total, (added, total)
         print(
             f"integration, {total:,} entries in batches of {args.batch:,}: "
             f"{added / elapsed:10,.0f} entries/s   ({checkpoints} checkpoints signed; "
-            "target >= 20,000)"
+            f"target >= 20,000; load average {os.getloadavg()[0]:.1f})"
         )
+        if database_cpu is not None:
+            # The integrator and its backend take turns: on a machine with nothing else to
+            # run, the wall time is their CPU time added up (and the waits on the disk).
+            cpu = python_cpu + database_cpu
+            print(
+                f"  CPU: integrator {python_cpu:.1f} s + database backend {database_cpu:.1f} s"
+                f" = {cpu:.1f} s: {added / cpu:10,.0f} entries per CPU second"
+            )
         tile_bytes, leaves = asyncio.run(storage())
         print(
             f"storage: {tile_bytes:,} bytes of tiles and bundles, {leaves:,} leaf rows: "
