@@ -281,9 +281,7 @@ async def household_for_token(token: str | None) -> HouseholdView | None:
             HouseholdSession.household.unit.as_alias("unit"),
             HouseholdSession.household.room.as_alias("room"),
             HouseholdSession.household.code_hash.as_alias("code_hash"),
-            HouseholdSession.household.community.id.as_alias("community_id"),
-            HouseholdSession.household.community.slug.as_alias("community_slug"),
-            HouseholdSession.household.community.name.as_alias("community_name"),
+            HouseholdSession.household.community.as_alias("community_id"),
         )
         .where(
             (HouseholdSession.token_hash == token_digest(token))
@@ -293,11 +291,18 @@ async def household_for_token(token: str | None) -> HouseholdView | None:
     )
     if row is None:
         return None
+    community = (
+        await Community.select(Community.slug, Community.name)
+        .where(Community.id == row["community_id"])
+        .first()
+    )
+    if community is None:
+        return None
     return HouseholdView(
         id=int(row["id"]),
         community_id=int(row["community_id"]),
-        community_slug=row["community_slug"],
-        community_name=row["community_name"],
+        community_slug=community["slug"],
+        community_name=community["name"],
         address=rules.HouseholdAddress(row["building"], row["unit"], row["room"]),
         has_code=bool(row["code_hash"]),
     )

@@ -125,6 +125,7 @@ async def test_a_phone_enters_the_code_and_a_new_card_ends_its_session(client: C
     first = await in_app(
         client, lambda: Household.select(Household.id).where(Household.room == "101").first()
     )
+    assert first is not None
     shown = await submit(client, f"/secretary/c/{C}/households", f"form-card-{first['id']}")
     assert 'data-testid="reissued"' in shown.text
     printed = await confirm_shown(client, shown, page=f"/secretary/c/{C}/households")
