@@ -243,6 +243,27 @@ async def name_steward(request: AnyRequest, community: FromPath[str]) -> Respons
     return await _needs_page(community).submit(request, "steward", name)
 
 
+@post(
+    "/secretary/c/{community:str}/stewards/{account_id:int}/removal",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="The person is no longer a steward of the community",
+)
+async def remove_steward(
+    request: AnyRequest, community: FromPath[str], account_id: FromPath[int]
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def remove(form: SubmittedForm) -> str:
+        if not rules.valid_id(account_id):
+            raise NotFound(N_("This person is not a steward of the community"))
+        await stewards.remove_steward(user.actor, community, account_id)
+        tell(request, N_("No longer a steward of the community"))
+        return f"/secretary/c/{community}/needs#stewards"
+
+    return await _needs_page(community).submit(request, f"removal-{account_id}", remove)
+
+
 def _answer_page(community: str, need_id: int, template: str, carried: dict[str, str]) -> Page:
     async def context() -> dict[str, Any]:
         need = await read.need(need_id)
@@ -331,6 +352,7 @@ ROUTES: list[Any] = [
     needs_page,
     save_settings,
     name_steward,
+    remove_steward,
     accept_need,
     decline_need,
 ]

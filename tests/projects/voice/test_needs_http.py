@@ -5,6 +5,7 @@ paper support, the community page lists needs, and the API shows counts, never h
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from linju.platform.accounts.audit import COMMAND_LINE
@@ -149,6 +150,13 @@ async def test_stewards_record_and_confirm_paper_supports(client: Client) -> Non
     )
     assert_form_refused(twice, "此人已是本小区的居民代表", status=409)
     first, second = [s["account_id"] for s in await in_app(client, lambda: stewards.stewards_of(C))]
+    removed = await submit(client, workbench, f"form-removal-{second}")
+    assert removed.status_code == 303
+    assert len(await in_app(client, lambda: stewards.stewards_of(C))) == 1
+    again = await submit(
+        client, workbench, "form-steward", {"name": "李师傅", "email": "3李师傅@x.cn"}
+    )
+    assert again.status_code == 303  # named again
     await log_in(client, first)
     steward = f"/steward/c/{C}"
     heard = await submit(
@@ -203,3 +211,29 @@ async def test_the_api_shows_counts_and_no_household(client: Client) -> None:
     assert (await client.get("/api/v1/needs/99999999999")).status_code == 400
     assert (await client.get("/api/v1/communities/nowhere/needs")).status_code == 404
     assert (await client.get("/needs/99999999999999")).status_code == 404
+
+
+async def test_an_answer_past_its_days_is_flagged_late(client: Client) -> None:
+    secretary, codes = await _community(client, 20)
+    await _as_household(client, codes[0])
+    need_id = await _post_need(client, "儿童游乐场")
+    await submit(client, f"/needs/{need_id}", f"/needs/{need_id}/support")
+    page = await client.get(f"/needs/{need_id}")
+    assert "书记将于" in page.text
+    assert "答复已逾期" not in page.text
+
+    async def fifteen_days_ago() -> None:
+        row = await Need.select(Need.review_started_at).where(Need.id == need_id).first()
+        assert row is not None
+        await Need.update(
+            {Need.review_started_at: row["review_started_at"] - timedelta(days=15)}
+        ).where(Need.id == need_id)
+
+    await in_app(client, fifteen_days_ago)
+    page = await client.get(f"/needs/{need_id}")
+    assert "答复已逾期" in page.text
+    client.cookies.delete("linju_household")
+    await log_in(client, secretary)
+    workbench = await client.get(f"/secretary/c/{C}/needs")
+    assert 'class="need-due late"' in workbench.text
+    assert (await client.get(f"/api/v1/needs/{need_id}")).json()["answer_late"] is True
