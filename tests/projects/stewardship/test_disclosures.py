@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import linju.projects.spending.services.completion as completion
 from linju.platform.accounts.audit import Actor
 from linju.platform.accounts.tables import AuditRecord
 from linju.platform.kernel.clock import local_today
@@ -19,7 +20,6 @@ from linju.projects.ledger.format import EntryKind
 from linju.projects.ledger.services import LedgerEvent, Posting, append
 from linju.projects.ledger.tables import LedgerHead
 from linju.projects.spending.rules import LeftoverChoice
-from linju.projects.spending.services import completion
 from linju.projects.spending.services import expenditures as spending
 from linju.projects.spending.services.expenditures import Payment, Proposal
 from linju.projects.stewardship.rules import DisclosureKind, DisclosurePlan, add_months
