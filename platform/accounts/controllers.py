@@ -265,7 +265,7 @@ async def admin_host_finance(request: AnyRequest) -> Response[Any]:
     user = guards.logged_in_user(request)
 
     def form_name(form: SubmittedForm) -> str:
-        return f"finance-{form.text('account')}" if form.text("account") else "invite"
+        return f"finance-{form.text('account')}"
 
     async def change(form: SubmittedForm) -> str:
         holds = HOLDS.get(form.text("holds"))
@@ -280,7 +280,8 @@ async def admin_host_finance(request: AnyRequest) -> Response[Any]:
             tell(request, N_("%(email)s is no longer host finance."), email=form.text("email"))
         return "/admin"
 
-    return await ADMIN.submit(request, form_name, change)
+    # The form's fields are hidden: a refusal is said at the start of the form, not beside them.
+    return await ADMIN.submit(request, form_name, change, fields={"email": "", "holds": ""})
 
 
 @get("/admin/audit", guards=[guards.require_admin], tags=["admin"], summary="The audit log")

@@ -18,7 +18,7 @@ from linju.platform.accounts.services import set_host_finance
 from linju.platform.accounts.tables import Account, AuditRecord
 from linju.platform.kernel.errors import ValidationErrors
 from tests.accounts_support import PASSWORD, log_in, make_account
-from tests.forms import submit
+from tests.forms import assert_form_refused, submit, submit_shown
 
 Client = Any
 LINJU = str(Path(sys.executable).parent / "linju")
@@ -59,6 +59,20 @@ async def test_an_admin_gives_and_takes_away_the_role(client: Client) -> None:
     ]
     told = await client.get("/admin")
     assert "kuaiji@example.cn 已不再是主办方财务。" in told.text
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_refused_change_says_why_on_its_form(client: Client) -> None:
+    admin = await make_account("boss@example.cn", "admin", client=client)
+    await log_in(client, admin)
+    finance = await make_account("kj@example.cn", "finance", client=client)
+    shown = await client.get("/admin")
+    # Between the page and the press, the account's e-mail changed: nothing is taken away.
+    await Account.update({Account.email: "other@example.cn"}).where(Account.id == finance)
+    refused = await submit_shown(client, shown.text, f"form-finance-{finance}", page="/admin")
+    assert_form_refused(refused, "没有使用这个电子邮箱的账户", status=422)
+    assert f'id="form-finance-{finance}-messages"' in refused.text
+    assert await _holds("other@example.cn")
 
 
 @pytest.mark.usefixtures("demo")
