@@ -46,7 +46,7 @@ from linju.platform.web import EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import host as host_controllers
 from linju.projects.core.controllers import pages as project_pages
-from linju.projects.core.read import register_sections
+from linju.projects.core.read import register_community_sections, register_sections
 from linju.projects.core.services.places import CorePlaces
 from linju.projects.demo import register_demo_payment
 from linju.projects.donations import controllers as donation_controllers
@@ -58,10 +58,17 @@ from linju.projects.ledger.log.jobs import register_jobs as register_log_jobs
 from linju.projects.spending.controllers import committee as committee_controllers
 from linju.projects.spending.controllers import secretary as spending_controllers
 from linju.projects.spending.jobs import register_jobs as register_spending_jobs
+from linju.projects.spending.read import expenditure_lines
 from linju.projects.spending.read import project_section as spending_section
 from linju.projects.spending.services.cancellation import register_refund_online
 from linju.projects.stewardship import controllers as stewardship_controllers
 from linju.projects.stewardship.read import project_section as stewardship_section
+from linju.projects.stewardship.services.disclosures import register_expenditure_lines
+from linju.projects.voice import read as voice_read
+from linju.projects.voice.controllers import api as voice_api
+from linju.projects.voice.controllers import residents as voice_residents
+from linju.projects.voice.controllers import secretary as voice_secretary
+from linju.projects.voice.controllers import stewards as voice_stewards
 
 
 def wire() -> None:
@@ -78,7 +85,11 @@ def wire() -> None:
     register_log_jobs()
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
-    register_sections(donation_section, spending_section, stewardship_section)
+    register_sections(
+        donation_section, spending_section, stewardship_section, voice_read.project_section
+    )
+    register_community_sections(voice_read.community_section)
+    register_expenditure_lines(expenditure_lines)
 
 
 def route_handlers() -> list[Any]:
@@ -99,6 +110,10 @@ def route_handlers() -> list[Any]:
         *payment_refunds.ROUTES,
         *project_ledger.ROUTES,
         *log_controllers.ROUTES,
+        *voice_residents.ROUTES,
+        *voice_secretary.ROUTES,
+        *voice_stewards.ROUTES,
+        *voice_api.ROUTES,
         create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 

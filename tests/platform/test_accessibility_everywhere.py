@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from linju.platform.accounts.audit import COMMAND_LINE
 from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, ProjectStatus
 from linju.projects.core.services.projects import ProjectDraft, change_status, create_project
 from linju.projects.core.tables import BudgetLine
 from linju.projects.spending.rules import Person
 from linju.projects.spending.services.expenditures import Proposal, propose
+from linju.projects.voice.services.stewards import name_steward
 from tests.accessibility import axe_violations, describe
 from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, submit_on
@@ -49,6 +51,10 @@ PUBLIC = (
     "/password/reset/not-a-token",
     "/no/such/page",
     "/p/no-such-project",
+    "/c/lvjingyuan/household",
+    "/household",
+    "/needs/1",
+    "/needs/2",
 )
 STAFF = {
     "admin@example.cn": (
@@ -68,6 +74,8 @@ STAFF = {
         "/p/tongqu-leyuan/spending",
         "/p/tongqu-leyuan/offline",
         "/p/tongqu-leyuan/manage/disclosures",
+        "/secretary/c/lvjingyuan/households",
+        "/secretary/c/lvjingyuan/needs",
     ),
     "garden@example.cn": ("/p/wuding-huayuan/manage", "/p/wuding-huayuan/spending"),
     "reading@example.cn": (
@@ -76,7 +84,9 @@ STAFF = {
         "/p/yuelanshi/manage/disclosures",
     ),
     "member@example.cn": ("/committee",),
+    "steward@example.cn": ("/steward/c/lvjingyuan",),
     "reader@example.cn": ("/committee",),  # an expenditure of the reading room to decide
+    "kuaiji@example.cn": ("/finance/receipts",),  # host finance: the demo's requests (ADR 0030)
 }
 
 
@@ -203,6 +213,13 @@ async def _public_forms(page: Page, base: str, findings: Findings, size: str) ->
         {"input[name=amount_choice][value=custom]": "", "input[name=custom_amount]": "0.001"},
     )
     await _refused(page, findings, f"{size} login", "/login", "#form-login button[type=submit]")
+    await _refused(
+        page,
+        findings,
+        f"{size} household code",
+        "/c/lvjingyuan/household",
+        "[data-testid=enter-code]",
+    )
     await _donate(page, base, findings, size)
 
 
@@ -246,6 +263,21 @@ async def _staff_forms(page: Page, base: str, findings: Findings, size: str, ema
                 "/p/tongqu-leyuan/manage",
                 f"form[action='/p/tongqu-leyuan/manage/{action}'] button[type=submit]",
             )
+        await _refused(  # a household without its room (ADR 0033)
+            page,
+            findings,
+            f"{size} household",
+            "/secretary/c/lvjingyuan/households",
+            "[data-testid=add-household]",
+        )
+        await _refused(  # the rules of needs with a threshold of 0%
+            page,
+            findings,
+            f"{size} needs rules",
+            "/secretary/c/lvjingyuan/needs",
+            "[data-testid=save-settings]",
+            {"input[name=threshold_percent]": "0"},
+        )
         await _refused(  # the first disclosure without what was done (docs/adr/0029)
             page,
             findings,
@@ -282,6 +314,9 @@ async def demo_with_people(db: str) -> None:
     await make_account("sec@example.cn", "secretary", community="lvjingyuan")
     await make_account("garden@example.cn", "secretary", community="cuiweiyuan")
     await make_account("reading@example.cn", "secretary", community="hepingli")
+    await make_account("steward@example.cn", "secretary", community="cuiweiyuan")
+    await name_steward(COMMAND_LINE, "lvjingyuan", "steward@example.cn", "王阿姨", "zh_CN")
+    await make_account("kuaiji@example.cn", "finance")
     await change_status("yuelanshi", ProjectStatus.FUNDED)  # the reading room's fundraising closed
     seats = await seat_names("tongqu-leyuan")
     await make_account("member@example.cn", "committee", name=seats[0], project="tongqu-leyuan")
