@@ -10,6 +10,7 @@ is opened here and the seal cleared once the mail is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -34,32 +35,43 @@ from linju.projects.donations.rules import (
 from linju.projects.donations.services import THANK_YOU_JOB
 from linju.projects.donations.tables import Donation, OfficialReceipt
 
+MAIL_LOCALES = ("zh_CN", "en")
 _MAILED = (DonationStatus.SUCCEEDED.value, DonationStatus.REFUNDED.value)
 
 
-def thank_you_mail(to: str, name: str, project: str, fund: str, amount: Money, link: str) -> Mail:
-    """The thank-you message: Chinese first, then English (the donor's language is not kept)."""
-    texts = []
-    for locale in ("zh_CN", "en"):
-        texts.append(
-            translate_in(
-                locale,
-                "Dear %(name)s,\n\nYour donation of %(amount)s to %(project)s is confirmed. It "
-                "was received by %(fund)s and is on the project's public ledger.\n\nYour "
-                "receipt, at its private address (do not share it):\n%(link)s\n\nThank you!",
-                name=name or translate_in(locale, "friend"),
-                amount=format_money(amount, locale)
-                + (f"（{amount_in_capitals(amount.amount)}）" if locale == "zh_CN" else ""),
-                project=project,
-                fund=fund,
-                link=link,
-            )
-        )
-    subject = " / ".join(
-        translate_in(locale, "Thank you for your donation to %(project)s", project=project)
-        for locale in ("zh_CN", "en")
+def _in_both_languages(to: str, subject: Callable[[str], str], body: Callable[[str], str]) -> Mail:
+    """A message to a donor, whose language is not kept: Chinese first, then English."""
+    return Mail(
+        to=to,
+        subject=" / ".join(subject(locale) for locale in MAIL_LOCALES),
+        body="\n\n----\n\n".join(body(locale) for locale in MAIL_LOCALES),
     )
-    return Mail(to=to, subject=subject, body="\n\n----\n\n".join(texts))
+
+
+def thank_you_mail(to: str, name: str, project: str, fund: str, amount: Money, link: str) -> Mail:
+    """The thank-you message, in both languages."""
+
+    def body(locale: str) -> str:
+        return translate_in(
+            locale,
+            "Dear %(name)s,\n\nYour donation of %(amount)s to %(project)s is confirmed. It "
+            "was received by %(fund)s and is on the project's public ledger.\n\nYour "
+            "receipt, at its private address (do not share it):\n%(link)s\n\nThank you!",
+            name=name or translate_in(locale, "friend"),
+            amount=format_money(amount, locale)
+            + (f"（{amount_in_capitals(amount.amount)}）" if locale == "zh_CN" else ""),
+            project=project,
+            fund=fund,
+            link=link,
+        )
+
+    return _in_both_languages(
+        to,
+        lambda locale: translate_in(
+            locale, "Thank you for your donation to %(project)s", project=project
+        ),
+        body,
+    )
 
 
 def _greeting_name(display_name: str, anonymous: bool) -> str:
@@ -106,9 +118,11 @@ async def thank_you_job(args: dict[str, Any], ctx: JobContext) -> None:
 
 # The official receipt's mail (docs/adr/0030-official-receipts-and-host-finance.md) --------------
 def official_receipt_mail(to: str, project: str, number: str, link: str) -> Mail:
-    """The "your official receipt is issued" message: Chinese first, then English."""
-    texts = [
-        translate_in(
+    """The "your official receipt is issued" message, in both languages."""
+    return _in_both_languages(
+        to,
+        lambda locale: translate_in(locale, "Your official donation receipt is ready"),
+        lambda locale: translate_in(
             locale,
             "Hello,\n\nThe official donation receipt (No. %(number)s) for your donation to "
             "%(project)s has been issued by the host charity. Download it from your receipt "
@@ -116,14 +130,8 @@ def official_receipt_mail(to: str, project: str, number: str, link: str) -> Mail
             number=number,
             project=project,
             link=link,
-        )
-        for locale in ("zh_CN", "en")
-    ]
-    subject = " / ".join(
-        translate_in(locale, "Your official donation receipt is ready")
-        for locale in ("zh_CN", "en")
+        ),
     )
-    return Mail(to=to, subject=subject, body="\n\n----\n\n".join(texts))
 
 
 async def official_receipt_job(args: dict[str, Any], ctx: JobContext) -> None:

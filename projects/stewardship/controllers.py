@@ -11,8 +11,6 @@ committee's page (/committee, projects/spending/controllers/committee.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -25,7 +23,7 @@ from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
-from linju.platform.kernel.errors import N_, DomainError, ValidationErrors
+from linju.platform.kernel.errors import N_, DomainError
 from linju.platform.kernel.inputs import whole_number
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan, yuan_or_none
 from linju.platform.web import (
@@ -56,31 +54,11 @@ TAGS = ["secretary"]
 AWAITS_SECOND_PERSON = N_("Recorded: waiting for another committee member to confirm it")
 
 
-@asynccontextmanager
-async def _photos_kept_on_success() -> AsyncIterator[list[photos.StoredPhoto]]:
-    """Photos stored inside the block are discarded again when it fails: nothing half-kept."""
-    stored: list[photos.StoredPhoto] = []
-    try:
-        yield stored
-    except BaseException:
-        for photo in stored:
-            await photos.discard_photo(photo.url)
-        raise
-
-
 async def _store_photos(
     form: SubmittedForm, name: str, stored: list[photos.StoredPhoto]
 ) -> list[photos.StoredPhoto]:
     """Store a field's photos (noted in `stored` too); refused, naming it, if one is no photo."""
-    added: list[photos.StoredPhoto] = []
-    for upload in form.files(name):
-        try:
-            photo = await photos.store_photo(await upload.read())
-        except photos.BadPhoto as exc:
-            raise ValidationErrors({name: exc.message}) from exc
-        stored.append(photo)
-        added.append(photo)
-    return added
+    return await photos.store_field(name, [await f.read() for f in form.files(name)], stored)
 
 
 async def _read_draft(
@@ -185,7 +163,7 @@ async def create_draft(request: AnyRequest, community: FromPath[str]) -> Respons
         texts = form.texts()
         if not texts.get("slug", "").strip() and texts.get("title", "").strip():
             texts["slug"] = await drafting.propose_slug(texts["title"])
-        async with _photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.create_draft(user.actor, draft, gallery)
         tell(request, N_("Draft saved"))
@@ -258,7 +236,7 @@ async def edit_draft(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
         if again is not None:
             return again
         community = (await dashboard.workbench(slug))["project"]["community.slug"]
-        async with _photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             texts = {**form.texts(), "slug": slug}  # an edited draft keeps its address
             draft, gallery = await _read_draft(form, community, stored, texts=texts)
             await drafting.edit_draft(user.actor, slug, draft, gallery)
@@ -325,7 +303,7 @@ async def post_update(request: AnyRequest, slug: FromPath[str]) -> Response[Any]
     user = guards.logged_in_user(request)
 
     async def post_it(form: SubmittedForm) -> str:
-        async with _photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             posted = await _store_photos(form, "photos", stored)
             await updates.post_update(user.actor, slug, form.text("body"), [p.url for p in posted])
         tell(request, N_("Update posted on the project's page"))
@@ -351,7 +329,7 @@ async def record_offline(request: AnyRequest, slug: FromPath[str]) -> Response[A
             "received_on", iso_date, N_("Enter the date it was received"), local_today()
         )
         form.raise_problems()
-        async with _photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             evidence = await _store_photos(form, "evidence", stored)
             gift = rules.OfflineGift(
                 amount_fen=amount,
@@ -409,7 +387,7 @@ async def create_pledge(request: AnyRequest, slug: FromPath[str]) -> Response[An
 
     async def record(form: SubmittedForm) -> str:
         plan = _pledge_plan(form)
-        async with _photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             for letter in await _store_photos(form, "letter", stored):
                 plan = replace(plan, letter_url=letter.url, letter_sha256=letter.sha256)
             await matching.create_pledge(user.actor, slug, plan)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from linju.platform.kernel.errors import N_, RuleViolation
+from linju.platform.kernel.errors import N_, RuleViolation, ValidationErrors
 from linju.projects.core import files
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -85,3 +87,32 @@ async def read_photo(name: str) -> bytes:
 async def discard_photo(url: str) -> None:
     if url.startswith("/photos/"):
         await files.discard(f"{PHOTO_FOLDER}/{url.removeprefix('/photos/')}")
+
+
+@asynccontextmanager
+async def kept_on_success() -> AsyncIterator[list[StoredPhoto]]:
+    """Photos stored inside the block (noted in the list it yields) are discarded again when the
+    block fails: nothing half-kept."""
+    stored: list[StoredPhoto] = []
+    try:
+        yield stored
+    except BaseException:
+        for photo in stored:
+            await discard_photo(photo.url)
+        raise
+
+
+async def store_field(
+    field: str, uploads: Sequence[bytes], stored: list[StoredPhoto]
+) -> list[StoredPhoto]:
+    """Store one form field's photos, each noted in `stored` as soon as it is kept (so
+    `kept_on_success` can discard it); one that is no photo is refused beside `field`."""
+    added: list[StoredPhoto] = []
+    for data in uploads:
+        try:
+            photo = await store_photo(data)
+        except BadPhoto as exc:
+            raise ValidationErrors({field: exc.message}) from exc
+        stored.append(photo)
+        added.append(photo)
+    return added

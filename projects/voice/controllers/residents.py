@@ -7,8 +7,6 @@ SameSite=Lax, secure over https), separate from staff sessions; only its SHA-256
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -43,18 +41,6 @@ async def _household_or_refuse(request: AnyRequest) -> HouseholdView:
     return household
 
 
-@asynccontextmanager
-async def photos_kept_on_success() -> AsyncIterator[list[photos.StoredPhoto]]:
-    """Photos stored inside the block are discarded again when it fails: nothing half-kept."""
-    stored: list[photos.StoredPhoto] = []
-    try:
-        yield stored
-    except BaseException:
-        for photo in stored:
-            await photos.discard_photo(photo.url)
-        raise
-
-
 async def store_photos(
     form: SubmittedForm, name: str, stored: list[photos.StoredPhoto]
 ) -> list[photos.StoredPhoto]:
@@ -62,12 +48,7 @@ async def store_photos(
     uploads = [u for u in form.files(name) if u.filename]
     if len(uploads) > rules.MAX_NEED_PHOTOS:
         raise ValidationErrors({name: N_("At most 4 photos")})
-    for upload in uploads:
-        try:
-            stored.append(await photos.store_photo(await upload.read()))
-        except photos.BadPhoto as exc:
-            raise ValidationErrors({name: exc.message}) from exc
-    return stored
+    return await photos.store_field(name, [await u.read() for u in uploads], stored)
 
 
 def need_text(form: SubmittedForm) -> rules.NeedText:
@@ -166,7 +147,7 @@ async def post_need(request: AnyRequest) -> Response[Any]:
     async def post_it(form: SubmittedForm) -> str:
         household = await _household_or_refuse(request)
         text = need_text(form)
-        async with photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             await store_photos(form, "photos", stored)
             need_id = await needs.post_need(household, text, stored)
         tell(request, N_("Posted: other households can now support your need"))

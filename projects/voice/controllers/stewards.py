@@ -20,10 +20,10 @@ from linju.platform.accounts import guards
 from linju.platform.kernel.errors import N_, ValidationErrors
 from linju.platform.kernel.inputs import InputRefused, whole_number
 from linju.platform.web import Page, SubmittedForm, tell
+from linju.projects.core.services import photos
 from linju.projects.voice import read, rules
 from linju.projects.voice.controllers.residents import (
     need_text,
-    photos_kept_on_success,
     store_photos,
 )
 from linju.projects.voice.services import households, needs, stewards
@@ -78,7 +78,7 @@ async def post_heard_need(request: AnyRequest, community: FromPath[str]) -> Resp
 
     async def post_it(form: SubmittedForm) -> str:
         text = need_text(form)
-        async with photos_kept_on_success() as stored:
+        async with photos.kept_on_success() as stored:
             await store_photos(form, "photos", stored)
             need_id = await needs.post_heard_need(user.actor, community, text, stored)
         tell(request, N_("Posted: households can now support the need"))
