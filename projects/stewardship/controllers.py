@@ -13,18 +13,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, DomainError
-from linju.platform.kernel.inputs import whole_number
+from linju.platform.kernel.inputs import INT64_MAX, whole_number
 from linju.platform.kernel.money import AmountOut, Money, parse_yuan, yuan_or_none
 from linju.platform.web import (
     Confirmation,
@@ -50,6 +50,9 @@ from linju.projects.stewardship.services import (
 )
 
 AnyRequest = Request[Any, Any, Any]
+DisclosureSeq = Annotated[
+    int, Parameter(ge=1, le=INT64_MAX, description="The disclosure's number in its project")
+]
 TAGS = ["secretary"]
 AWAITS_SECOND_PERSON = N_("Recorded: waiting for another committee member to confirm it")
 
@@ -506,11 +509,11 @@ async def publish_disclosure(request: AnyRequest, slug: FromPath[str]) -> Respon
 
 
 @get(
-    "/p/{slug:str}/disclosures/{seq:int}",
+    "/p/{slug:str}/disclosures/{seq:str}",
     tags=["projects"],
     summary="One published disclosure (项目公示), printable",
 )
-async def disclosure_page(slug: FromPath[str], seq: FromPath[int]) -> Template:
+async def disclosure_page(slug: FromPath[str], seq: DisclosureSeq) -> Template:
     return await Page(
         "projects/disclosure.html", lambda: disclosures.disclosure_page(slug, seq)
     ).show()

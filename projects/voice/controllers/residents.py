@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors
+from linju.platform.kernel.inputs import INT64_MAX
 from linju.platform.settings import get_settings
 from linju.platform.web import Confirmation, Page, SubmittedForm, confirmed, tell
 from linju.projects.core.read import list_communities
@@ -23,6 +24,7 @@ from linju.projects.voice.services import households, needs
 from linju.projects.voice.services.households import HOUSEHOLD_COOKIE, HouseholdView
 
 AnyRequest = Request[Any, Any, Any]
+NeedId = Annotated[int, Parameter(ge=1, le=INT64_MAX, description="The need's number")]
 TAGS = ["residents"]
 
 
@@ -174,13 +176,13 @@ def _need_page(request: AnyRequest, need_id: int) -> Page:
     return Page("voice/need.html", context)
 
 
-@get("/needs/{need_id:int}", tags=TAGS, summary="A residents' need: its state and supports")
-async def need_page(request: AnyRequest, need_id: FromPath[int]) -> Template:
+@get("/needs/{need_id:str}", tags=TAGS, summary="A residents' need: its state and supports")
+async def need_page(request: AnyRequest, need_id: NeedId) -> Template:
     return await _need_page(request, need_id).show()
 
 
-@post("/needs/{need_id:int}/support", tags=TAGS, summary="The household supports the need")
-async def support_need(request: AnyRequest, need_id: FromPath[int]) -> Response[Any]:
+@post("/needs/{need_id:str}/support", tags=TAGS, summary="The household supports the need")
+async def support_need(request: AnyRequest, need_id: NeedId) -> Response[Any]:
     async def support(form: SubmittedForm) -> str:
         household = await _household_or_refuse(request)
         await needs.support(household, need_id)
@@ -191,11 +193,11 @@ async def support_need(request: AnyRequest, need_id: FromPath[int]) -> Response[
 
 
 @post(
-    "/needs/{need_id:int}/unsupport",
+    "/needs/{need_id:str}/unsupport",
     tags=TAGS,
     summary="The household withdraws its support (while the need is open)",
 )
-async def unsupport_need(request: AnyRequest, need_id: FromPath[int]) -> Response[Any]:
+async def unsupport_need(request: AnyRequest, need_id: NeedId) -> Response[Any]:
     async def withdraw(form: SubmittedForm) -> str:
         household = await _household_or_refuse(request)
         await needs.withdraw_support(household, need_id)
@@ -217,11 +219,11 @@ def _withdraw_page(need_id: int) -> Page:
 
 
 @post(
-    "/needs/{need_id:int}/withdraw",
+    "/needs/{need_id:str}/withdraw",
     tags=TAGS,
     summary="The household that posted a need withdraws it (confirmed first)",
 )
-async def withdraw_need(request: AnyRequest, need_id: FromPath[int]) -> Response[Any]:
+async def withdraw_need(request: AnyRequest, need_id: NeedId) -> Response[Any]:
     async def withdraw(form: SubmittedForm) -> Response[Any] | str:
         household = await _household_or_refuse(request)
         if not confirmed(form):

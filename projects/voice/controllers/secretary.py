@@ -7,20 +7,21 @@ Every route is guarded by role AND object: the secretary of the community in the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.i18n import current_locale, gettext
 from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
-from linju.platform.kernel.inputs import InputRefused, whole_number
+from linju.platform.kernel.inputs import INT64_MAX, InputRefused, whole_number
 from linju.platform.kernel.money import yuan_or_none
 from linju.platform.settings import get_settings
 from linju.platform.web import Confirmation, Page, SubmittedForm, confirmed, render, tell
 from linju.projects.voice import read, rules
+from linju.projects.voice.controllers.residents import NeedId
 from linju.projects.voice.services import households, needs, stewards
 from linju.projects.voice.services.cards import qr_svg
 
@@ -244,13 +245,15 @@ async def name_steward(request: AnyRequest, community: FromPath[str]) -> Respons
 
 
 @post(
-    "/secretary/c/{community:str}/stewards/{account_id:int}/removal",
+    "/secretary/c/{community:str}/stewards/{account_id:str}/removal",
     guards=GUARDS,
     tags=TAGS,
     summary="The person is no longer a steward of the community",
 )
 async def remove_steward(
-    request: AnyRequest, community: FromPath[str], account_id: FromPath[int]
+    request: AnyRequest,
+    community: FromPath[str],
+    account_id: Annotated[int, Parameter(ge=1, le=INT64_MAX, description="The steward's account")],
 ) -> Response[Any]:
     user = guards.logged_in_user(request)
 
@@ -282,13 +285,13 @@ def _answer_page(community: str, need_id: int, template: str, carried: dict[str,
 
 
 @post(
-    "/secretary/c/{community:str}/needs/{need_id:int}/accept",
+    "/secretary/c/{community:str}/needs/{need_id:str}/accept",
     guards=GUARDS,
     tags=TAGS,
     summary="Accept a need under review: a draft project linked to it (confirmed first)",
 )
 async def accept_need(
-    request: AnyRequest, community: FromPath[str], need_id: FromPath[int]
+    request: AnyRequest, community: FromPath[str], need_id: NeedId
 ) -> Response[Any]:
     user = guards.logged_in_user(request)
 
@@ -309,13 +312,13 @@ async def accept_need(
 
 
 @post(
-    "/secretary/c/{community:str}/needs/{need_id:int}/decline",
+    "/secretary/c/{community:str}/needs/{need_id:str}/decline",
     guards=GUARDS,
     tags=TAGS,
     summary="Decline a need under review with a public reason (confirmed first)",
 )
 async def decline_need(
-    request: AnyRequest, community: FromPath[str], need_id: FromPath[int]
+    request: AnyRequest, community: FromPath[str], need_id: NeedId
 ) -> Response[Any]:
     user = guards.logged_in_user(request)
 

@@ -7,18 +7,18 @@ Guarded by role AND object: a steward of the community in the path.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from linju.platform.accounts import guards
 from linju.platform.kernel.errors import N_, ValidationErrors
-from linju.platform.kernel.inputs import InputRefused, whole_number
+from linju.platform.kernel.inputs import INT64_MAX, InputRefused, whole_number
 from linju.platform.web import Page, SubmittedForm, tell
 from linju.projects.core.services import photos
 from linju.projects.voice import read, rules
@@ -121,13 +121,17 @@ async def record_paper(request: AnyRequest, community: FromPath[str]) -> Respons
 
 
 @post(
-    "/steward/c/{community:str}/paper/{support_id:int}/confirm",
+    "/steward/c/{community:str}/paper/{support_id:str}/confirm",
     guards=GUARDS,
     tags=TAGS,
     summary="Confirm another steward's record of a paper support",
 )
 async def confirm_paper(
-    request: AnyRequest, community: FromPath[str], support_id: FromPath[int]
+    request: AnyRequest,
+    community: FromPath[str],
+    support_id: Annotated[
+        int, Parameter(ge=1, le=INT64_MAX, description="The paper support's number")
+    ],
 ) -> Response[Any]:
     user = guards.logged_in_user(request)
 
