@@ -128,3 +128,124 @@ class Support(Table, tablename="need_support"):
     confirmed_by = BigInt(null=True, default=None)  # paper: the second steward
     confirmed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+
+
+# Hearings (听证会 / 议事会), part 2 of issue 17 (docs/adr/0032-hearings-secret-ballots.md).
+# A ballot is one household's at most once per hearing, online or on paper (a unique index);
+# its choices are secret and are deleted at the close, once the tally is written (frozen by a
+# trigger, migration).
+
+
+class Hearing(Table, tablename="hearing"):
+    """A poll of the community's households on a need or a draft project (exactly one)."""
+
+    id = Serial(primary_key=True)
+    community = ForeignKey(
+        references=Community, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    need = ForeignKey(
+        references=Need, on_delete=OnDelete.restrict, null=True, default=None, index=True
+    )
+    project = ForeignKey(
+        references=Project, on_delete=OnDelete.restrict, null=True, default=None, index=True
+    )
+    title = Varchar(length=100)
+    opened_by = BigInt()  # the steward's account
+    opens_at = Timestamptz()
+    closes_at = Timestamptz(index=True)
+    meeting_at = Timestamptz(null=True, default=None)
+    meeting_place = Varchar(length=200, default="")
+    created_at = Timestamptz()
+    closed_at = Timestamptz(null=True, default=None)  # set once, when the tally is computed
+    households_at_close = Integer(null=True, default=None)  # the turnout's denominator
+    ballots_at_close = Integer(null=True, default=None)
+
+
+class HearingQuestion(Table, tablename="hearing_question"):
+    id = Serial(primary_key=True)
+    hearing = ForeignKey(references=Hearing, on_delete=OnDelete.cascade, null=False, index=True)
+    position = Integer(default=0)
+    text = Varchar(length=200)
+    kind = Varchar(length=8, default="single")  # "single" or "multiple"
+    max_choices = Integer(default=1)
+
+
+class HearingOption(Table, tablename="hearing_option"):
+    id = Serial(primary_key=True)
+    question = ForeignKey(
+        references=HearingQuestion, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    position = Integer(default=0)
+    text = Varchar(length=100)
+
+
+class Ballot(Table, tablename="hearing_ballot"):
+    """One household's ballot; (hearing, household) is unique (migration), whichever the
+    channel, so a household that voted on paper cannot vote online and vice versa."""
+
+    id = Serial(primary_key=True)
+    hearing = ForeignKey(references=Hearing, on_delete=OnDelete.restrict, null=False, index=True)
+    household = ForeignKey(
+        references=Household, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    channel = Varchar(length=8, default="online")  # "online" or "paper"
+    recorded_by = BigInt(null=True, default=None)  # paper: the steward who recorded it
+    confirmed_by = BigInt(null=True, default=None)  # paper: the second steward
+    confirmed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    changed_at = Timestamptz()
+
+
+class BallotChoice(Table, tablename="hearing_ballot_choice"):
+    """A ballot's chosen option: secret, shown by no route, deleted at the close."""
+
+    id = Serial(primary_key=True)
+    ballot = ForeignKey(references=Ballot, on_delete=OnDelete.cascade, null=False, index=True)
+    question = ForeignKey(
+        references=HearingQuestion, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    option = ForeignKey(
+        references=HearingOption, on_delete=OnDelete.restrict, null=False, index=True
+    )
+
+
+class HearingTally(Table, tablename="hearing_tally"):
+    """An option's votes, written once at the close; UPDATE and DELETE refused (trigger)."""
+
+    id = Serial(primary_key=True)
+    hearing = ForeignKey(references=Hearing, on_delete=OnDelete.restrict, null=False, index=True)
+    question = ForeignKey(
+        references=HearingQuestion, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    option = ForeignKey(
+        references=HearingOption, on_delete=OnDelete.restrict, null=False, index=True
+    )
+    votes = Integer(default=0)
+
+
+class HearingMinutes(Table, tablename="hearing_minutes"):
+    """The meeting's minutes (services/minutes.py): signed off, anchoring the log's checkpoint
+    and, for a project's hearing, the project's ledger head."""
+
+    id = Serial(primary_key=True)
+    hearing = ForeignKey(references=Hearing, on_delete=OnDelete.restrict, null=False, unique=True)
+    summary = Text(default="")
+    attendees = Text(default="")
+    decisions = Text(default="")
+    drafted_by = BigInt()
+    drafted_at = Timestamptz()
+    log_checkpoint = Text(default="")  # the signed checkpoint's text anchored
+    log_size = BigInt(null=True, default=None)
+    project_head = Varchar(length=64, default="")  # the project's ledger head (project hearings)
+    signed_off_at = Timestamptz(null=True, default=None)
+
+
+class MinutesSignoff(Table, tablename="hearing_minutes_signoff"):
+    """One signer's sign-off of the minutes; (minutes, account) is unique (migration)."""
+
+    id = Serial(primary_key=True)
+    minutes = ForeignKey(
+        references=HearingMinutes, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    account = BigInt()
+    at = Timestamptz()
