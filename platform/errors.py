@@ -98,6 +98,18 @@ def _validation_messages(exc: ValidationException) -> list[dict[str, Any]]:
     ]
 
 
+def _errors_by_field(messages: list[dict[str, Any]]) -> dict[str, str]:
+    """The problem document's `errors` has one shape everywhere: each field at fault (a path or
+    query parameter, a header, the body) and its message, as a refused form's fields have.
+    Two messages about one field are joined; a message naming no field goes under its source."""
+    errors: dict[str, str] = {}
+    for item in messages:
+        field = str(item.get("key") or item.get("source") or "request")
+        message = str(item.get("message") or "")
+        errors[field] = f"{errors[field]}; {message}" if field in errors else message
+    return errors
+
+
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     detail = gettext(exc.message, **exc.params)
     if wants_problem_document(request):
@@ -119,7 +131,9 @@ def handle_validation_error(
         f"{m['key']}: {m['message']}" if m.get("key") else str(m["message"]) for m in messages
     ) or str(exc.detail)
     if wants_problem_document(request):
-        return problem_response(request, exc.status_code, detail, extra={"errors": messages})
+        return problem_response(
+            request, exc.status_code, detail, extra={"errors": _errors_by_field(messages)}
+        )
     return error_page(
         exc.status_code,
         gettext("The request was not understood: %(detail)s", detail=detail),

@@ -63,23 +63,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string", "description": "What went wrong, in the visitor's language."},
         "instance": {"type": "string", "description": "The path that was asked for."},
         "errors": {
-            "description": "The fields at fault: each field's message (a refused body), or "
-            "what failed validation (a malformed parameter).",
-            "oneOf": [
-                {"type": "object", "additionalProperties": {"type": "string"}},
-                {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["message"],
-                        "properties": {
-                            "key": {"type": ["string", "null"]},
-                            "message": {"type": ["string", "null"]},
-                            "source": {"type": ["string", "null"]},
-                        },
-                    },
-                },
-            ],
+            "description": "The fields at fault, each with its message: a refused body's "
+            "fields, or the parameter, header or body that failed validation.",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
         },
         "reasons": {
             "type": "array",

@@ -123,3 +123,35 @@ async def test_every_request_gets_an_id_and_one_log_line(
     assert lines[0].status == 200  # type: ignore[attr-defined]
     generated = await client.get("/healthz")
     assert len(generated.headers["x-request-id"]) == 32
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        # a malformed query parameter (Litestar's validation)
+        ("GET", "/api/v1/projects?community=" + "x" * 65, None, "community"),
+        # a body the domain refuses (the amount is below the minimum gift)
+        (
+            "POST",
+            "/api/v1/projects/tongqu-leyuan/donations",
+            {"amount": {"amount": 1, "currency": "CNY"}, "anonymous": True},
+            "amount",
+        ),
+        # a body that is not the schema's shape
+        ("POST", "/api/v1/projects/tongqu-leyuan/donations", {"anonymous": "yes"}, None),
+    ],
+)
+async def test_problem_errors_have_one_shape(
+    client: AppClient, method: str, path: str, body: object, field: str | None
+) -> None:
+    """`errors` is always an object of field -> message, whatever refused the request."""
+    response = await client.request(method, path, json=body)
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"].startswith(PROBLEM)
+    errors = response.json()["errors"]
+    assert isinstance(errors, dict)
+    assert errors
+    assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in errors.items())
+    if field is not None:
+        assert field in errors
