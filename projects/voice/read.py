@@ -237,11 +237,14 @@ async def paper_supports(community_slug: str) -> list[dict[str, Any]]:
         Support.household.unit.as_alias("unit"),
         Support.household.room.as_alias("room"),
         Support.recorded_by,
+        Support.confirmed_by,
         Support.confirmed_at,
         Support.created_at,
+        Support.need.status.as_alias("need_status"),
     ).where((Support.channel == Channel.PAPER.value) & (Support.need.community == community["id"]))
     for row in rows:
         row["label"] = rules.HouseholdAddress(row["building"], row["unit"], row["room"]).label
+        row["need_status"] = NeedStatus(row["need_status"])
     return sorted(rows, key=lambda r: (r["confirmed_at"] is not None, -int(r["id"])))
 
 

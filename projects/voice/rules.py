@@ -243,6 +243,29 @@ def withdraw_support_problem(status: NeedStatus, channel: Channel) -> str | None
     return None
 
 
+def withdraw_paper_problem(
+    status: NeedStatus,
+    actor_id: int,
+    recorded_by: int | None,
+    confirmed_by: int | None,
+) -> str | None:
+    """A steward takes back a paper support recorded by mistake: before it is confirmed, the
+    steward who recorded it, while it could still be confirmed (the need open or under review);
+    once confirmed, either of the two stewards, and only while the need is open (a support that
+    may have sent the need to review is not taken back from under the secretary's answer)."""
+    if confirmed_by is None:
+        if actor_id != recorded_by:
+            return N_("Only the steward who recorded it can withdraw an unconfirmed paper support")
+        if status not in (NeedStatus.OPEN, NeedStatus.UNDER_REVIEW):
+            return N_("This need has been answered: its supports stay as they are")
+        return None
+    if actor_id not in (recorded_by, confirmed_by):
+        return N_("Only the two stewards who recorded and confirmed it can withdraw it")
+    if status is not NeedStatus.OPEN:
+        return N_("A confirmed paper support can be withdrawn only while the need is open")
+    return None
+
+
 DEFAULT_THRESHOLD_PERCENT = 5
 DEFAULT_ANSWER_DAYS = 14
 

@@ -17,9 +17,9 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from linju.platform.accounts import guards
-from linju.platform.kernel.errors import N_, ValidationErrors
+from linju.platform.kernel.errors import N_, NotFound, RuleViolation, ValidationErrors
 from linju.platform.kernel.inputs import INT64_MAX, InputRefused, whole_number
-from linju.platform.web import Page, SubmittedForm, tell
+from linju.platform.web import Confirmation, Page, SubmittedForm, confirmed, tell
 from linju.projects.core.services import photos
 from linju.projects.voice import read, rules
 from linju.projects.voice.controllers.residents import (
@@ -47,11 +47,21 @@ GUARDS = [guards.require_login, require_steward_of_community]
 def _steward_page(request: AnyRequest, community: str) -> Page:
     async def context() -> dict[str, Any]:
         open_needs = await read.community_needs(community, (rules.NeedStatus.OPEN,))
+        paper = await read.paper_supports(community)
+        me = guards.logged_in_user(request).id
         return {
             "community": await households.community_row(community),
             "need_options": [(str(n.id), f"#{n.id} {n.title}") for n in open_needs],
-            "paper": await read.paper_supports(community),
-            "steward_id": guards.logged_in_user(request).id,
+            "paper": paper,
+            "steward_id": me,
+            "withdrawable": {
+                s["id"]
+                for s in paper
+                if rules.withdraw_paper_problem(
+                    s["need_status"], me, s["recorded_by"], s["confirmed_by"]
+                )
+                is None
+            },
         }
 
     return Page("voice/steward.html", context)
@@ -143,4 +153,56 @@ async def confirm_paper(
     return await _steward_page(request, community).submit(request, f"confirm-{support_id}", confirm)
 
 
-ROUTES: list[Any] = [steward_page, post_heard_need, record_paper, confirm_paper]
+async def _paper_support(community: str, support_id: int) -> dict[str, Any]:
+    for row in await read.paper_supports(community):
+        if row["id"] == support_id:
+            return row
+    raise NotFound(N_("No such paper support"))
+
+
+@post(
+    "/steward/c/{community:str}/paper/{support_id:str}/withdraw",
+    guards=GUARDS,
+    tags=TAGS,
+    summary="Withdraw a paper support: unconfirmed, by its recorder; confirmed, by either "
+    "steward while the need is open (confirmed first)",
+)
+async def withdraw_paper(
+    request: AnyRequest,
+    community: FromPath[str],
+    support_id: Annotated[
+        int, Parameter(ge=1, le=INT64_MAX, description="The paper support's number")
+    ],
+) -> Response[Any]:
+    user = guards.logged_in_user(request)
+
+    async def withdraw(form: SubmittedForm) -> Response[Any] | str:
+        paper = await _paper_support(community, support_id)
+        problem = rules.withdraw_paper_problem(
+            paper["need_status"], user.id, paper["recorded_by"], paper["confirmed_by"]
+        )
+        if problem is not None:
+            raise RuleViolation(problem)
+        if paper["confirmed_by"] is not None and not confirmed(form):
+            return await Page(
+                "voice/confirm_paper_withdraw.html",
+                {
+                    "community": await households.community_row(community),
+                    "paper": paper,
+                    "confirmation": Confirmation(
+                        f"/steward/c/{community}/paper/{support_id}/withdraw",
+                        f"/steward/c/{community}#paper",
+                    ),
+                    "confirm_form": f"withdraw-{support_id}",
+                },
+            ).show()
+        await needs.withdraw_paper_support(user.actor, support_id)
+        tell(request, N_("Withdrawn: the household's paper support no longer counts"))
+        return f"/steward/c/{community}#paper"
+
+    return await _steward_page(request, community).submit(
+        request, f"withdraw-{support_id}", withdraw
+    )
+
+
+ROUTES: list[Any] = [steward_page, post_heard_need, record_paper, confirm_paper, withdraw_paper]

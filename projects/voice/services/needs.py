@@ -395,6 +395,57 @@ async def confirm_paper_support(actor: Actor, support_id: int) -> bool:
         return await _review_when_reached(need)
 
 
+async def withdraw_paper_support(actor: Actor, support_id: int) -> None:
+    """A steward takes back a paper support (`rules.withdraw_paper_problem` says who and when);
+    audited with the household's address and whether it had been confirmed."""
+    if not rules.valid_id(support_id):
+        raise NotFound(N_("No such paper support"))
+    async with write_transaction():
+        row = await Support.select(Support.need).where(Support.id == support_id).first()
+        if row is None:
+            raise NotFound(N_("No such paper support"))
+        need = await _locked_need(int(row["need"]))
+        await _steward_of(actor, need["community"])
+        support_row = (
+            await Support.select(
+                Support.id,
+                Support.channel,
+                Support.recorded_by,
+                Support.confirmed_by,
+                Support.household.building.as_alias("building"),
+                Support.household.unit.as_alias("unit"),
+                Support.household.room.as_alias("room"),
+            )
+            .where(Support.id == support_id)
+            .first()
+        )
+        if support_row is None or support_row["channel"] != Channel.PAPER.value:
+            raise NotFound(N_("No such paper support"))
+        _check(
+            rules.withdraw_paper_problem(
+                NeedStatus(need["status"]),
+                int(actor.id or 0),
+                support_row["recorded_by"],
+                support_row["confirmed_by"],
+            )
+        )
+        await Support.delete().where(Support.id == support_id)
+        label = rules.HouseholdAddress(
+            support_row["building"], support_row["unit"], support_row["room"]
+        ).label
+        await record_audit(
+            actor,
+            "voice.support.paper_withdraw",
+            "need",
+            need["id"],
+            before={
+                "household": label,
+                "recorded_by": support_row["recorded_by"],
+                "confirmed_by": support_row["confirmed_by"],
+            },
+        )
+
+
 # The secretary's answer ---------------------------------------------------------------------
 
 
