@@ -69,6 +69,7 @@ from linju.projects.voice.controllers import api as voice_api
 from linju.projects.voice.controllers import residents as voice_residents
 from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
+from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
 
 
 def wire() -> None:
@@ -83,6 +84,7 @@ def wire() -> None:
     register_spending_jobs()
     register_donation_jobs()
     register_log_jobs()
+    register_hearing_jobs()
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(

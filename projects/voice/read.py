@@ -19,9 +19,20 @@ from linju.platform.kernel.errors import NotFound
 from linju.projects.core.read import CommunityView, ProjectDetail
 from linju.projects.voice import rules
 from linju.projects.voice.rules import Channel, NeedStatus
+from linju.projects.voice.services import hearings
 from linju.projects.voice.services.households import HouseholdView, community_row
 from linju.projects.voice.services.needs import NO_NEED, Settings, settings_of
-from linju.projects.voice.tables import Household, Need, NeedPhoto, Support
+from linju.projects.voice.tables import (
+    Ballot,
+    Hearing,
+    HearingOption,
+    HearingQuestion,
+    HearingTally,
+    Household,
+    Need,
+    NeedPhoto,
+    Support,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,3 +273,279 @@ async def secretary_needs(community_slug: str) -> dict[str, Any]:
         "households": households,
         "threshold": rules.review_threshold(households, settings.threshold_percent),
     }
+
+
+# Hearings -----------------------------------------------------------------------------------
+# What a hearing shows, by its state (docs/adr/0032-hearings-secret-ballots.md): its questions,
+# window and meeting always; counts, ballots and turnout only once it is closed (`results` is
+# None before: nothing here reads a ballot's choice). Reading a hearing whose window has passed
+# closes it first (`hearings.close_if_due`, the one write of these reads): results are never
+# hidden because a job was missed.
+
+
+@dataclass(frozen=True, slots=True)
+class OptionView:
+    id: int
+    text: str
+    votes: int | None  # None until the close
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    id: int
+    text: str
+    kind: rules.QuestionKind
+    max_choices: int
+    options: tuple[OptionView, ...]
+
+    @property
+    def field(self) -> str:
+        return hearings.field_name(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class HearingResults:
+    ballots: int  # counted: online, and paper confirmed
+    households: int  # of the community at the close
+    online: int
+    paper: int  # confirmed paper ballots
+    unconfirmed_paper: int  # recorded, never confirmed: not counted
+    turnout_percent: int | None
+    closed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HearingView:
+    id: int
+    community_slug: str
+    community_name: str
+    title: str
+    need_id: int | None
+    need_title: str | None
+    project_slug: str | None
+    project_title: str | None
+    opens_at: datetime
+    closes_at: datetime
+    meeting_at: datetime | None
+    meeting_place: str
+    state: rules.HearingState
+    questions: tuple[QuestionView, ...] = ()
+    results: HearingResults | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's hearing: its questions always, the counts only once it is closed."""
+        closed = self.results is not None
+        body: dict[str, Any] = {
+            "id": self.id,
+            "community": self.community_slug,
+            "title": self.title,
+            "need": self.need_id,
+            "project": self.project_slug,
+            "state": self.state.value,
+            "opens_at": self.opens_at.isoformat(),
+            "closes_at": self.closes_at.isoformat(),
+            "meeting_at": self.meeting_at.isoformat() if self.meeting_at else None,
+            "meeting_place": self.meeting_place or None,
+            "questions": [
+                {
+                    "id": q.id,
+                    "text": q.text,
+                    "kind": q.kind.value,
+                    "max_choices": q.max_choices,
+                    "options": [
+                        {"id": o.id, "text": o.text, **({"votes": o.votes} if closed else {})}
+                        for o in q.options
+                    ],
+                }
+                for q in self.questions
+            ],
+            "results": None,
+        }
+        if self.results is not None:
+            r = self.results
+            body["results"] = {
+                "closed_at": r.closed_at.isoformat(),
+                "ballots": r.ballots,
+                "households": r.households,
+                "turnout_percent": r.turnout_percent,
+                "online": r.online,
+                "paper": r.paper,
+                "unconfirmed_paper": r.unconfirmed_paper,
+            }
+        return body
+
+
+_HEARING_COLUMNS = (
+    Hearing.id,
+    Hearing.community.slug.as_alias("community_slug"),
+    Hearing.community.name.as_alias("community_name"),
+    Hearing.title,
+    Hearing.need,
+    Hearing.need.title.as_alias("need_title"),
+    Hearing.project.slug.as_alias("project_slug"),
+    Hearing.project.title.as_alias("project_title"),
+    Hearing.opens_at,
+    Hearing.closes_at,
+    Hearing.meeting_at,
+    Hearing.meeting_place,
+    Hearing.closed_at,
+    Hearing.households_at_close,
+    Hearing.ballots_at_close,
+)
+
+
+async def _results(row: dict[str, Any]) -> HearingResults | None:
+    if row["closed_at"] is None:
+        return None
+    ballots = await Ballot.select(Ballot.channel, Ballot.confirmed_at).where(
+        Ballot.hearing == row["id"]
+    )
+    online = sum(1 for b in ballots if b["channel"] == Channel.ONLINE.value)
+    paper = sum(1 for b in ballots if b["channel"] == Channel.PAPER.value and b["confirmed_at"])
+    unconfirmed = sum(
+        1 for b in ballots if b["channel"] == Channel.PAPER.value and not b["confirmed_at"]
+    )
+    counted = int(row["ballots_at_close"] or 0)
+    households_at_close = int(row["households_at_close"] or 0)
+    return HearingResults(
+        ballots=counted,
+        households=households_at_close,
+        online=online,
+        paper=paper,
+        unconfirmed_paper=unconfirmed,
+        turnout_percent=rules.turnout_percent(counted, households_at_close),
+        closed_at=row["closed_at"],
+    )
+
+
+async def _questions(hearing_id: int, closed: bool) -> tuple[QuestionView, ...]:
+    questions = (
+        await HearingQuestion.select(
+            HearingQuestion.id,
+            HearingQuestion.text,
+            HearingQuestion.kind,
+            HearingQuestion.max_choices,
+        )
+        .where(HearingQuestion.hearing == hearing_id)
+        .order_by(HearingQuestion.position)
+    )
+    options = (
+        await HearingOption.select(HearingOption.id, HearingOption.question, HearingOption.text)
+        .where(HearingOption.question.is_in([q["id"] for q in questions] or [-1]))
+        .order_by(HearingOption.position)
+    )
+    votes: dict[int, int] = {}
+    if closed:  # the tally exists only after the close; nothing else is read for counts
+        votes = {
+            int(t["option"]): int(t["votes"])
+            for t in await HearingTally.select(HearingTally.option, HearingTally.votes).where(
+                HearingTally.hearing == hearing_id
+            )
+        }
+    by_question: dict[int, list[OptionView]] = {}
+    for option in options:
+        by_question.setdefault(int(option["question"]), []).append(
+            OptionView(
+                int(option["id"]),
+                option["text"],
+                votes.get(int(option["id"]), 0) if closed else None,
+            )
+        )
+    return tuple(
+        QuestionView(
+            id=int(q["id"]),
+            text=q["text"],
+            kind=rules.QuestionKind(q["kind"]),
+            max_choices=int(q["max_choices"]),
+            options=tuple(by_question.get(int(q["id"]), ())),
+        )
+        for q in questions
+    )
+
+
+async def _hearing_views(rows: Sequence[dict[str, Any]], full: bool) -> list[HearingView]:
+    now = utc_now()
+    views = []
+    for row in rows:
+        closed = row["closed_at"] is not None
+        views.append(
+            HearingView(
+                id=int(row["id"]),
+                community_slug=row["community_slug"],
+                community_name=row["community_name"],
+                title=row["title"],
+                need_id=row["need"],
+                need_title=row["need_title"],
+                project_slug=row["project_slug"],
+                project_title=row["project_title"],
+                opens_at=row["opens_at"],
+                closes_at=row["closes_at"],
+                meeting_at=row["meeting_at"],
+                meeting_place=row["meeting_place"],
+                state=rules.hearing_state(row["opens_at"], row["closes_at"], row["closed_at"], now),
+                questions=await _questions(int(row["id"]), closed) if full else (),
+                results=await _results(row),
+            )
+        )
+    return views
+
+
+async def hearing(hearing_id: int) -> HearingView:
+    """A hearing as its page shows it (closed first if its window has passed)."""
+    if not rules.valid_id(hearing_id):
+        raise NotFound(hearings.NO_HEARING)
+    await hearings.close_if_due(hearing_id)
+    rows = await Hearing.select(*_HEARING_COLUMNS).where(Hearing.id == hearing_id)
+    if not rows:
+        raise NotFound(hearings.NO_HEARING)
+    return (await _hearing_views(rows, full=True))[0]
+
+
+async def hearings_where(where: Any, *, full: bool = False) -> list[HearingView]:
+    """Hearings (newest first) of a community, need or project, those due closed first."""
+    due = await Hearing.select(Hearing.id).where(
+        where & Hearing.closed_at.is_null() & (Hearing.closes_at <= utc_now())
+    )
+    for row in due:
+        await hearings.close_if_due(int(row["id"]))
+    query = Hearing.select(*_HEARING_COLUMNS).where(where)
+    rows = await query.order_by(Hearing.id, ascending=False)
+    return await _hearing_views(rows, full=full)
+
+
+async def community_hearings(community_slug: str, *, full: bool = False) -> list[HearingView]:
+    community = await community_row(community_slug)
+    return await hearings_where(Hearing.community == community["id"], full=full)
+
+
+async def need_hearings(need_id: int) -> list[HearingView]:
+    return await hearings_where(Hearing.need == need_id)
+
+
+async def project_hearings(project_id: int) -> list[HearingView]:
+    return await hearings_where(Hearing.project == project_id)
+
+
+async def paper_ballots(hearing_id: int) -> list[dict[str, Any]]:
+    """A hearing's paper ballots for its stewards: the household, who recorded it, whether it is
+    confirmed; never what it chose. Awaiting confirmation first."""
+    rows = await Ballot.select(
+        Ballot.id,
+        Ballot.household.building.as_alias("building"),
+        Ballot.household.unit.as_alias("unit"),
+        Ballot.household.room.as_alias("room"),
+        Ballot.recorded_by,
+        Ballot.confirmed_at,
+        Ballot.created_at,
+    ).where((Ballot.hearing == hearing_id) & (Ballot.channel == Channel.PAPER.value))
+    listed = [
+        {
+            "id": int(r["id"]),
+            "household": rules.HouseholdAddress(r["building"], r["unit"], r["room"]).label,
+            "recorded_by": r["recorded_by"],
+            "confirmed": r["confirmed_at"] is not None,
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+    return sorted(listed, key=lambda r: (r["confirmed"] is True, r["household"]))

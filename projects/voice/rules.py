@@ -291,3 +291,192 @@ def answer_due(review_started_at: datetime, answer_days: int) -> datetime:
 
 def answer_late(status: NeedStatus, due: datetime | None, now: datetime) -> bool:
     return status is NeedStatus.UNDER_REVIEW and due is not None and now > due
+
+
+class ReminderKind(StrEnum):
+    DUE_SOON = "due_soon"  # a day before the answer is due
+    LATE = "late"  # once the due time has passed
+
+
+def reminder_at(
+    kind: ReminderKind, review_started_at: datetime, answer_days: int
+) -> datetime | None:
+    """When the secretaries are reminded of a need under review: a day before its answer is due
+    (none when the community gives a single day: the review's own notice says so), and a
+    moment after the due time (when the page starts flagging it late)."""
+    due = answer_due(review_started_at, answer_days)
+    if kind is ReminderKind.DUE_SOON:
+        return due - timedelta(days=1) if answer_days > 1 else None
+    return due + timedelta(seconds=1)
+
+
+# Hearings (听证会 / 议事会) -----------------------------------------------------------------
+# docs/adr/0032-hearings-secret-ballots.md. A hearing asks the community's households one to
+# three questions; each has 2..10 options and is single (one choice) or multiple (at most
+# `max_choices`). Its window opens and closes at set times; its tally is computed once, at
+# the close, and the ballots' choices are then deleted.
+
+MAX_HEARING_TITLE_LENGTH = 100
+MAX_QUESTION_LENGTH = 200
+MAX_OPTION_LENGTH = 100
+MAX_MEETING_PLACE_LENGTH = 200
+MIN_OPTIONS = 2
+MAX_OPTIONS = 10
+MAX_QUESTIONS = 10
+MAX_WINDOW = timedelta(days=60)
+PAST_TOLERANCE = timedelta(minutes=1)  # a window may open "now" as typed a moment ago
+
+
+class QuestionKind(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionDraft:
+    text: str
+    kind: QuestionKind
+    max_choices: int
+    options: tuple[str, ...]
+
+
+def question_problems(question: QuestionDraft) -> list[str]:
+    """What is wrong with one question (its text, its options, its maximum)."""
+    problems: list[str] = []
+    if not question.text.strip():
+        problems.append(N_("Ask the question"))
+    elif len(question.text) > MAX_QUESTION_LENGTH:
+        problems.append(N_("A question can have at most 200 characters"))
+    options = [option.strip() for option in question.options]
+    if len(options) < MIN_OPTIONS:
+        problems.append(N_("A question needs at least 2 options"))
+    elif len(options) > MAX_OPTIONS:
+        problems.append(N_("A question can have at most 10 options"))
+    if any(not option for option in options):
+        problems.append(N_("An option cannot be empty"))
+    elif any(len(option) > MAX_OPTION_LENGTH for option in options):
+        problems.append(N_("An option can have at most 100 characters"))
+    elif len(set(options)) != len(options):
+        problems.append(N_("Two options of a question are the same"))
+    if question.kind is QuestionKind.SINGLE:
+        if question.max_choices != 1:
+            problems.append(N_("A single-choice question has one choice"))
+    elif not 1 <= question.max_choices <= max(len(options), 1):
+        problems.append(N_("The most choices is between 1 and the number of options"))
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class HearingWindow:
+    opens_at: datetime
+    closes_at: datetime
+    meeting_at: datetime | None = None
+    meeting_place: str = ""
+
+
+def window_problems(window: HearingWindow, now: datetime) -> dict[str, str]:
+    """The window opens now or later, closes after it opens, lasts at most 60 days; a meeting's
+    place has at most 200 characters."""
+    problems: dict[str, str] = {}
+    if window.opens_at < now - PAST_TOLERANCE:
+        problems["opens_at"] = N_("A hearing cannot open in the past")
+    if window.closes_at <= window.opens_at:
+        problems["closes_at"] = N_("A hearing closes after it opens")
+    elif window.closes_at - window.opens_at > MAX_WINDOW:
+        problems["closes_at"] = N_("A hearing lasts at most 60 days")
+    if len(window.meeting_place) > MAX_MEETING_PLACE_LENGTH:
+        problems["meeting_place"] = N_("A place can have at most 200 characters")
+    if window.meeting_place.strip() and window.meeting_at is None:
+        problems["meeting_at"] = N_("Give the meeting's time")
+    return problems
+
+
+def hearing_title_problem(title: str) -> str | None:
+    if not title.strip():
+        return N_("Give the hearing a title")
+    if len(title) > MAX_HEARING_TITLE_LENGTH:
+        return N_("A title can have at most 100 characters")
+    return None
+
+
+class HearingState(StrEnum):
+    SCHEDULED = "scheduled"  # before it opens
+    OPEN = "open"  # households vote
+    CLOSING = "closing"  # the window has passed; the tally is not written yet
+    CLOSED = "closed"  # the tally is written and public
+
+
+def hearing_state(
+    opens_at: datetime, closes_at: datetime, closed_at: datetime | None, now: datetime
+) -> HearingState:
+    if closed_at is not None:
+        return HearingState.CLOSED
+    if now >= closes_at:
+        return HearingState.CLOSING
+    if now >= opens_at:
+        return HearingState.OPEN
+    return HearingState.SCHEDULED
+
+
+def vote_problem(state: HearingState) -> str | None:
+    if state is HearingState.OPEN:
+        return None
+    if state is HearingState.SCHEDULED:
+        return N_("This hearing is not open yet")
+    return N_("This hearing is closed")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSpec:
+    """A stored question as a ballot is checked against it."""
+
+    id: int
+    kind: QuestionKind
+    max_choices: int
+    option_ids: tuple[int, ...]
+
+
+def choice_problems(
+    questions: tuple[QuestionSpec, ...] | list[QuestionSpec], chosen: dict[int, set[int]]
+) -> dict[int, str]:
+    """What is wrong with a ballot, by question id: every question answered, with options of
+    its own, one for a single choice, at most its maximum for a multiple one."""
+    problems: dict[int, str] = {}
+    known = {question.id for question in questions}
+    for question in questions:
+        picked = chosen.get(question.id, set())
+        if not picked:
+            problems[question.id] = N_("Choose an answer")
+        elif not picked <= set(question.option_ids):
+            problems[question.id] = N_("Choose among this question's options")
+        elif question.kind is QuestionKind.SINGLE and len(picked) != 1:
+            problems[question.id] = N_("Choose one answer")
+        elif len(picked) > question.max_choices:
+            problems[question.id] = N_("Too many answers: see how many this question allows")
+    for question_id in chosen:
+        if question_id not in known:
+            problems[question_id] = N_("No such question")
+    return problems
+
+
+def tally(
+    questions: tuple[QuestionSpec, ...] | list[QuestionSpec],
+    ballots: list[list[tuple[int, int]]],
+) -> dict[int, int]:
+    """Votes per option id, every option of every question present (0 when none chose it), from
+    each counted ballot's (question, option) choices; a choice of an unknown option is not
+    counted (a ballot is checked before it is stored, so there is none)."""
+    counts = {option: 0 for question in questions for option in question.option_ids}
+    for ballot in ballots:
+        for option in {option for _question, option in ballot}:
+            if option in counts:
+                counts[option] += 1
+    return counts
+
+
+def turnout_percent(ballots: int, households: int) -> int | None:
+    """Ballots counted per household of the community at the close, as a whole percent rounded
+    half up (2 of 3 is 67 %, 1 of 8 is 13 %); None when the community has no household."""
+    if households <= 0:
+        return None
+    return (200 * ballots + households) // (2 * households)
