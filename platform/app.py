@@ -70,6 +70,7 @@ from linju.projects.voice.controllers import residents as voice_residents
 from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
 from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
+from linju.projects.voice.services.reminders import register_jobs as register_reminder_jobs
 
 
 def wire() -> None:
@@ -85,6 +86,7 @@ def wire() -> None:
     register_donation_jobs()
     register_log_jobs()
     register_hearing_jobs()
+    register_reminder_jobs()
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
@@ -22,6 +23,7 @@ from linju.platform.accounts.outbox import queue_mail
 from linju.platform.accounts.tables import Account, SecretaryRole
 from linju.platform.db import is_postgres, write_transaction
 from linju.platform.i18n import translate_in
+from linju.platform.jobs import queue
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import (
     N_,
@@ -250,19 +252,49 @@ async def _review_when_reached(need: dict[str, Any]) -> bool:
     supports = await counted_supports(need["id"])
     if supports < threshold:
         return False
-    await _set_status(need["id"], NeedStatus.UNDER_REVIEW, review_started_at=utc_now())
+    started = utc_now()
+    await _set_status(need["id"], NeedStatus.UNDER_REVIEW, review_started_at=started)
     await _notify_secretaries(need, supports, settings.answer_days)
+    await queue_reminders(need["id"], started, settings.answer_days)
     return True
 
 
-async def _notify_secretaries(need: dict[str, Any], supports: int, answer_days: int) -> None:
+async def secretary_addresses(community_id: int) -> list[str]:
+    """The e-mail of each active secretary of the community."""
     rows = await SecretaryRole.select(SecretaryRole.account).where(
-        SecretaryRole.community == need["community"]
+        SecretaryRole.community == community_id
     )
     ids = [r["account"] for r in rows] or [-1]
     accounts = await Account.select(Account.email).where(
         Account.id.is_in(ids) & (Account.is_active == True)  # noqa: E712
     )
+    return [str(a["email"]) for a in accounts]
+
+
+REMINDER_JOB = "voice.answer_reminder"  # run by services/reminders.py
+
+
+def reminder_key(need_id: int, kind: rules.ReminderKind) -> str:
+    return f"voice.answer:{kind.value}:{need_id}"
+
+
+async def queue_reminders(need_id: int, review_started_at: datetime, answer_days: int) -> None:
+    """Queue the need's reminders to its secretaries, each delayed to its moment
+    (`rules.reminder_at`); call in the transaction that moves the need to review."""
+    now = utc_now()
+    for kind in rules.ReminderKind:
+        at = rules.reminder_at(kind, review_started_at, answer_days)
+        if at is None:
+            continue
+        await queue.enqueue(
+            REMINDER_JOB,
+            {"need": need_id, "kind": kind.value},
+            delay=max(at - now, timedelta(0)),
+            dedupe_key=reminder_key(need_id, kind),
+        )
+
+
+async def _notify_secretaries(need: dict[str, Any], supports: int, answer_days: int) -> None:
     link = f"{get_settings().base_url}/secretary/c/{need['community_slug']}/needs"
     subject = translate_in("zh_CN", "Residents' need #%(id)s awaits your answer", id=need["id"])
     body = translate_in(
@@ -276,7 +308,8 @@ async def _notify_secretaries(need: dict[str, Any], supports: int, answer_days: 
         days=answer_days,
         link=link,
     )
-    await queue_mail([Mail(to=a["email"], subject=subject, body=body) for a in accounts])
+    addresses = await secretary_addresses(need["community"])
+    await queue_mail([Mail(to=address, subject=subject, body=body) for address in addresses])
 
 
 async def support(household: HouseholdView, need_id: int) -> bool:
