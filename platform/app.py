@@ -14,7 +14,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.flash import FlashConfig, FlashPlugin
-from litestar.static_files import create_static_files_router
 
 from linju.payments import services as payment_services
 from linju.payments.controllers import donate as payment_controllers
@@ -27,7 +26,7 @@ from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import require_safe_api_writes, session_middleware
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
-from linju.platform.db import pool_lifespan
+from linju.platform.db import pool_lifespan, shared_connection_middleware
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
 from linju.platform.jobs.worker import embedded_runner
@@ -39,8 +38,8 @@ from linju.platform.middleware import (
     url_guard_middleware,
 )
 from linju.platform.openapi import DescribedJsonRenderPlugin
-from linju.platform.resources import package_dir
 from linju.platform.settings import Settings, get_settings
+from linju.platform.static import static_fast_path, static_files
 from linju.platform.templating import template_config
 from linju.platform.web import EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
@@ -97,8 +96,8 @@ def wire() -> None:
 
 
 def route_handlers() -> list[Any]:
-    """Every area's routes. An area adds its handlers to its own ROUTES list."""
-    static_dir = str(package_dir("linju.platform") / "static")
+    """Every area's routes. An area adds its handlers to its own ROUTES list (static files are
+    answered before routing: `platform.static`, ADR 0035)."""
     return [
         *platform_controllers.ROUTES,
         *accounts_controllers.ROUTES,
@@ -118,7 +117,6 @@ def route_handlers() -> list[Any]:
         *voice_secretary.ROUTES,
         *voice_stewards.ROUTES,
         *voice_api.ROUTES,
-        create_static_files_router(path="/static", directories=[static_dir], name="static"),
     ]
 
 
@@ -182,13 +180,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         https=settings.base_url.startswith("https://"),
         form_targets=configured_gateway(settings).checkout_origins,
     )
-    app.asgi_handler = request_log_middleware(
-        secured(
-            locale_middleware(settings.default_locale)(
-                url_guard_middleware(
-                    session_middleware(host_controllers.host_middleware(app.asgi_handler))
+    # On SQLite, the request's statements share one connection (ADR 0035).
+    app.asgi_handler = shared_connection_middleware(
+        request_log_middleware(
+            secured(
+                locale_middleware(settings.default_locale)(
+                    url_guard_middleware(
+                        session_middleware(host_controllers.host_middleware(app.asgi_handler))
+                    )
                 )
             )
         )
     )
+    # Before all of that, a static file is answered with the security headers alone (ADR 0035).
+    app.asgi_handler = static_fast_path(static_files(), secured)(app.asgi_handler)
     return app

@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
+from litestar.types import ASGIApp, Receive, Scope, Send
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.querystring import QueryString
 
 from linju.platform.settings import get_settings
@@ -46,8 +50,190 @@ def engine_from_url(database_url: str) -> Engine[Any]:
     if database_url.startswith("sqlite"):
         path = sqlite_path(database_url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return SharedConnectionSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return PostgresEngine(config={"dsn": database_url})
+
+
+# SQLite: one connection per request (docs/adr/0035) ---------------------------------------------
+#
+# Piccolo's SQLite engine opens a new aiosqlite connection (a thread, the file opened, a PRAGMA)
+# for every statement outside a transaction and for every transaction. Within a request
+# (`shared_connection_middleware`) this engine opens one connection on first use and runs the
+# request's statements and transactions on it, one at a time; the middleware closes it when the
+# request ends. The connection is in autocommit mode (Piccolo's `isolation_level=None`): between
+# statements it holds no transaction and so no lock, and in WAL mode (`platform.migrate`) a
+# reader never blocks a writer anyway. Anything the request's connection is busy with when
+# another task of the same request wants it (they rarely run side by side), and everything
+# outside a request (jobs, the command line, tests calling services), opens its own connection
+# as before.
+
+
+class _RequestConnection:
+    """The connection a request's statements share: opened lazily, used by one at a time."""
+
+    __slots__ = ("closed", "connection", "lock")
+
+    def __init__(self) -> None:
+        self.connection: aiosqlite.Connection | None = None
+        self.lock = asyncio.Lock()
+        self.closed = False
+
+    async def open(self, engine: SharedConnectionSQLiteEngine) -> aiosqlite.Connection:
+        if self.connection is None:
+            self.connection = await engine.get_connection()
+        return self.connection
+
+    async def discard(self) -> None:
+        """Close the connection (the next use opens another): it may be left mid-transaction."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await connection.close()
+
+    async def close(self) -> None:
+        async with self.lock:  # a task of the request may still be using it
+            self.closed = True
+            await self.discard()
+
+
+_request_connection: ContextVar[_RequestConnection | None] = ContextVar(
+    "linju_sqlite_request_connection", default=None
+)
+
+
+class _SharedTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction, on the request's connection when it is free."""
+
+    __slots__ = ("_shared",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared: _RequestConnection | None = None
+
+    async def get_connection(self) -> Any:
+        engine = self.engine
+        assert isinstance(engine, SharedConnectionSQLiteEngine)
+        shared = engine.free_request_connection()
+        if shared is None:
+            return await engine.get_connection()
+        await shared.lock.acquire()  # free, so taken at once
+        try:
+            connection = await shared.open(engine)
+        except BaseException:
+            shared.lock.release()
+            raise
+        self._shared = shared
+        return connection
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self._let_go(broken=True)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        except BaseException:
+            await self._let_go(broken=True)
+            raise
+        finally:
+            self.engine.current_transaction.reset(self.context)
+        await self._let_go(broken=False)
+        return exception is None
+
+    async def _let_go(self, broken: bool) -> None:
+        """Give the request's connection back (closed if it may be mid-transaction), or close
+        a connection of the transaction's own."""
+        shared, self._shared = self._shared, None
+        if shared is None:
+            await self.connection.close()
+            return
+        try:
+            if broken:
+                await shared.discard()
+        finally:
+            shared.lock.release()
+
+
+class SharedConnectionSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine whose statements and transactions within a request share one
+    connection; `opened` counts the connections it has opened (tests, the bench)."""
+
+    __slots__ = ("opened",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.opened = 0
+
+    def free_request_connection(self) -> _RequestConnection | None:
+        """The request's connection when this task may use it now: in a request, outside a
+        transaction, and not in use by another task of the request."""
+        shared = _request_connection.get()
+        if shared is None or shared.closed or shared.lock.locked():
+            return None
+        if self.current_transaction.get() is not None:
+            return None
+        return shared
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        self.opened += 1
+        return await super().get_connection()
+
+    async def _run_in_new_connection(self, *args: Any, **kwargs: Any) -> Any:
+        self.opened += 1
+        return await super()._run_in_new_connection(*args, **kwargs)
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        shared = self.free_request_connection()
+        if shared is None or (querystring.query_type == "insert" and _OLD_SQLITE):
+            return await super().run_querystring(querystring, in_pool)
+        query, args = querystring.compile_string(engine_type=self.engine_type)
+        async with shared.lock:
+            connection = await shared.open(self)
+            async with connection.execute(query, args) as cursor:
+                return await cursor.fetchall()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _SharedTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+
+_OLD_SQLITE = sqlite3.sqlite_version_info < (3, 35)  # no RETURNING: Piccolo's own way
+
+
+def shared_connection_middleware(app: ASGIApp) -> ASGIApp:
+    """On SQLite, one connection for each HTTP request's database work, closed at its end."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not isinstance(get_engine(), SharedConnectionSQLiteEngine):
+            await app(scope, receive, send)
+            return
+        shared = _RequestConnection()
+        token = _request_connection.set(shared)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _request_connection.reset(token)
+            await shared.close()
+
+    return middleware
 
 
 _engine: Engine[Any] | None = None

@@ -23,6 +23,7 @@ from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
 from linju.platform.settings import GATEWAYS, get_settings
+from linju.platform.static import static_url
 from linju.platform.web import FormState
 
 
@@ -122,6 +123,7 @@ def build_environment() -> Environment:
         language_tags=i18n.LANGUAGE_TAGS,
         csrf_field=_csrf_field,
         form_state=_form_state,
+        static_url=static_url,
         test_mode=_test_mode,
     )
     return env

@@ -11,6 +11,7 @@ import pytest
 
 from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.kernel.clock import local_today
+from linju.platform.static import static_url
 from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerHead
 from linju.projects.stewardship.rules import DisclosurePlan, add_months
@@ -98,7 +99,7 @@ async def test_a_secretary_publishes_the_quarterly_disclosure_through_its_confir
     text = printable.text
     assert head["hash"] in text
     assert closing in text
-    assert 'href="/static/disclosure.css"' in text
+    assert f'href="{static_url("disclosure.css")}"' in text
     for shown in (
         "项目公示",
         "青山区慈善会",
