@@ -26,6 +26,7 @@ from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import require_safe_api_writes, session_middleware
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
+from linju.platform.accounts.role_links import register_role_links
 from linju.platform.db import pool_lifespan, shared_connection_middleware
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
@@ -70,6 +71,7 @@ from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
 from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
 from linju.projects.voice.services.reminders import register_jobs as register_reminder_jobs
+from linju.projects.voice.services.stewards import role_links as steward_links
 
 
 def wire() -> None:
@@ -86,6 +88,7 @@ def wire() -> None:
     register_log_jobs()
     register_hearing_jobs()
     register_reminder_jobs()
+    register_role_links(steward_links)
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(

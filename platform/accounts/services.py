@@ -14,6 +14,7 @@ from enum import StrEnum
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.passwords import hash_password, password_problem
 from linju.platform.accounts.places import places
+from linju.platform.accounts.role_links import RoleLink, role_links_of
 from linju.platform.accounts.tables import Account, SecretaryRole
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import utc_now
@@ -41,6 +42,7 @@ class CurrentUser:
     secretary_of: frozenset[int]  # community ids
     committee_of: frozenset[int]  # project ids
     is_host_finance: bool = False  # issues official donation receipts (docs/adr/0030)
+    role_links: tuple[RoleLink, ...] = ()  # roles an area keeps itself (role_links.py)
 
     @property
     def actor(self) -> Actor:
@@ -68,6 +70,8 @@ class CurrentUser:
         """Where this person lands after logging in: their one role's page, or, with several
         roles or none, the account page, which links each (docs/adr/0021-finding-your-way.md)."""
         roles = self.roles
+        if not roles and len(self.role_links) == 1:
+            return self.role_links[0].href  # e.g. a community steward's one page
         return ROLE_HOMES[roles[0]] if len(roles) == 1 else "/account"
 
 
@@ -122,6 +126,7 @@ async def load_user(account_id: int) -> CurrentUser | None:
         secretary_of=frozenset(int(r["community"]) for r in communities),
         committee_of=seats,
         is_host_finance=bool(row["is_host_finance"]),
+        role_links=await role_links_of(int(row["id"])),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.accounts.login import issue_password_token, queue_password_mail
+from linju.platform.accounts.role_links import RoleLink
 from linju.platform.accounts.services import account_problems, normalise_email
 from linju.platform.accounts.tables import Account
 from linju.platform.db import write_transaction
@@ -127,5 +128,20 @@ async def steward_communities(account_id: int) -> list[dict[str, Any]]:
         await CommunitySteward.select(
             CommunitySteward.community.slug.as_alias("slug"),
             CommunitySteward.community.name.as_alias("name"),
-        ).where(CommunitySteward.account == account_id)
+        )
+        .where(CommunitySteward.account == account_id)
+        .order_by(CommunitySteward.id)
     )
+
+
+async def role_links(account_id: int) -> list[RoleLink]:
+    """The steward's page of each community the account stewards, for the header and the
+    account page (the shell's port: `platform.accounts.role_links`)."""
+    return [
+        RoleLink(
+            f"/steward/c/{row['slug']}",
+            N_("Community steward of %(community)s"),
+            {"community": row["name"]},
+        )
+        for row in await steward_communities(account_id)
+    ]
