@@ -66,6 +66,7 @@ from linju.projects.stewardship.read import project_section as stewardship_secti
 from linju.projects.stewardship.services.disclosures import register_expenditure_lines
 from linju.projects.voice import read as voice_read
 from linju.projects.voice.controllers import api as voice_api
+from linju.projects.voice.controllers import hearings as voice_hearings
 from linju.projects.voice.controllers import residents as voice_residents
 from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
@@ -120,6 +121,7 @@ def route_handlers() -> list[Any]:
         *voice_secretary.ROUTES,
         *voice_stewards.ROUTES,
         *voice_api.ROUTES,
+        *voice_hearings.ROUTES,
     ]
 
 

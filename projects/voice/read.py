@@ -17,6 +17,7 @@ from piccolo.query.functions.aggregate import Count
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
 from linju.projects.core.read import CommunityView, ProjectDetail
+from linju.projects.core.tables import Project
 from linju.projects.voice import rules
 from linju.projects.voice.rules import Channel, NeedStatus
 from linju.projects.voice.services import hearings
@@ -194,16 +195,18 @@ async def community_section(community: CommunityView) -> dict[str, Any]:
     return {
         "voice_needs": [n for n in listed if n.status is not NeedStatus.ACCEPTED],
         "voice_accepted": [n for n in listed if n.status is NeedStatus.ACCEPTED],
+        "voice_hearings": await community_hearings(community.slug),
     }
 
 
 async def project_section(project: ProjectDetail) -> dict[str, Any]:
     """The need a project was drafted from, for its line "源自居民需求 #N（M 户支持）"."""
+    listed = await project_hearings(project.id)
     row = await Need.select(Need.id).where(Need.project == project.id).first()
     if row is None:
-        return {"voice_origin": None}
+        return {"voice_origin": None, "voice_hearings": listed}
     supports = (await supports_by_need([int(row["id"])])).get(int(row["id"]), 0)
-    return {"voice_origin": {"id": int(row["id"]), "supports": supports}}
+    return {"voice_origin": {"id": int(row["id"]), "supports": supports}, "voice_hearings": listed}
 
 
 async def household_page(household: HouseholdView) -> dict[str, Any]:
@@ -549,3 +552,14 @@ async def paper_ballots(hearing_id: int) -> list[dict[str, Any]]:
         for r in rows
     ]
     return sorted(listed, key=lambda r: (r["confirmed"] is True, r["household"]))
+
+
+async def draft_projects(community_slug: str) -> list[tuple[str, str]]:
+    """The community's draft projects (slug, title): what a hearing may be held on."""
+    community = await community_row(community_slug)
+    rows = (
+        await Project.select(Project.slug, Project.title)
+        .where((Project.community == community["id"]) & (Project.status == "draft"))
+        .order_by(Project.id, ascending=False)
+    )
+    return [(r["slug"], r["title"]) for r in rows]

@@ -11,9 +11,10 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
 from linju.platform.kernel.errors import N_
 
 MAX_ID = 2**31 - 1  # the largest row id (a 32-bit serial): a larger number names nothing
@@ -480,3 +481,18 @@ def turnout_percent(ballots: int, households: int) -> int | None:
     if households <= 0:
         return None
     return (200 * ballots + households) // (2 * households)
+
+
+_LOCAL_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
+
+
+def local_moment(text: str) -> datetime:
+    """A time as `<input type="datetime-local">` sends it (2026-12-01T19:30), read where the
+    communities are (Asia/Shanghai), as UTC, between 2000 and 2100; ValueError otherwise."""
+    cleaned = text.strip()
+    if not _LOCAL_MOMENT.fullmatch(cleaned):
+        raise ValueError(cleaned)
+    moment = datetime.fromisoformat(cleaned)
+    if not 2000 <= moment.year <= 2100:
+        raise ValueError(cleaned)
+    return moment.replace(tzinfo=COMMUNITY_TIMEZONE).astimezone(UTC)

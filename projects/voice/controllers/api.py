@@ -1,5 +1,7 @@
 """The public read API of residents' needs (docs/adr/0033-residents-voice.md): counts only, no
-household's identity, no paper or online split."""
+household's identity, no paper or online split; and of hearings
+(docs/adr/0032-hearings-secret-ballots.md): their questions always, their counts, ballots and
+turnout only once closed (before, `votes` is absent and `results` null)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import msgspec
 from litestar import get
 from litestar.params import FromPath, Parameter
 
+from linju.platform.kernel.inputs import INT64_MAX
 from linju.projects.voice import read
-from linju.projects.voice.rules import MAX_ID, NeedStatus
+from linju.projects.voice.rules import MAX_ID, HearingState, NeedStatus, QuestionKind
 
 
 class NeedOut(msgspec.Struct):
@@ -54,4 +57,76 @@ async def one_need(
     return _out(await read.need(need_id))
 
 
-ROUTES: list[Any] = [community_needs, one_need]
+class OptionOut(msgspec.Struct, omit_defaults=True):
+    """An option; `votes` only once the hearing is closed."""
+
+    id: int
+    text: str
+    votes: int | None = None
+
+
+class QuestionOut(msgspec.Struct):
+    id: int
+    text: str
+    kind: QuestionKind
+    max_choices: int
+    options: list[OptionOut]
+
+
+class ResultsOut(msgspec.Struct):
+    """A closed hearing's results, counted once at the close and frozen."""
+
+    closed_at: str
+    ballots: int
+    households: int
+    turnout_percent: int | None
+    online: int
+    paper: int
+    unconfirmed_paper: int
+
+
+class HearingOut(msgspec.Struct):
+    """A hearing of a community's households on a need or a draft project."""
+
+    id: int
+    community: str
+    title: str
+    need: int | None
+    project: str | None
+    state: HearingState
+    opens_at: str
+    closes_at: str
+    meeting_at: str | None
+    meeting_place: str | None
+    questions: list[QuestionOut]
+    results: ResultsOut | None
+    url: str
+
+
+def _hearing_out(hearing: read.HearingView) -> HearingOut:
+    return msgspec.convert(
+        {**hearing.as_json(), "url": f"/hearings/{hearing.id}"}, HearingOut, strict=False
+    )
+
+
+@get(
+    "/api/v1/communities/{slug:str}/hearings",
+    tags=["hearings"],
+    summary="A community's hearings, newest first: counts only for the closed ones",
+)
+async def community_hearings(slug: FromPath[str]) -> list[HearingOut]:
+    return [_hearing_out(h) for h in await read.community_hearings(slug, full=True)]
+
+
+@get(
+    "/api/v1/hearings/{hearing_id:str}",
+    tags=["hearings"],
+    summary="One hearing: its results once closed",
+)
+async def one_hearing(
+    hearing_id: Annotated[int, Parameter(ge=1, le=INT64_MAX, description="The hearing's number")],
+) -> HearingOut:
+    return _hearing_out(await read.hearing(hearing_id))
+
+
+ROUTES: list[Any] = [community_needs, one_need, community_hearings, one_hearing]

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from linju.platform.kernel.errors import N_, NotFound, ValidationErrors
 from linju.platform.kernel.inputs import INT64_MAX
 from linju.platform.settings import get_settings
-from linju.platform.web import Confirmation, Page, SubmittedForm, confirmed, tell
+from linju.platform.web import Confirmation, Page, SubmittedForm, confirmed, safe_next, tell
 from linju.projects.core.read import list_communities
 from linju.projects.core.services import photos
 from linju.projects.voice import read, rules
@@ -64,10 +64,10 @@ def need_text(form: SubmittedForm) -> rules.NeedText:
 # Entering the code --------------------------------------------------------------------------
 
 
-def _entry_page(slug: str, code: str = "") -> Page:
+def _entry_page(slug: str, code: str = "", next_path: str = "") -> Page:
     async def context() -> dict[str, Any]:
         community = await households.community_row(slug)
-        return {"community": community, "initial": {"code": code}}
+        return {"community": community, "initial": {"code": code, "next": next_path}}
 
     return Page("voice/household_entry.html", context)
 
@@ -80,8 +80,17 @@ def _entry_page(slug: str, code: str = "") -> Page:
 async def household_entry(
     slug: FromPath[str],
     code: Annotated[str, QueryParameter(max_length=64, description="The card's code")] = "",
+    next_path: Annotated[
+        str,
+        QueryParameter(
+            name="next", max_length=200, description="Where to return (a hearing's page)"
+        ),
+    ] = "",
 ) -> Template:
-    return await _entry_page(slug, rules.grouped_code(rules.normalised_code(code))).show()
+    back = safe_next(next_path) if next_path else ""
+    return await _entry_page(
+        slug, rules.grouped_code(rules.normalised_code(code)), "" if back == "/" else back
+    ).show()
 
 
 @post(
@@ -92,7 +101,8 @@ async def household_entry(
 async def enter_household(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     async def enter(form: SubmittedForm) -> Response[Any]:
         token = await households.enter_code(slug, form.text("code"), client_address(request))
-        response: Response[Any] = Redirect(path="/household", status_code=303)
+        back = safe_next(form.text("next")) if form.text("next") else "/household"
+        response: Response[Any] = Redirect(path=back, status_code=303)
         response.set_cookie(
             HOUSEHOLD_COOKIE,
             token,
@@ -171,6 +181,7 @@ def _need_page(request: AnyRequest, need_id: int) -> Page:
             "household": here,
             "support": await read.support_of(here, need_id),
             "authored": here is not None and need.author_household == here.id,
+            "hearings": await read.need_hearings(need_id),
         }
 
     return Page("voice/need.html", context)
