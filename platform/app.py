@@ -27,6 +27,7 @@ from linju.platform.accounts.guards import require_safe_api_writes, session_midd
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
 from linju.platform.accounts.role_links import register_role_links
+from linju.platform.assets import static_fast_path, static_files
 from linju.platform.db import pool_lifespan, shared_connection_middleware
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
@@ -40,7 +41,6 @@ from linju.platform.middleware import (
 )
 from linju.platform.openapi import DescribedJsonRenderPlugin
 from linju.platform.settings import Settings, get_settings
-from linju.platform.static import static_fast_path, static_files
 from linju.platform.templating import template_config
 from linju.platform.web import EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
@@ -101,7 +101,7 @@ def wire() -> None:
 
 def route_handlers() -> list[Any]:
     """Every area's routes. An area adds its handlers to its own ROUTES list (static files are
-    answered before routing: `platform.static`, ADR 0035)."""
+    answered before routing: `platform.assets`, ADR 0035)."""
     return [
         *platform_controllers.ROUTES,
         *accounts_controllers.ROUTES,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from linju.platform.resources import package_dir
@@ -150,7 +151,7 @@ def static_fast_path(
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if (
-                scope["type"] == "http"
+                scope["type"] == ScopeType.HTTP
                 and scope["path"].startswith(PREFIX)
                 and scope["method"] in ("GET", "HEAD")
                 and files.find(scope["path"]) is not None

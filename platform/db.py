@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
@@ -129,7 +130,7 @@ class _SharedTransaction(SQLiteTransaction):
             return self._parent
         self.connection = await self.get_connection()
         try:
-            await self.begin()
+            await self.begin()  # type: ignore[no-untyped-call]
         except BaseException:
             await self._let_go(broken=True)
             raise
@@ -142,9 +143,9 @@ class _SharedTransaction(SQLiteTransaction):
         try:
             if exception:
                 if not self._rolled_back:
-                    await self.rollback()
+                    await self.rollback()  # type: ignore[no-untyped-call]
             elif not self._committed and not self._rolled_back:
-                await self.commit()
+                await self.commit()  # type: ignore[no-untyped-call]
         except BaseException:
             await self._let_go(broken=True)
             raise
@@ -222,7 +223,9 @@ def shared_connection_middleware(app: ASGIApp) -> ASGIApp:
     """On SQLite, one connection for each HTTP request's database work, closed at its end."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not isinstance(get_engine(), SharedConnectionSQLiteEngine):
+        if scope["type"] != ScopeType.HTTP or not isinstance(
+            get_engine(), SharedConnectionSQLiteEngine
+        ):
             await app(scope, receive, send)
             return
         shared = _RequestConnection()

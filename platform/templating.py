@@ -18,12 +18,12 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup, escape
 
 from linju.platform import display, i18n
+from linju.platform.assets import static_url
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, community_date, community_time
 from linju.platform.kernel.markdown import render_markdown
 from linju.platform.kernel.money import Money, format_money
 from linju.platform.resources import package_dir
 from linju.platform.settings import GATEWAYS, get_settings
-from linju.platform.static import static_url
 from linju.platform.web import FormState
 
 

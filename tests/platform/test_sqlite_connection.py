@@ -4,7 +4,7 @@ transactions (ADR 0035); concurrent requests and writes still work."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from piccolo.querystring import QueryString
@@ -145,7 +145,8 @@ async def test_a_failed_transaction_leaves_the_connection_clean(
         seen["opened"] = sqlite_engine.opened
 
     before = sqlite_engine.opened
-    await shared_connection_middleware(request)({"type": "http"}, None, None)
+    scope: Any = {"type": "http"}
+    await shared_connection_middleware(request)(scope, cast(Any, None), cast(Any, None))
     assert seen["communities"] == 0
     assert seen["opened"] - before == 1  # statements and both transactions on one connection
     assert await Community.count().where(Community.slug == "kept") == 1

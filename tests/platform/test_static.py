@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from linju.platform.assets import IMMUTABLE, SHORT, hashed_name, static_files, static_url
 from linju.platform.db import get_engine
 from linju.platform.resources import package_dir
-from linju.platform.static import IMMUTABLE, SHORT, hashed_name, static_files, static_url
 from tests.accounts_support import log_in, make_account
 
 CSS = (package_dir("linju.platform") / "static" / "linju.css").read_bytes()

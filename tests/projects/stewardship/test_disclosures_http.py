@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.assets import static_url
 from linju.platform.kernel.clock import local_today
-from linju.platform.static import static_url
 from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerHead
 from linju.projects.stewardship.rules import DisclosurePlan, add_months
