@@ -17,7 +17,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 help:
 	@echo "make run   - create .venv, install, migrate, load the demo, serve http://127.0.0.1:8000"
 	@echo "make test  - ruff, import contracts, mypy, and the whole suite on SQLite and on PostgreSQL"
-	@echo "make bench - the benchmarks of docs/performance.md (ledger, page, confirmations)"
+	@echo "make bench - the benchmarks of docs/performance.md (ledger, confirmations, public pages)"
 	@echo "make compose-smoke - (needs Docker) docker-compose.yml up, /healthz answers 200, down -v"
 
 $(STAMP): pyproject.toml
@@ -87,9 +87,13 @@ test-postgres: install $(NODE_STAMP)
 
 test: lint typecheck test-sqlite test-postgres
 
+# Every ratio of docs/performance.md: the ledger, confirmations, and the public pages against
+# the framework's own speed on both engines (bench/pages.py, issue 18).
 bench: install
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/donations.py
+	$(BIN)/python bench/pages.py --engine postgres
+	$(BIN)/python bench/pages.py --engine sqlite
 
 # The production shape (docker-compose.yml, docs/adr/0013) started for real, on a machine with
 # Docker; not part of `make test`. Secrets not set in the environment are made up for this run.
