@@ -70,7 +70,8 @@ def engine_from_url(database_url: str) -> Engine[Any]:
 
 
 class _RequestConnection:
-    """The connection a request's statements share: opened lazily, used by one at a time."""
+    """The connection a request's statements share: taken lazily (an idle one of the engine's
+    while the app runs, else a new one), used by one at a time, given back at the request's end."""
 
     __slots__ = ("closed", "connection", "lock")
 
@@ -81,7 +82,7 @@ class _RequestConnection:
 
     async def open(self, engine: SharedConnectionSQLiteEngine) -> aiosqlite.Connection:
         if self.connection is None:
-            self.connection = await engine.get_connection()
+            self.connection = await engine.take_connection()
         return self.connection
 
     async def discard(self) -> None:
@@ -90,10 +91,12 @@ class _RequestConnection:
         if connection is not None:
             await connection.close()
 
-    async def close(self) -> None:
+    async def close(self, engine: SharedConnectionSQLiteEngine) -> None:
         async with self.lock:  # a task of the request may still be using it
             self.closed = True
-            await self.discard()
+            connection, self.connection = self.connection, None
+            if connection is not None:
+                await engine.give_back(connection)
 
 
 _request_connection: ContextVar[_RequestConnection | None] = ContextVar(
@@ -170,13 +173,38 @@ class _SharedTransaction(SQLiteTransaction):
 
 class SharedConnectionSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine whose statements and transactions within a request share one
-    connection; `opened` counts the connections it has opened (tests, the bench)."""
+    connection. While the app runs (`start_pool`) a few idle connections are kept for the next
+    requests: idle, in autocommit mode, they hold no lock. `opened` counts the connections it
+    opened and `taken` the requests' connections (tests, the bench)."""
 
-    __slots__ = ("opened",)
+    __slots__ = ("idle", "keep_idle", "opened", "taken")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.opened = 0
+        self.taken = 0
+        self.keep_idle = 0  # none outside the app's lifespan: the command line, jobs, tests
+        self.idle: list[aiosqlite.Connection] = []
+
+    async def take_connection(self) -> aiosqlite.Connection:
+        self.taken += 1
+        if self.idle:
+            return self.idle.pop()
+        return await self.get_connection()
+
+    async def give_back(self, connection: aiosqlite.Connection) -> None:
+        """Keep a request's connection for the next one, unless enough are kept or it is not
+        clean (a transaction left open); else close it."""
+        if len(self.idle) < self.keep_idle and not connection.in_transaction:
+            self.idle.append(connection)
+        else:
+            await connection.close()
+
+    async def close_idle(self) -> None:
+        self.keep_idle = 0
+        idle, self.idle = self.idle, []
+        for connection in idle:
+            await connection.close()
 
     def free_request_connection(self) -> _RequestConnection | None:
         """The request's connection when this task may use it now: in a request, outside a
@@ -223,9 +251,8 @@ def shared_connection_middleware(app: ASGIApp) -> ASGIApp:
     """On SQLite, one connection for each HTTP request's database work, closed at its end."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not isinstance(
-            get_engine(), SharedConnectionSQLiteEngine
-        ):
+        engine = get_engine()
+        if scope["type"] != ScopeType.HTTP or not isinstance(engine, SharedConnectionSQLiteEngine):
             await app(scope, receive, send)
             return
         shared = _RequestConnection()
@@ -234,7 +261,7 @@ def shared_connection_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
         finally:
             _request_connection.reset(token)
-            await shared.close()
+            await shared.close(engine)
 
     return middleware
 
@@ -347,14 +374,21 @@ def read_snapshot() -> Any:
     return _ReadOnlySnapshot(engine=engine)
 
 
+SQLITE_IDLE_CONNECTIONS = 4  # a worker serves a few requests at once; more would be opened
+
+
 async def start_pool(max_size: int = 20) -> bool:
-    """PostgreSQL only: without a pool every query opens a new connection.
+    """PostgreSQL: without a pool every query opens a new connection. SQLite: requests give
+    their connection back for the next ones (up to SQLITE_IDLE_CONNECTIONS kept idle).
 
     Returns whether this call created the pool, so only its creator closes it.
     """
     engine = get_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is None:
         await engine.start_connection_pool(min_size=1, max_size=max_size)
+        return True
+    if isinstance(engine, SharedConnectionSQLiteEngine) and not engine.keep_idle:
+        engine.keep_idle = SQLITE_IDLE_CONNECTIONS
         return True
     return False
 
@@ -363,6 +397,8 @@ async def close_pool() -> None:
     engine = get_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    if isinstance(engine, SharedConnectionSQLiteEngine):
+        await engine.close_idle()
 
 
 @asynccontextmanager

@@ -10,9 +10,12 @@ import pytest
 from piccolo.querystring import QueryString
 
 from linju.platform.db import (
+    SQLITE_IDLE_CONNECTIONS,
     SharedConnectionSQLiteEngine,
+    close_pool,
     get_engine,
     shared_connection_middleware,
+    start_pool,
     write_transaction,
 )
 from linju.projects.core.tables import Community
@@ -34,24 +37,35 @@ def sqlite_engine(engine_name: str) -> SharedConnectionSQLiteEngine:
     return engine
 
 
-async def _opened_by(engine: SharedConnectionSQLiteEngine, client: Any, path: str) -> int:
-    before = engine.opened
+async def _connections_of(
+    engine: SharedConnectionSQLiteEngine, client: Any, path: str
+) -> tuple[int, int]:
+    """(connections the request used, connections opened for it)."""
+    taken, opened = engine.taken, engine.opened
     response = await client.get(path)
     assert response.status_code == 200, path
-    return engine.opened - before
+    return engine.taken - taken, engine.opened - opened
 
 
 @pytest.mark.usefixtures("demo")
-async def test_a_request_opens_one_connection(
+async def test_a_request_uses_one_connection_kept_for_the_next(
     client: AppClient, sqlite_engine: SharedConnectionSQLiteEngine
 ) -> None:
     for path in ("/", f"/p/{SLUG}", f"/p/{SLUG}/ledger", "/api/v1/projects/" + SLUG):
         await client.get(path)  # warm: first reads of the process
-        assert await _opened_by(sqlite_engine, client, path) == 1, path
+        assert await _connections_of(sqlite_engine, client, path) == (1, 0), path
     user = await make_account("reader@example.org", "admin")
     await log_in(client, user)  # now the session's lookup shares it too
-    assert await _opened_by(sqlite_engine, client, f"/p/{SLUG}") == 1
-    assert await _opened_by(sqlite_engine, client, "/static/linju.css") == 0
+    assert await _connections_of(sqlite_engine, client, f"/p/{SLUG}/ledger") == (1, 0)
+    assert await _connections_of(sqlite_engine, client, "/static/linju.css") == (0, 0)
+    assert 1 <= len(sqlite_engine.idle) <= SQLITE_IDLE_CONNECTIONS
+    idle = list(sqlite_engine.idle)
+    await close_pool()  # as the app's lifespan ends: the idle connections are closed
+    assert sqlite_engine.idle == []
+    for connection in idle:
+        with pytest.raises(ValueError, match="no active connection"):
+            await connection.execute("SELECT 1")
+    assert await start_pool()
 
 
 @pytest.mark.usefixtures("demo")
@@ -61,11 +75,11 @@ async def test_a_form_that_writes_uses_the_same_connection(
     await make_account("writer@example.org", "admin")
     page = await client.get("/login")
     assert page.status_code == 200
-    before = sqlite_engine.opened
+    taken = sqlite_engine.taken
     response = await log_in_with_form(client, "writer@example.org", PASSWORD)
     assert response.status_code == 303
     # the form's page, then its post: the reads and the session's write transaction
-    assert sqlite_engine.opened - before == 2
+    assert sqlite_engine.taken - taken == 2
 
 
 @pytest.mark.usefixtures("demo")
@@ -144,6 +158,7 @@ async def test_a_failed_transaction_leaves_the_connection_clean(
             )
         seen["opened"] = sqlite_engine.opened
 
+    assert sqlite_engine.keep_idle == 0  # no app running: nothing kept, a connection opened
     before = sqlite_engine.opened
     scope: Any = {"type": "http"}
     await shared_connection_middleware(request)(scope, cast(Any, None), cast(Any, None))
