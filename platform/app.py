@@ -54,9 +54,13 @@ from linju.projects.donations.jobs import register_jobs as register_donation_job
 from linju.projects.donations.read import donation_sections as donation_section
 from linju.projects.ledger import controllers as project_ledger
 from linju.projects.ledger.log import controllers as log_controllers
+from linju.projects.ledger.log import read as log_read
 from linju.projects.ledger.log.jobs import register_jobs as register_log_jobs
+from linju.projects.ledger.log.services import latest_checkpoint
+from linju.projects.ledger.read import find_ledger
 from linju.projects.spending.controllers import committee as committee_controllers
 from linju.projects.spending.controllers import secretary as spending_controllers
+from linju.projects.spending.inbox import OtherWork, register_other_work
 from linju.projects.spending.jobs import register_jobs as register_spending_jobs
 from linju.projects.spending.read import expenditure_lines
 from linju.projects.spending.read import project_section as spending_section
@@ -67,12 +71,41 @@ from linju.projects.stewardship.services.disclosures import register_expenditure
 from linju.projects.voice import read as voice_read
 from linju.projects.voice.controllers import api as voice_api
 from linju.projects.voice.controllers import hearings as voice_hearings
+from linju.projects.voice.controllers import minutes as voice_minutes
 from linju.projects.voice.controllers import residents as voice_residents
 from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
+from linju.projects.voice.services import minutes as minutes_service
 from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
 from linju.projects.voice.services.reminders import register_jobs as register_reminder_jobs
 from linju.projects.voice.services.stewards import role_links as steward_links
+
+
+async def _minutes_anchor(project_slug: str | None) -> minutes_service.Anchor:
+    """What signed-off minutes anchor: the log's latest checkpoint, signed (the empty tree's
+    before anything was integrated), and a project hearing's ledger head (ADR 0034)."""
+    head = await latest_checkpoint()
+    if head is None:
+        text, size = await log_read.checkpoint_text(), 0
+    else:
+        text, size = head.body + "\n" + head.signature, head.size
+    ledger_head = ""
+    if project_slug is not None:
+        ledger_head = (await find_ledger(project_slug, include_drafts=True)).head_hash
+    return minutes_service.Anchor(text, size, ledger_head)
+
+
+async def _minutes_to_sign(account_id: int) -> list[OtherWork]:
+    """The committee inbox's entries of residents' voice: minutes awaiting this member."""
+    return [
+        OtherWork(
+            href=f"/hearings/{m['hearing']}/minutes/sign",
+            project_title=m["project_title"],
+            text=minutes_service.SIGN_IN_INBOX,
+            params={"title": m["title"], "signed": m["signed"], "needed": m["needed"]},
+        )
+        for m in await minutes_service.awaiting_signer(account_id)
+    ]
 
 
 def wire() -> None:
@@ -90,6 +123,8 @@ def wire() -> None:
     register_hearing_jobs()
     register_reminder_jobs()
     register_role_links(steward_links)
+    minutes_service.register_anchor_source(_minutes_anchor)
+    register_other_work(_minutes_to_sign)
     register_refund_online(payment_services.refund_remaining)
     register_demo_payment(payment_services.paid_in_sandbox)
     register_sections(
@@ -121,6 +156,7 @@ def route_handlers() -> list[Any]:
         *voice_secretary.ROUTES,
         *voice_stewards.ROUTES,
         *voice_api.ROUTES,
+        *voice_minutes.ROUTES,
         *voice_hearings.ROUTES,
     ]
 

@@ -302,3 +302,15 @@ def payment_method_from_choice(choice: str, detail: str) -> str | None:
     if choice == OTHER_METHOD:
         return " ".join(detail.split()) or None
     return None
+
+
+# A project committee's quorum: spending's decisions (expenditures, motions) and residents'
+# voice's sign-off of a project hearing's minutes (docs/adr/0034-hearing-minutes.md) use one rule.
+MIN_QUORUM = 2
+
+
+def committee_quorum(committee_size: int) -> int:
+    """Votes needed to decide: a majority of the whole committee, and never fewer than two."""
+    if committee_size <= 0:
+        raise ValueError("a committee has members")
+    return max(MIN_QUORUM, committee_size // 2 + 1)

@@ -11,6 +11,7 @@ gift to a project that takes no money any more.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,36 @@ class SeatWork:
     @property
     def count(self) -> int:
         return len(self.awaiting()) + len(self.motions()) + len(self.pledges) + len(self.gifts)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherWork:
+    """Something another area asks of the member, listed in their inbox with a link to where it
+    is done (residents' voice: a hearing's minutes to sign; docs/adr/0034-hearing-minutes.md).
+    `text` is a message id, translated with `params` where it is shown."""
+
+    href: str
+    project_title: str
+    text: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+OtherWorkSource = Callable[[int], Awaitable[Sequence[OtherWork]]]
+_other_work: list[OtherWorkSource] = []
+
+
+def register_other_work(source: OtherWorkSource) -> None:
+    """An area's list of what awaits an account (the composition root registers it; spending
+    imports no area of its layer). Idempotent."""
+    if source not in _other_work:
+        _other_work.append(source)
+
+
+async def other_work_of(account_id: int) -> list[OtherWork]:
+    found: list[OtherWork] = []
+    for source in _other_work:
+        found.extend(await source(account_id))
+    return found
 
 
 async def _names(account_ids: set[int]) -> dict[int, str]:

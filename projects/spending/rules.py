@@ -12,12 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 from linju.platform.kernel.errors import N_
-from linju.projects.core.rules import ProjectStatus
+from linju.projects.core.rules import ProjectStatus, committee_quorum
 
 MAX_PAYEE_LENGTH = 200
 MAX_PURPOSE_LENGTH = 300
 MAX_REASON_LENGTH = 1000
-MIN_QUORUM = 2
 
 
 class ExpenditureStatus(StrEnum):
@@ -71,10 +70,9 @@ SPENDING_STATUSES = frozenset({ProjectStatus.FUNDED, ProjectStatus.IN_PROGRESS})
 
 
 def quorum(committee_size: int) -> int:
-    """Votes needed to decide: a majority of the whole committee, and never fewer than two."""
-    if committee_size <= 0:
-        raise ValueError("a committee has members")
-    return max(MIN_QUORUM, committee_size // 2 + 1)
+    """Votes needed to decide: a majority of the whole committee, and never fewer than two
+    (core's rule, which residents' voice's minutes share: `core.rules.committee_quorum`)."""
+    return committee_quorum(committee_size)
 
 
 def tally(committee_size: int, approvals: int, rejections: int) -> Outcome:

@@ -14,6 +14,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from linju.platform.accounts.tables import Account
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import NotFound
 from linju.projects.core.read import CommunityView, ProjectDetail
@@ -21,6 +22,7 @@ from linju.projects.core.tables import Project
 from linju.projects.voice import rules
 from linju.projects.voice.rules import Channel, NeedStatus
 from linju.projects.voice.services import hearings
+from linju.projects.voice.services import minutes as minutes_service
 from linju.projects.voice.services.households import HouseholdView, community_row
 from linju.projects.voice.services.needs import NO_NEED, Settings, settings_of
 from linju.projects.voice.tables import (
@@ -563,3 +565,77 @@ async def draft_projects(community_slug: str) -> list[tuple[str, str]]:
         .order_by(Project.id, ascending=False)
     )
     return [(r["slug"], r["title"]) for r in rows]
+
+
+# Minutes (docs/adr/0034-hearing-minutes.md) --------------------------------------------------
+# The public see minutes once signed off; the stewards and the signers see the draft.
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesView:
+    hearing_id: int
+    summary: str
+    attendees: str
+    decisions: str
+    drafted_by: str
+    drafted_at: datetime
+    signers: tuple[tuple[str, datetime], ...]  # (name, when), in the order they signed
+    needed: int
+    signed_off_at: datetime | None
+    log_checkpoint: str
+    log_size: int | None
+    project_head: str
+
+    @property
+    def signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's minutes (signed off only)."""
+        return {
+            "summary": self.summary,
+            "attendees": self.attendees,
+            "decisions": self.decisions,
+            "signed_off_at": self.signed_off_at.isoformat() if self.signed_off_at else None,
+            "signed_by": [{"name": n, "at": at.isoformat()} for n, at in self.signers],
+            "log_checkpoint": self.log_checkpoint,
+            "log_size": self.log_size,
+            "project_head": self.project_head or None,
+        }
+
+
+async def minutes(hearing_id: int, *, draft: bool = False) -> MinutesView | None:
+    """A hearing's minutes: signed off only, unless `draft` (the stewards' and signers' page)."""
+    if not rules.valid_id(hearing_id):
+        return None
+    row = await minutes_service.minutes_row(hearing_id)
+    if row is None or (row["signed_off_at"] is None and not draft):
+        return None
+    signoffs = await minutes_service.signers_of(int(row["id"]))
+    ids = {int(s["account"]) for s in signoffs} | {int(row["drafted_by"])}
+    names = {
+        int(a["id"]): a["display_name"]
+        for a in await Account.select(Account.id, Account.display_name).where(
+            Account.id.is_in(list(ids))
+        )
+    }
+    hearing_row = (
+        await Hearing.select(Hearing.id, Hearing.community, Hearing.project)
+        .where(Hearing.id == hearing_id)
+        .first()
+    )
+    assert hearing_row is not None  # the minutes' foreign key
+    return MinutesView(
+        hearing_id=hearing_id,
+        summary=row["summary"],
+        attendees=row["attendees"],
+        decisions=row["decisions"],
+        drafted_by=names.get(int(row["drafted_by"]), ""),
+        drafted_at=row["drafted_at"],
+        signers=tuple((names.get(int(s["account"]), ""), s["at"]) for s in signoffs),
+        needed=await minutes_service.signers_needed(dict(hearing_row)),
+        signed_off_at=row["signed_off_at"],
+        log_checkpoint=row["log_checkpoint"],
+        log_size=row["log_size"],
+        project_head=row["project_head"],
+    )

@@ -10,12 +10,14 @@ import io
 import math
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE
 from linju.platform.kernel.errors import N_
+from linju.projects.core.rules import committee_quorum
 
 MAX_ID = 2**31 - 1  # the largest row id (a 32-bit serial): a larger number names nothing
 
@@ -309,6 +311,61 @@ def reminder_at(
     if kind is ReminderKind.DUE_SOON:
         return due - timedelta(days=1) if answer_days > 1 else None
     return due + timedelta(seconds=1)
+
+
+# Minutes of a hearing (docs/adr/0034-hearing-minutes.md) ---------------------------------------
+
+MAX_SUMMARY_LENGTH = 4000
+MAX_ATTENDEES_LENGTH = 2000
+MAX_DECISIONS_LENGTH = 2000
+NEED_SIGNERS = 2  # a need's hearing: two different community stewards sign its minutes
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesText:
+    summary: str
+    attendees: str
+    decisions: str
+
+
+def minutes_problems(text: MinutesText) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not text.summary.strip():
+        problems["summary"] = N_("Summarise the meeting")
+    elif len(text.summary) > MAX_SUMMARY_LENGTH:
+        problems["summary"] = N_("A summary can have at most 4000 characters")
+    if len(text.attendees) > MAX_ATTENDEES_LENGTH:
+        problems["attendees"] = N_("The attendees can take at most 2000 characters")
+    if not text.decisions.strip():
+        problems["decisions"] = N_("Write down the decisions")
+    elif len(text.decisions) > MAX_DECISIONS_LENGTH:
+        problems["decisions"] = N_("The decisions can take at most 2000 characters")
+    return problems
+
+
+def chosen_options(
+    kind: str, max_choices: int, options: Sequence[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """What a question's households chose, from its frozen tally ((text, votes) in the
+    question's order): a single choice, the option(s) with the most votes (all of them when
+    tied); a multiple choice, the `max_choices` with the most votes (and any tied with the
+    last of those). Options no household chose are never chosen."""
+    voted = sorted(((t, v) for t, v in options if v > 0), key=lambda o: -o[1])
+    if not voted:
+        return []
+    keep = 1 if kind == "single" else max(1, max_choices)
+    if len(voted) <= keep:
+        return voted
+    least = voted[keep - 1][1]
+    return [o for o in voted if o[1] >= least]
+
+
+def signers_needed(project_hearing: bool, committee_size: int) -> int:
+    """Sign-offs that make minutes final: a project's committee by spending's quorum (core's
+    `committee_quorum`); a need's, two different stewards."""
+    if project_hearing:
+        return committee_quorum(committee_size)
+    return NEED_SIGNERS
 
 
 # Hearings (听证会 / 议事会) -----------------------------------------------------------------

@@ -35,7 +35,11 @@ def _page(request: AnyRequest) -> Page:
     user = guards.logged_in_user(request)
 
     async def context() -> dict[str, Any]:
-        return {"user": user, "work": await inbox.work_of(user.id)}
+        return {
+            "user": user,
+            "work": await inbox.work_of(user.id),
+            "other_work": await inbox.other_work_of(user.id),
+        }
 
     return Page("committee/index.html", context)
 

@@ -78,6 +78,7 @@ def _hearing_page(request: AnyRequest, hearing_id: int) -> Page:
             "hearing": hearing,
             "household": here,
             "voted": await hearings.has_voted(here, hearing_id) if here else None,
+            "minutes": await read.minutes(hearing_id),  # signed off only (ADR 0034)
         }
 
     return Page("voice/hearing.html", context)

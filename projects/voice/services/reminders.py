@@ -34,6 +34,7 @@ from linju.platform.jobs.registry import (
     register_schedule,
 )
 from linju.platform.kernel.clock import community_time, utc_now
+from linju.platform.kernel.errors import N_
 from linju.platform.settings import get_settings
 from linju.projects.voice import rules
 from linju.projects.voice.rules import NeedStatus, ReminderKind
@@ -69,14 +70,14 @@ def reminder_mail(
 ) -> Mail:
     when = f"{community_time(due):%Y-%m-%d %H:%M}"
     if kind is ReminderKind.DUE_SOON:
-        subject_id = "Residents' need #%(id)s: your answer is due tomorrow"
-        body_id = (
+        subject_id = N_("Residents' need #%(id)s: your answer is due tomorrow")
+        body_id = N_(
             "The need #%(id)s, %(title)s, has been under review since %(started)s. Answer it "
             "(accept it as a draft project, or decline it with a reason) by %(due)s: %(link)s"
         )
     else:
-        subject_id = "Residents' need #%(id)s: your answer is late"
-        body_id = (
+        subject_id = N_("Residents' need #%(id)s: your answer is late")
+        body_id = N_(
             "The need #%(id)s, %(title)s, was to be answered by %(due)s; its page now shows the "
             "answer as late. Accept it as a draft project, or decline it with a reason: %(link)s"
         )
