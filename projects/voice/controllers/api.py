@@ -85,6 +85,26 @@ class ResultsOut(msgspec.Struct):
     unconfirmed_paper: int
 
 
+class SignerOut(msgspec.Struct):
+    name: str
+    at: str
+
+
+class MinutesOut(msgspec.Struct):
+    """A hearing's minutes once signed off (docs/adr/0034-hearing-minutes.md): what the meeting
+    said and decided, who signed and when, and what they anchor: the transparency log's
+    checkpoint (its signed text and tree size) and, for a project's hearing, its ledger head."""
+
+    summary: str
+    attendees: str
+    decisions: str
+    signed_off_at: str | None
+    signed_by: list[SignerOut]
+    log_checkpoint: str
+    log_size: int | None
+    project_head: str | None
+
+
 class HearingOut(msgspec.Struct):
     """A hearing of a community's households on a need or a draft project."""
 
@@ -101,11 +121,19 @@ class HearingOut(msgspec.Struct):
     questions: list[QuestionOut]
     results: ResultsOut | None
     url: str
+    minutes: MinutesOut | None = None  # signed-off minutes only
 
 
-def _hearing_out(hearing: read.HearingView) -> HearingOut:
+async def _hearing_out(hearing: read.HearingView) -> HearingOut:
+    minutes = await read.minutes(hearing.id)
     return msgspec.convert(
-        {**hearing.as_json(), "url": f"/hearings/{hearing.id}"}, HearingOut, strict=False
+        {
+            **hearing.as_json(),
+            "url": f"/hearings/{hearing.id}",
+            "minutes": minutes.as_json() if minutes else None,
+        },
+        HearingOut,
+        strict=False,
     )
 
 
@@ -115,7 +143,7 @@ def _hearing_out(hearing: read.HearingView) -> HearingOut:
     summary="A community's hearings, newest first: counts only for the closed ones",
 )
 async def community_hearings(slug: FromPath[str]) -> list[HearingOut]:
-    return [_hearing_out(h) for h in await read.community_hearings(slug, full=True)]
+    return [await _hearing_out(h) for h in await read.community_hearings(slug, full=True)]
 
 
 @get(
@@ -126,7 +154,7 @@ async def community_hearings(slug: FromPath[str]) -> list[HearingOut]:
 async def one_hearing(
     hearing_id: Annotated[int, Parameter(ge=1, le=INT64_MAX, description="The hearing's number")],
 ) -> HearingOut:
-    return _hearing_out(await read.hearing(hearing_id))
+    return await _hearing_out(await read.hearing(hearing_id))
 
 
 ROUTES: list[Any] = [community_needs, one_need, community_hearings, one_hearing]

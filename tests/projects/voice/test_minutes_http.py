@@ -43,6 +43,7 @@ async def test_a_need_hearing_minutes_drafted_and_signed_by_two_stewards(client:
     )
     assert saved.status_code == 303
     assert 'data-testid="no-minutes"' in (await client.get(public)).text
+    assert (await client.get(f"/api/v1/hearings/{hearing_id}")).json()["minutes"] is None
     asked = await submit(client, page, "form-signoff")
     assert "签署「游乐场听证会」的会议纪要？" in asked.text
     signed = await confirm_shown(client, asked, page=page)
@@ -60,6 +61,12 @@ async def test_a_need_hearing_minutes_drafted_and_signed_by_two_stewards(client:
     assert "在2号楼架空层开会" in shown
     assert 'data-testid="minutes-anchor"' in shown
     assert "设施：跷跷板（3 户）、转转椅（3 户）" in shown
+    api = (await client.get(f"/api/v1/hearings/{hearing_id}")).json()["minutes"]
+    assert api["summary"] == "在2号楼架空层开会"
+    assert api["decisions"].startswith("选址：2号楼架空层（3 户）")
+    assert [s["name"] for s in api["signed_by"]] == ["a", "b"]
+    assert api["log_checkpoint"].split("\n")[1] == str(api["log_size"])
+    assert api["project_head"] is None
     on_hearing = (await client.get(f"/hearings/{hearing_id}")).text
     assert 'data-testid="minutes-summary"><p>在2号楼架空层开会</p>' in on_hearing
     client.cookies.set("linju_lang", "en")
