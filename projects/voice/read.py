@@ -25,6 +25,7 @@ from linju.projects.voice.services import hearings
 from linju.projects.voice.services import minutes as minutes_service
 from linju.projects.voice.services.households import HouseholdView, community_row
 from linju.projects.voice.services.needs import NO_NEED, Settings, settings_of
+from linju.projects.voice.services.results import latest_closed_hearing
 from linju.projects.voice.tables import (
     Ballot,
     Hearing,
@@ -208,7 +209,9 @@ async def project_section(project: ProjectDetail) -> dict[str, Any]:
     if row is None:
         return {"voice_origin": None, "voice_hearings": listed}
     supports = (await supports_by_need([int(row["id"])])).get(int(row["id"]), 0)
-    return {"voice_origin": {"id": int(row["id"]), "supports": supports}, "voice_hearings": listed}
+    hearing = await latest_closed_hearing(int(row["id"]))  # the need's, carried into the story
+    origin = {"id": int(row["id"]), "supports": supports, "hearing": hearing}
+    return {"voice_origin": origin, "voice_hearings": listed}
 
 
 async def household_page(household: HouseholdView) -> dict[str, Any]:

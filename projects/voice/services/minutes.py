@@ -19,7 +19,6 @@ from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import is_postgres, write_transaction
-from linju.platform.i18n import gettext
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import (
     N_,
@@ -32,13 +31,11 @@ from linju.platform.kernel.errors import (
 from linju.projects.core.tables import CommitteeMember, Project
 from linju.projects.voice import rules
 from linju.projects.voice.services import hearings
+from linju.projects.voice.services.results import chosen, decisions_text
 from linju.projects.voice.services.stewards import is_steward
 from linju.projects.voice.tables import (
     Hearing,
     HearingMinutes,
-    HearingOption,
-    HearingQuestion,
-    HearingTally,
     MinutesSignoff,
 )
 
@@ -101,51 +98,6 @@ async def hearing_row(hearing_id: int, *, close: bool = True) -> dict[str, Any]:
     if row is None:
         raise NotFound(hearings.NO_HEARING)
     return dict(row)
-
-
-async def chosen(hearing_id: int) -> list[tuple[str, list[tuple[str, int]]]]:
-    """Each question of a closed hearing with the options its households chose (the frozen
-    tally's; `rules.chosen_options`), in the hearing's order."""
-    questions = (
-        await HearingQuestion.select(
-            HearingQuestion.id,
-            HearingQuestion.text,
-            HearingQuestion.kind,
-            HearingQuestion.max_choices,
-        )
-        .where(HearingQuestion.hearing == hearing_id)
-        .order_by(HearingQuestion.position)
-    )
-    votes = {
-        int(t["option"]): int(t["votes"])
-        for t in await HearingTally.select(HearingTally.option, HearingTally.votes).where(
-            HearingTally.hearing == hearing_id
-        )
-    }
-    result = []
-    for q in questions:
-        options = (
-            await HearingOption.select(HearingOption.id, HearingOption.text)
-            .where(HearingOption.question == q["id"])
-            .order_by(HearingOption.position)
-        )
-        tallied = [(o["text"], votes.get(int(o["id"]), 0)) for o in options]
-        result.append((q["text"], rules.chosen_options(q["kind"], int(q["max_choices"]), tallied)))
-    return result
-
-
-def decisions_text(chosen_by_question: list[tuple[str, list[tuple[str, int]]]]) -> str:
-    """The decisions, one question a line, in the reader's language: 选址：2号楼架空层（54 户）."""
-    lines = []
-    for question, options in chosen_by_question:
-        if not options:
-            continue
-        named = gettext(", ").join(
-            gettext("%(option)s (%(votes)s households)", option=text, votes=votes)
-            for text, votes in options
-        )
-        lines.append(gettext("%(question)s: %(options)s", question=question, options=named))
-    return "\n".join(lines)
 
 
 async def prefilled_decisions(hearing_id: int) -> str:

@@ -42,6 +42,7 @@ from linju.projects.stewardship.rules import second_person_problem
 from linju.projects.voice import rules
 from linju.projects.voice.rules import Channel, NeedStatus
 from linju.projects.voice.services.households import HouseholdView, community_row
+from linju.projects.voice.services.results import story_of_result
 from linju.projects.voice.services.stewards import is_steward
 from linju.projects.voice.tables import Household, Need, NeedPhoto, Support, VoiceSettings
 
@@ -482,9 +483,12 @@ async def withdraw_paper_support(actor: Actor, support_id: int) -> None:
 # The secretary's answer ---------------------------------------------------------------------
 
 
-def _story(need: dict[str, Any]) -> str:
+def _story(need: dict[str, Any], result: str = "") -> str:
+    """The draft's story: what and where the residents asked for, then what their hearing
+    decided, if one closed (the secretary's starting point; ADR 0034)."""
     place = f"\n\n{need['place']}" if need["place"] else ""
-    return f"{need['body']}{place}"
+    decided = f"\n\n{result}" if result else ""
+    return f"{need['body']}{place}{decided}"
 
 
 async def accept_need(actor: Actor, community_slug: str, need_id: int, goal_fen: int) -> str:
@@ -506,7 +510,7 @@ async def accept_need(actor: Actor, community_slug: str, need_id: int, goal_fen:
                 title=need["title"],
                 goal_fen=goal_fen,
                 summary=need["title"],
-                story=_story(need),
+                story=_story(need, await story_of_result(need_id)),
             ),
         )
         await _set_status(need_id, NeedStatus.ACCEPTED, answered_by=actor.id, project=project_id)
