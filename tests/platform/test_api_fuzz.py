@@ -165,6 +165,8 @@ async def _real_path_parameters(
         rows += [{"slug": slug, "seq": str(seq)} for seq in sorted({1, max(last, 1), last + 1})]
     needs = (await client.get("/api/v1/communities/lvjingyuan/needs")).json()
     rows += [{"need_id": str(need["id"])} for need in needs]  # residents' needs (ADR 0033)
+    hearings = (await client.get("/api/v1/communities/lvjingyuan/hearings")).json()
+    rows += [{"hearing_id": str(h["id"])} for h in hearings]  # hearings (ADR 0032)
     donations = await Donation.select(Donation.public_id, Donation.project.slug).limit(20)
     rows += [{"slug": d["project.slug"], "donation_id": d["public_id"]} for d in donations]
     # A donation started now gives its receipt's secret token, which only its donor sees.

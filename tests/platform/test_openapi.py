@@ -223,6 +223,17 @@ PROVOKE: dict[tuple[str, str], dict[int, Provoke]] = {
         404: lambda w: _get(w, "/api/v1/needs/999999"),
         414: lambda w: _get(w, f"/api/v1/needs/{LONG}"),
     },
+    ("get", "/api/v1/communities/{slug}/hearings"): _gets(
+        "",
+        f"/api/v1/communities/{NUL}/hearings",
+        "/api/v1/communities/nowhere/hearings",
+        f"/api/v1/communities/{LONG}/hearings",
+    ),
+    ("get", "/api/v1/hearings/{hearing_id}"): {
+        400: lambda w: _get(w, "/api/v1/hearings/not-a-number"),
+        404: lambda w: _get(w, "/api/v1/hearings/999999"),
+        414: lambda w: _get(w, f"/api/v1/hearings/{LONG}"),
+    },
 }
 # Documented statuses provoked by another test, with the reason they are not provoked here.
 ELSEWHERE = {
