@@ -225,8 +225,14 @@ async def household_page(household: HouseholdView) -> dict[str, Any]:
         )
     }
     own_rows = await Need.select(*_COLUMNS).where(Need.author_household == household.id)
+    listed_hearings = await community_hearings(household.community_slug)
     return {
         "household": household,
+        "open_hearings": [
+            h
+            for h in listed_hearings
+            if h.state in (rules.HearingState.OPEN, rules.HearingState.SCHEDULED)
+        ],
         "open_needs": [n for n in listed if n.status is NeedStatus.OPEN],
         "supported": supported,
         "own_needs": await _views(own_rows),

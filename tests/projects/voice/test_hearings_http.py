@@ -144,6 +144,7 @@ async def test_a_hearing_opened_voted_changed_and_closed(client: Client) -> None
     assert link
     entered = await submit(client, link.group(1), f"/c/{C}/household", {"code": codes[1]})
     assert entered.headers["location"] == f"/hearings/{hearing_id}"
+    assert f'data-testid="hearing-{hearing_id}"' in (await client.get("/household")).text
     page = await client.get(f"/hearings/{hearing_id}")
     too_many = await submit_shown(
         client,
@@ -211,6 +212,7 @@ async def test_paper_ballots_confirmed_by_a_second_steward_and_never_both(client
     await _as(client, int(first.id or 0))
     hearing_id = await _open(client, need_id)
     paper_page = f"/steward/c/{C}/hearings/{hearing_id}"
+    assert 'data-testid="steward-hearings"' in (await client.get(f"/steward/c/{C}")).text
     page = await client.get(paper_page)
     nowhere = await submit_shown(
         client,
