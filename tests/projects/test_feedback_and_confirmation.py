@@ -29,6 +29,7 @@ from linju.projects.stewardship.services.matching import create_pledge
 from linju.projects.stewardship.services.offline_donations import record_offline_donation
 from linju.projects.stewardship.tables import MatchingPledge, OfflineDonation
 from tests.accounts_support import PASSWORD, in_app, log_in, log_out, make_account
+from tests.drafts import draft_form
 from tests.forms import (
     assert_form_refused,
     confirm_shown,
@@ -336,23 +337,7 @@ async def test_signing_off_completion_shows_the_leftover_and_where_it_goes(
 
 
 def a_draft() -> dict[str, str]:
-    return {
-        "slug": "reading-corner",
-        "title": "楼道读书角",
-        "goal": "3000",
-        "deadline": (local_today() + timedelta(days=30)).isoformat(),
-        "budget-0-item": "书架",
-        "budget-0-amount": "1000",
-        "budget-1-item": "图书",
-        "budget-1-amount": "2000",
-        "committee-0-name": "王阿姨",
-        "committee-0-role": "chair",
-        "committee-0-background": "退休教师",
-        "committee-1-name": "李师傅",
-        "committee-1-background": "木工",
-        "committee-2-name": "张医生",
-        "committee-2-background": "社区医生",
-    }
+    return draft_form(filed=False)
 
 
 async def test_publishing_is_confirmed_and_every_secretary_action_is_told(client: Client) -> None:

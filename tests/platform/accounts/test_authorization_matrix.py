@@ -16,6 +16,7 @@ from linju.platform.kernel.clock import local_today
 from linju.projects.core.services.drafting import create_draft, parse_draft_form
 from linju.projects.stewardship.rules import OfflineGift
 from linju.projects.stewardship.services.offline_donations import record_offline_donation
+from tests import drafts
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
@@ -36,27 +37,7 @@ class Route:
 
 
 def draft_form(slug: str = D) -> dict[str, str]:
-    return {
-        "slug": slug,
-        "title": "楼道读书角",
-        "goal": "3000",
-        "deadline": (local_today() + timedelta(days=30)).isoformat(),
-        "budget-0-item": "书架",
-        "budget-0-amount": "1000",
-        "budget-1-item": "图书",
-        "budget-1-amount": "2000",
-        "committee-0-name": "王阿姨",
-        "committee-0-role": "chair",
-        "committee-0-background": "退休教师",
-        "committee-1-name": "李师傅",
-        "committee-1-background": "木工",
-        "committee-2-name": "张医生",
-        "committee-2-background": "社区医生",
-        # the demo's host requires the fundraising plan's filing before publishing (ADR 0027)
-        "filing_number": "51420107MJ4530321U26099",
-        "plan_starts_on": local_today().isoformat(),
-        "plan_ends_on": (local_today() + timedelta(days=90)).isoformat(),
-    }
+    return drafts.draft_form(slug=slug)
 
 
 TODAY = local_today().isoformat()

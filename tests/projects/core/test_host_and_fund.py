@@ -29,6 +29,7 @@ from linju.projects.core.rules import (
 from linju.projects.core.services.projects import PublicationRefused, publish
 from linju.projects.core.tables import Host, Project
 from linju.projects.demo import DEMO_HOST
+from tests import drafts
 from tests.accounts_support import in_app, log_in, make_account
 from tests.forms import assert_form_refused, submit, submit_shown
 
@@ -209,23 +210,8 @@ def test_linju_host_set_refuses_an_incomplete_first_host(db: str) -> None:
 
 
 def draft_form(**changes: str) -> dict[str, str]:
-    form = {
-        "slug": "reading-corner",
-        "title": "楼道读书角",
-        "goal": "3000",
-        "deadline": (local_today() + timedelta(days=30)).isoformat(),
-        "budget-0-item": "书架",
-        "budget-0-amount": "3000",
-        "committee-0-name": "王阿姨",
-        "committee-0-role": "chair",
-        "committee-0-background": "退休教师",
-        "committee-1-name": "李师傅",
-        "committee-1-background": "木工",
-        "committee-2-name": "张医生",
-        "committee-2-background": "社区医生",
-    }
-    form.update(changes)
-    return form
+    """The draft without its filing: this file is about asking for it."""
+    return drafts.draft_form(filed=False, **changes)
 
 
 async def _publish(client: Client, manage: str) -> Any:

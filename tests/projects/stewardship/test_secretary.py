@@ -13,6 +13,7 @@ from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
+from tests.drafts import COMMITTEE, NO_COMMITTEE, draft_form
 from tests.forms import assert_form_refused, confirm_shown, parse_page, submit, submit_shown
 from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
 
@@ -25,41 +26,9 @@ async def people(client: Client) -> People:
     return await make_people(client)
 
 
-BUDGET = {
-    "budget-0-item": "书架",
-    "budget-0-amount": "1000",
-    "budget-1-item": "图书",
-    "budget-1-amount": "2000",
-}
-COMMITTEE = {
-    "committee-0-name": "王阿姨",
-    "committee-0-role": "chair",
-    "committee-0-background": "退休教师",
-    "committee-1-name": "李师傅",
-    "committee-1-background": "木工",
-    "committee-2-name": "张医生",
-    "committee-2-background": "社区医生",
-}
-NO_COMMITTEE = {k: "" for k in COMMITTEE if not k.endswith("-role")}
-
-
 def good_draft(**changes: str) -> dict[str, str]:
-    form = {
-        "slug": "reading-corner",
-        "title": "楼道读书角",
-        "summary": "给孩子们一个读书的地方",
-        "story": "## 为什么\n\n**孩子们**需要一个安静的角落。",
-        "goal": "3000",
-        "deadline": (local_today() + timedelta(days=30)).isoformat(),
-        # the demo's host requires the fundraising plan's filing before publishing (ADR 0027)
-        "filing_number": "51420107MJ4530321U26099",
-        "plan_starts_on": local_today().isoformat(),
-        "plan_ends_on": (local_today() + timedelta(days=90)).isoformat(),
-        **BUDGET,
-        **COMMITTEE,
-    }
-    form.update(changes)
-    return form
+    story = "## 为什么\n\n**孩子们**需要一个安静的角落。"
+    return draft_form(**{"summary": "给孩子们一个读书的地方", "story": story, **changes})
 
 
 async def count(client: Client, table: Any) -> int:
