@@ -374,7 +374,7 @@ def read_snapshot() -> Any:
     return _ReadOnlySnapshot(engine=engine)
 
 
-SQLITE_IDLE_CONNECTIONS = 4  # a worker serves a few requests at once; more would be opened
+SQLITE_IDLE_CONNECTIONS = 32  # as many as a worker serves at once under load (bench/pages.py)
 
 
 async def start_pool(max_size: int = 20) -> bool:
