@@ -10,11 +10,11 @@ import io
 import random
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image, ImageDraw
 
-from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.accounts.audit import COMMAND_LINE, Actor
 from linju.platform.db import write_transaction
 from linju.platform.kernel.clock import local_today, utc_now
 from linju.projects.core.files import AttachmentUpload, Upload
@@ -39,6 +39,7 @@ from linju.projects.donations.official_receipts import (
 )
 from linju.projects.donations.rules import ANONYMOUS_NAME as ANONYMOUS
 from linju.projects.donations.rules import DonationInput, ReceiptRequestInput
+from linju.projects.ledger.log.services import integrate as integrate_log
 from linju.projects.spending.rules import LeftoverChoice, Person
 from linju.projects.spending.services.completion import decide_report, file_report
 from linju.projects.spending.services.expenditures import (
@@ -56,9 +57,26 @@ from linju.projects.stewardship.services.offline_donations import (
     record_offline_donation,
 )
 from linju.projects.stewardship.services.updates import post_update
-from linju.projects.voice.rules import NeedText
+from linju.projects.voice.rules import (
+    HearingWindow,
+    MinutesText,
+    NeedText,
+    QuestionDraft,
+    QuestionKind,
+)
 from linju.projects.voice.services import households as voice_households
 from linju.projects.voice.services import needs as voice_needs
+from linju.projects.voice.services.hearings import (
+    Subject,
+    close_hearing,
+    confirm_paper_ballot,
+    open_hearing,
+    record_paper_ballot,
+)
+from linju.projects.voice.services.hearings import vote as hearing_vote
+from linju.projects.voice.services.minutes import draft_minutes, prefilled_decisions, sign_minutes
+from linju.projects.voice.services.stewards import name_steward
+from linju.projects.voice.tables import Hearing, HearingOption
 
 PLAYGROUND_STORY = (
     "小区的儿童游乐设施已经老旧。在居民议事会上，大家提出想要一个儿童乐园，"
@@ -270,6 +288,7 @@ async def demo_needs() -> None:
     )
     for home in homes[:6]:
         await voice_needs.support(home, playground)
+    await demo_hearing(homes, playground)
     await voice_needs.accept_as_project(COMMAND_LINE, "lvjingyuan", playground, "tongqu-leyuan")
     benches = await voice_needs.post_need(
         homes[30],
@@ -281,6 +300,92 @@ async def demo_needs() -> None:
     )
     for home in (homes[30], homes[41], homes[57]):
         await voice_needs.support(home, benches)
+
+
+# The hearing the playground need had (docs/adr/0032, 0034): 80 of the 120 households voted,
+# 70 online and 10 on paper (recorded by one steward, confirmed by the other); the site chosen
+# 2号楼架空层 (54 to 26), the equipment 跷跷板 (61) and 转转椅 (56) over 秋千 (34). Its window is
+# moved into the past once the votes are in, as the weeks between went by; then it is closed, its
+# tally frozen, and its minutes drafted and signed off by the two stewards.
+HEARING_BALLOTS = (
+    # (how many households, site, equipment)
+    (40, "2号楼架空层", ("跷跷板", "转转椅")),
+    (8, "2号楼架空层", ("跷跷板", "秋千")),
+    (6, "2号楼架空层", ("转转椅",)),
+    (13, "小区东门空地", ("跷跷板", "秋千")),
+    (10, "小区东门空地", ("秋千", "转转椅")),
+    (3, "小区东门空地", ("秋千",)),
+)
+PAPER_BALLOTS = 10  # the last ten households of the list above voted on paper
+
+
+async def demo_hearing(homes: list[Any], need_id: int) -> int:
+    wang = await name_steward(
+        COMMAND_LINE, "lvjingyuan", "wang.ayi@lvjing.example", "王阿姨", "zh_CN"
+    )
+    li = await name_steward(
+        COMMAND_LINE, "lvjingyuan", "li.shifu@lvjing.example", "李师傅", "zh_CN"
+    )
+    first, second = Actor(wang, "王阿姨"), Actor(li, "李师傅")
+    now = utc_now()
+    hearing_id = await open_hearing(
+        first,
+        "lvjingyuan",
+        Subject(need_id=need_id),
+        "儿童游乐场听证会：选址与设施",
+        [
+            QuestionDraft("选址", QuestionKind.SINGLE, 1, ("2号楼架空层", "小区东门空地")),
+            QuestionDraft("设施", QuestionKind.MULTIPLE, 2, ("跷跷板", "转转椅", "秋千")),
+        ],
+        HearingWindow(
+            opens_at=now,
+            closes_at=now + timedelta(days=7),
+            meeting_at=now + timedelta(days=5),
+            meeting_place="2号楼架空层（长廊议事会）",
+        ),
+    )
+    options = {
+        row["text"]: (int(row["question"]), int(row["id"]))
+        for row in await HearingOption.select(
+            HearingOption.id, HearingOption.text, HearingOption.question
+        ).where(HearingOption.question.hearing == hearing_id)
+    }
+    ballots = [(site, kit) for count, site, kit in HEARING_BALLOTS for _ in range(count)]
+    for index, (site, kit) in enumerate(ballots):
+        chosen: dict[int, set[int]] = {}
+        for text in (site, *kit):
+            question, option = options[text]
+            chosen.setdefault(question, set()).add(option)
+        home = homes[index]
+        if index < len(ballots) - PAPER_BALLOTS:
+            await hearing_vote(home, hearing_id, chosen)
+        else:
+            paper = await record_paper_ballot(first, hearing_id, home.address, chosen)
+            await confirm_paper_ballot(second, paper)
+    await Hearing.update(
+        {
+            Hearing.opens_at: now - timedelta(days=21),
+            Hearing.closes_at: now - timedelta(days=14),
+            Hearing.meeting_at: now - timedelta(days=16),
+        }
+    ).where(Hearing.id == hearing_id)
+    await close_hearing(hearing_id)
+    await integrate_log()  # the donations so far, in a checkpoint the minutes anchor
+    decisions = await prefilled_decisions(hearing_id)
+    await draft_minutes(
+        first,
+        hearing_id,
+        MinutesText(
+            "长廊议事会在2号楼架空层召开，社区书记林秀英介绍了游乐场需求和两个候选地点。"
+            "家长们认为架空层避雨遮阳、离各楼栋近；物业同意夜间锁门。"
+            "大家讨论了设施的安全和维护，决定监督委员会从居民中产生。",
+            "社区书记林秀英，居民代表王阿姨、李师傅，物业刘经理，居民 30 余户（含 12 位家长）",
+            decisions,
+        ),
+    )
+    await sign_minutes(first, hearing_id)
+    await sign_minutes(second, hearing_id)
+    return hearing_id
 
 
 # The demo acts through the same services people use: donors give through the sandbox

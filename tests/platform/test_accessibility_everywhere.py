@@ -55,6 +55,7 @@ PUBLIC = (
     "/household",
     "/needs/1",
     "/needs/2",
+    "/hearings/1/minutes",  # the demo's hearing, its minutes signed off (ADR 0034)
 )
 STAFF = {
     "admin@example.cn": (
@@ -84,7 +85,7 @@ STAFF = {
         "/p/yuelanshi/manage/disclosures",
     ),
     "member@example.cn": ("/committee",),
-    "steward@example.cn": ("/steward/c/lvjingyuan",),
+    "steward@example.cn": ("/steward/c/lvjingyuan", "/hearings/1/minutes/sign"),
     "reader@example.cn": ("/committee",),  # an expenditure of the reading room to decide
     "kuaiji@example.cn": ("/finance/receipts",),  # host finance: the demo's requests (ADR 0030)
 }

@@ -33,3 +33,30 @@ async def test_the_playground_began_as_a_need(client: Any) -> None:
     await client.get("/lang/en?next=/")
     english = await client.get("/p/tongqu-leyuan")
     assert "need #1 (6 households support it)" in english.text  # From residents' need …
+
+
+async def test_the_hearing_chose_the_stilt_floor_and_its_minutes_are_signed(client: Any) -> None:
+    [hearing] = (await client.get("/api/v1/communities/lvjingyuan/hearings")).json()
+    assert hearing["state"] == "closed"
+    assert hearing["need"] == 1
+    results = hearing["results"]
+    assert (results["ballots"], results["households"], results["online"], results["paper"]) == (
+        80,
+        120,
+        70,
+        10,
+    )
+    votes = {o["text"]: o["votes"] for q in hearing["questions"] for o in q["options"]}
+    assert votes == {"2号楼架空层": 54, "小区东门空地": 26, "跷跷板": 61, "转转椅": 56, "秋千": 34}
+    minutes = hearing["minutes"]
+    assert [s["name"] for s in minutes["signed_by"]] == ["王阿姨", "李师傅"]
+    assert (
+        minutes["decisions"] == "选址：2号楼架空层（54 户）\n设施：跷跷板（61 户）、转转椅（56 户）"
+    )
+    assert minutes["log_size"] > 0  # the donations before it, integrated into the log
+    assert minutes["log_checkpoint"].split("\n")[1] == str(minutes["log_size"])
+    page = (await client.get(f"/hearings/{hearing['id']}")).text
+    assert 'data-testid="minutes-anchor"' in page
+    assert "长廊议事会在2号楼架空层召开" in page
+    project = (await client.get("/p/tongqu-leyuan")).text
+    assert f'href="/hearings/{hearing["id"]}" data-testid="origin-hearing"' in project
