@@ -9,6 +9,7 @@ secretary and an admin: no answer holds the results section, a vote count beside
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -27,7 +28,7 @@ COMMUNITY = "lvjingyuan"
 PROJECT = "tongqu-leyuan"
 NORTH, SOUTH = "北门空地甲", "南门空地乙"  # labels found nowhere else
 MARKER = 'data-testid="hearing-results"'
-COUNT_CELL = re.compile(r"<td>(7|13)</td>")
+COUNT_CELL = re.compile(r'data-label="[^"]*">(7|13)</td>')
 
 
 async def _open_hearing_with_votes(client: Any) -> tuple[int, int]:
@@ -75,21 +76,41 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", value, template)
 
 
-def _leaks(path: str, body: str) -> list[str]:
+def _json_leaks(value: Any, hearing_id: int) -> list[str]:
+    """Votes of this hearing's options, or its results, anywhere in a JSON answer."""
+    found = []
+    if isinstance(value, dict):
+        if value.get("text") in (NORTH, SOUTH) and "votes" in value:
+            found.append("votes in JSON")
+        if value.get("id") == hearing_id and "questions" in value and value.get("results"):
+            found.append("results in JSON")
+        for item in value.values():
+            found += _json_leaks(item, hearing_id)
+    elif isinstance(value, list):
+        for item in value:
+            found += _json_leaks(item, hearing_id)
+    return found
+
+
+def _leaks(path: str, answer: Any, hearing_id: int) -> list[str]:
+    body = answer.text
     found = []
     if MARKER in body:
         found.append("the results section")
     if COUNT_CELL.search(body):
         found.append("a count cell")
-    if NORTH in body or SOUTH in body:  # where the options are shown, no count beside them
-        if '"votes"' in body or '"turnout_percent": ' in body.replace('"turnout_percent":null', ""):
-            found.append("votes in JSON")
-        if 'data-testid="turnout"' in body or 'data-testid="ballots"' in body or "17%" in body:
-            found.append("a turnout")  # 20 ballots of 120 households
+    turnout = ('data-testid="turnout"', 'data-testid="ballots"', "17%")  # 20 of 120 households
+    if answer.headers.get("content-type", "").startswith("application/json"):
+        for line in body.splitlines() if "jsonl" in path else [body]:  # JSON Lines: each line
+            found += _json_leaks(json.loads(line), hearing_id) if line.strip() else []
+    elif (NORTH in body or SOUTH in body) and any(sign in body for sign in turnout):
+        found.append("a turnout")  # where the options are shown, no count beside them
     return [f"GET {path}: {what}" for what in found]
 
 
-async def _crawl(client: Any, values: dict[str, str]) -> tuple[list[str], set[str]]:
+async def _crawl(
+    client: Any, values: dict[str, str], hearing_id: int
+) -> tuple[list[str], set[str]]:
     """The leaks found, and the paths that answered 200."""
     leaks: list[str] = []
     answered = set()
@@ -98,7 +119,7 @@ async def _crawl(client: Any, values: dict[str, str]) -> tuple[list[str], set[st
         answer = await client.get(path, follow_redirects=False)
         if answer.status_code == 200:
             answered.add(path)
-        leaks += _leaks(path, answer.text)
+        leaks += _leaks(path, answer, hearing_id)
     return leaks, answered
 
 
@@ -128,7 +149,7 @@ async def test_no_route_shows_a_count_before_the_close_and_the_results_after(
         elif role != "anyone":
             account = {"steward": int(second.id or 0), "secretary": secretary, "admin": admin}
             await log_in(client, account[role])
-        leaks, answered = await _crawl(client, values)
+        leaks, answered = await _crawl(client, values, hearing_id)
         assert not leaks, "\n".join(leaks)
         public = {
             f"/hearings/{hearing_id}",
@@ -155,10 +176,12 @@ async def test_no_route_shows_a_count_before_the_close_and_the_results_after(
     client.cookies.delete(HOUSEHOLD_COOKIE)
     page = await client.get(f"/hearings/{hearing_id}")
     assert MARKER in page.text
-    assert re.search(rf"{NORTH}</th><td>7</td>", page.text)
-    assert re.search(rf"{SOUTH}</th><td>13</td>", page.text)
+    assert re.search(rf'{NORTH}</td><td class="num" data-label="[^"]+">7</td>', page.text)
+    assert re.search(rf'{SOUTH}</td><td class="num" data-label="[^"]+">13</td>', page.text)
+    assert COUNT_CELL.search(page.text)  # what the crawl looked for is there now
     api = (await client.get(f"/api/v1/hearings/{hearing_id}")).json()
     assert {o["text"]: o["votes"] for o in api["questions"][0]["options"]} == {NORTH: 7, SOUTH: 13}
     assert api["results"]["ballots"] == 20
+    assert _json_leaks(api, hearing_id)  # what the crawl looked for in JSON is there now
     listed = (await client.get(f"/api/v1/communities/{COMMUNITY}/hearings")).json()
     assert [h["results"]["ballots"] for h in listed if h["id"] == hearing_id] == [20]
