@@ -12,6 +12,8 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 
@@ -22,11 +24,13 @@ from linju.payments.controllers import webhooks as payment_webhooks
 from linju.payments.jobs import register_jobs as register_payment_jobs
 from linju.payments.registry import configured_gateway
 from linju.platform import controllers as platform_controllers
+from linju.platform import csrf, pagecache
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import require_safe_api_writes, session_middleware
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
 from linju.platform.accounts.places import register as register_places
 from linju.platform.accounts.role_links import register_role_links
+from linju.platform.accounts.sessions import SESSION_COOKIE
 from linju.platform.assets import static_fast_path, static_files
 from linju.platform.db import pool_lifespan, shared_connection_middleware
 from linju.platform.errors import EXCEPTION_HANDLERS
@@ -40,9 +44,10 @@ from linju.platform.middleware import (
     url_guard_middleware,
 )
 from linju.platform.openapi import DescribedJsonRenderPlugin
+from linju.platform.pagecache import current_build
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
-from linju.platform.web import EdgeRequest, flash_cookie
+from linju.platform.web import FLASH_COOKIE, EdgeRequest, flash_cookie
 from linju.projects.core.controllers import api as project_api
 from linju.projects.core.controllers import host as host_controllers
 from linju.projects.core.controllers import pages as project_pages
@@ -77,6 +82,7 @@ from linju.projects.voice.controllers import secretary as voice_secretary
 from linju.projects.voice.controllers import stewards as voice_stewards
 from linju.projects.voice.services import minutes as minutes_service
 from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
+from linju.projects.voice.services.households import HOUSEHOLD_COOKIE
 from linju.projects.voice.services.reminders import register_jobs as register_reminder_jobs
 from linju.projects.voice.services.stewards import role_links as steward_links
 
@@ -166,6 +172,9 @@ def route_handlers() -> list[Any]:
 # cookie authenticates must send the token in the header instead (require_safe_api_writes).
 CSRF_EXEMPT_PATHS = ["^/webhooks/", "^/api/"]
 CSRF_HEADER = "x-csrf-token"
+# Cookies that make a page someone's own: no public page is cached for, nor any anonymous form
+# exempted from the token for, a visitor who carries one (ADR 0036).
+PRIVATE_COOKIES = (SESSION_COOKIE, HOUSEHOLD_COOKIE, FLASH_COOKIE)
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
@@ -194,15 +203,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
     templates = template_config()
     # A staff action's feedback rides to the page it lands on in a cookie of its own (ADR 0024).
     feedback = flash_cookie(settings.secret_key, secure=settings.secure_cookies)
+    # The public pages residents share are cached for anonymous visitors, and their anonymous
+    # forms are checked by origin instead of a per-visitor token (ADR 0036).
+    forms_csrf = csrf_config(settings)
+    page_csrf = DefineMiddleware(
+        csrf.PageCsrfMiddleware,
+        config=forms_csrf,
+        cached_pages=project_pages.CACHED_PAGES,
+        anonymous_forms=payment_controllers.ANONYMOUS_FORMS,
+        private_cookies=PRIVATE_COOKIES,
+        own_origins=[settings.base_url],
+    )
+    page_cache = pagecache.PageCache(
+        pages=project_pages.CACHED_PAGES, private_cookies=PRIVATE_COOKIES, build=current_build()
+    )
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[_lifespan],
         exception_handlers={**EXCEPTION_HANDLERS, **accounts_controllers.EXCEPTION_HANDLERS},
-        middleware=[feedback.middleware],
+        middleware=[feedback.middleware, page_csrf],
         plugins=[FlashPlugin(FlashConfig(template_config=templates))],
         request_class=EdgeRequest,
         guards=[require_safe_api_writes],
-        csrf_config=csrf_config(settings),
+        state=State({csrf.STATE_KEY: forms_csrf, pagecache.STATE_KEY: page_cache}),
         template_config=templates,
         openapi_config=OpenAPIConfig(
             title="Linju 邻聚",
@@ -227,7 +250,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             secured(
                 locale_middleware(settings.default_locale)(
                     url_guard_middleware(
-                        session_middleware(host_controllers.host_middleware(app.asgi_handler))
+                        page_cache.wrap(
+                            session_middleware(host_controllers.host_middleware(app.asgi_handler))
+                        )
                     )
                 )
             )

@@ -25,6 +25,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
+from linju.platform import content_version
 from linju.platform.commands import CommandError
 from linju.platform.db import get_engine
 from linju.platform.roles import grant_app_role
@@ -83,6 +84,9 @@ async def apply_migrations(verbose: bool = False) -> str:
             from linju.platform.jobs import pgq  # pgqueuer is imported only where it runs
 
             await pgq.install()  # pgqueuer's tables, under the same lock
+        # Every table a migration made moves the pages' content version (ADR 0036).
+        await content_version.install(engine)
+        if isinstance(engine, PostgresEngine):
             assert connection is not None
             # Whatever the migrations made, the application role may use, and no more.
             role = await grant_app_role(connection)
@@ -115,6 +119,8 @@ async def pending_migrations() -> list[str]:
     pending = [
         f"{app}:{migration_id}" for app, migration_id in known if (app, migration_id) not in ran
     ]
+    if ran and await content_version.missing(engine):
+        pending.append("content-version:triggers")
     if isinstance(engine, PostgresEngine):
         from linju.platform.jobs import pgq
 

@@ -81,7 +81,10 @@ def _csrf_field(context: Context) -> Markup:
     Litestar puts the ready-made input in the context as a plain string; it is our own markup
     (no user input), so it is emitted as-is rather than escaped.
     """
-    return Markup(context.get("csrf_input", ""))  # noqa: S704 - Litestar's own hidden input
+    field = context.get("csrf_input", "")
+    if 'value=""' in field:  # no token: a cached public page's anonymous form (ADR 0036)
+        return Markup("")
+    return Markup(field)  # noqa: S704 - Litestar's own hidden input
 
 
 @pass_context

@@ -97,6 +97,10 @@ def _project_page(slug: str) -> Page:
     return Page("pages/project.html", lambda: project_page_context(slug))
 
 
+# The donate form and its review, posted by anonymous visitors from a cached page: checked by
+# their origin, not a token (platform.csrf, ADR 0036); with a session, by the token as before.
+ANONYMOUS_FORMS = (r"/p/[^/]+/donate", r"/p/[^/]+/donate/confirmation")
+
 @post(
     "/p/{slug:str}/donate",
     name="donate",

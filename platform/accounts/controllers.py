@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from linju.platform.accounts import audit, guards, invitations, login, services, sessions
 from linju.platform.accounts.places import places
+from linju.platform.csrf import config_of
 from linju.platform.errors import problem_response, wants_problem_document
 from linju.platform.i18n import current_locale, gettext
 from linju.platform.kernel.errors import N_, ValidationErrors
@@ -45,7 +46,7 @@ def _drop_csrf_cookie(request: AnyRequest, response: Response[Any]) -> None:
     """At login and logout the CSRF token changes: the cookie is deleted, and the next page
     shown sets a new one, so a token seen before (in a page, or set by someone else) is refused
     after. Forms rendered from then on carry the new token."""
-    config = request.app.csrf_config
+    config = config_of(request.app)
     if config is not None:
         response.delete_cookie(
             config.cookie_name, path=config.cookie_path, domain=config.cookie_domain

@@ -32,6 +32,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from linju.platform.accounts.places import places
 from linju.platform.accounts.services import CurrentUser
 from linju.platform.accounts.sessions import SESSION_COOKIE, user_for_token
+from linju.platform.csrf import config_of
 from linju.platform.i18n import gettext
 
 Connection = ASGIConnection[Any, Any, Any, Any]
@@ -165,7 +166,7 @@ def _signed_secret(token: str, secret: str) -> str | None:
 def csrf_header_matches(connection: Connection) -> bool:
     """The CSRF header holds the token of the CSRF cookie, both issued by this app (double
     submit, as Litestar checks a form's `_csrf_token`)."""
-    config = connection.app.csrf_config
+    config = config_of(connection.app)
     if config is None:
         return False
     sent = connection.headers.get(config.header_name) or ""

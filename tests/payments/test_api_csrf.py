@@ -17,6 +17,7 @@ from litestar.middleware.csrf import generate_csrf_token
 
 from linju.payments.services import REFUND_JOB
 from linju.platform.accounts.tables import AuditRecord
+from linju.platform.csrf import config_of
 from linju.platform.jobs import queue
 from linju.projects.donations.tables import DonationRefund
 from tests.accounts_support import csrf_header, log_in, make_account
@@ -66,7 +67,7 @@ async def test_a_cross_origin_text_plain_refund_with_only_the_cookie_is_refused(
     url = f"/api/v1/projects/{SLUG}/donations/{donation_id}/refunds"
     body = json.dumps(REFUND)  # what a form with enctype="text/plain" can be made to send
 
-    config = client.app.csrf_config
+    config = config_of(client.app)
     assert config is not None
     forged = generate_csrf_token(secret=config.secret)  # signed by the app, not this browser's
     for headers in (

@@ -129,3 +129,7 @@ async def photo(name: FromPath[str]) -> Response[bytes]:
 
 
 ROUTES: list[Any] = [home, community_page, project_page, project_preview, photo]
+
+# The public pages residents share, cached for anonymous visitors (platform.pagecache, ADR
+# 0036): whole paths, as regular expressions. None of them shows a form that needs a token.
+CACHED_PAGES = (r"/", r"/c/[^/]+", r"/p/[^/]+")

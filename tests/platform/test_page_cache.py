@@ -1,0 +1,358 @@
+"""The public pages residents share, cached (docs/adr/0036-page-cache-and-origin-check.md).
+
+ETag and 304; public caching headers only for a visitor with no private cookie; every
+ingredient of the key changes the page it keys; nothing served from the cache is older than the
+state it shows (a donation confirmed through the webhook is on the next request); a burst of
+readers renders a page once; the database moves the content version on a write to any table a
+page can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from piccolo.querystring import QueryString
+
+from linju.platform import content_version, pagecache
+from linju.platform.db import get_engine
+from linju.platform.kernel import clock
+from linju.platform.settings import get_settings
+from linju.projects.core.tables import Host
+from linju.projects.donations.tables import Donation
+from tests.accounts_support import log_in, make_account
+from tests.client_support import AppClient, app_client
+from tests.fakes.stripe_fixtures import STRIPE_ENV
+from tests.forms import submit, submit_shown
+
+from ..payments.helpers import sandbox_event, signed
+
+pytestmark = pytest.mark.usefixtures("demo")
+SLUG = "tongqu-leyuan"
+COMMUNITY = "lvjingyuan"
+PAGES = ("/", f"/c/{COMMUNITY}", f"/p/{SLUG}")
+PUBLIC = "public, max-age=5, stale-while-revalidate=30"
+
+
+def _cache(client: AppClient) -> pagecache.PageCache:
+    cache = client.app.state[pagecache.STATE_KEY]
+    assert isinstance(cache, pagecache.PageCache)
+    return cache
+
+
+def _head(html: str) -> str:
+    """The ledger head's hash as the project page shows it."""
+    match = re.search(r'data-testid="ledger-head">([0-9a-f]+)', html)
+    assert match, "no ledger head on the page"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_a_public_page_has_an_etag_and_answers_304(client: AppClient, path: str) -> None:
+    first = await client.get(path)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)  # strong
+    assert first.headers["cache-control"] == PUBLIC
+    assert first.headers["vary"] == "Cookie"
+    assert "set-cookie" not in first.headers  # no CSRF cookie: every visitor gets the same bytes
+    assert "_csrf_token" not in first.text
+    again = await client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    listed = await client.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+    assert listed.status_code == 304
+    other = await client.get(path, headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200
+    assert other.content == first.content
+    head = await client.head(path, headers={"If-None-Match": etag})
+    assert head.status_code == 304
+
+
+async def test_a_burst_of_readers_renders_the_page_once(client: AppClient) -> None:
+    cache = _cache(client)
+    before = cache.renders
+    answers = await asyncio.gather(*(client.get(f"/p/{SLUG}") for _ in range(20)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert len({a.headers["etag"] for a in answers}) == 1
+    assert cache.renders == before + 1
+    await client.get(f"/p/{SLUG}")
+    assert cache.renders == before + 1  # kept
+
+
+@pytest.mark.parametrize("cookie", ["linju_session", "linju_household", "linju_flash"])
+async def test_a_private_cookie_is_never_cached(client: AppClient, cookie: str) -> None:
+    cache = _cache(client)
+    public = await client.get(f"/p/{SLUG}")
+    before = cache.renders
+    for _ in range(2):
+        private = await client.get(f"/p/{SLUG}", headers={"Cookie": f"{cookie}=whatever"})
+        assert private.status_code == 200
+        assert "etag" not in private.headers
+        assert private.headers["cache-control"] == "private, no-cache"
+        answered = await client.get(
+            f"/p/{SLUG}",
+            headers={"Cookie": f"{cookie}=whatever", "If-None-Match": public.headers["etag"]},
+        )
+        assert answered.status_code == 200  # never a 304 from the public key
+    assert cache.renders == before  # not rendered by the cache, not kept by it
+
+
+async def test_a_logged_in_page_is_never_served_to_anyone_else(client: AppClient) -> None:
+    await log_in(client, await make_account("sec@example.cn", "admin"))
+    mine = await client.get(f"/p/{SLUG}")
+    assert 'data-testid="logout"' in mine.text
+    assert 'name="_csrf_token"' in mine.text  # a session's forms keep their token
+    assert "etag" not in mine.headers
+    client.cookies.clear()
+    anonymous = await client.get(f"/p/{SLUG}")
+    assert 'data-testid="logout"' not in anonymous.text
+    assert "_csrf_token" not in anonymous.text
+    assert anonymous.headers["cache-control"] == PUBLIC
+
+
+async def test_other_requests_are_not_cached(client: AppClient) -> None:
+    missing = await client.get("/p/no-such-project")
+    assert missing.status_code == 404
+    assert "etag" not in missing.headers
+    assert "public" not in missing.headers.get("cache-control", "")
+    ledger = await client.get(f"/p/{SLUG}/ledger")
+    assert "etag" not in ledger.headers
+
+
+# Each ingredient of the key: change it alone, and the page (and its ETag) changes. -------------
+
+
+async def test_the_locale_changes_the_page(client: AppClient) -> None:
+    chinese = await client.get(f"/p/{SLUG}")
+    english = await client.get(f"/p/{SLUG}", headers={"Cookie": "linju_lang=en"})
+    assert english.headers["cache-control"] == PUBLIC  # a preference, not a private cookie
+    assert english.headers["etag"] != chinese.headers["etag"]
+    assert 'lang="en"' in english.text
+    assert 'lang="zh-CN"' in chinese.text
+
+
+async def test_the_elder_mode_changes_the_page(client: AppClient) -> None:
+    standard = await client.get(f"/p/{SLUG}")
+    elder = await client.get(f"/p/{SLUG}", headers={"Cookie": "linju_mode=elder"})
+    assert elder.headers["etag"] != standard.headers["etag"]
+    assert 'class="elder"' in elder.text
+    assert 'class="elder"' not in standard.text
+
+
+async def test_the_gateway_changes_the_page(client: AppClient) -> None:
+    sandbox = await client.get(f"/p/{SLUG}")
+    assert 'data-testid="test-mode"' in sandbox.text
+    os.environ.update({**STRIPE_ENV, "STRIPE_API_BASE": "http://127.0.0.1:9"})
+    get_settings.cache_clear()
+    try:
+        stripe = await client.get(f"/p/{SLUG}")
+    finally:
+        for name in (*STRIPE_ENV, "STRIPE_API_BASE"):
+            os.environ.pop(name, None)
+        get_settings.cache_clear()
+    assert stripe.headers["etag"] != sandbox.headers["etag"]
+    assert 'data-testid="test-mode"' not in stripe.text
+
+
+async def test_the_host_changes_the_page(client: AppClient) -> None:
+    before = await client.get(f"/p/{SLUG}")
+    await Host.update({Host.name: "东湖区慈善总会"}, force=True)
+    after = await client.get(f"/p/{SLUG}")
+    assert after.headers["etag"] != before.headers["etag"]
+    assert "东湖区慈善总会" in after.text
+    assert "东湖区慈善总会" not in before.text
+
+
+async def test_the_build_changes_the_page(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tags = []
+    for build in ("build-one", "build-two"):
+        monkeypatch.setenv(pagecache.BUILD_ENV, build)
+        async with app_client() as client:
+            tags.append((await client.get(f"/p/{SLUG}")).headers["etag"])
+    assert tags[0] != tags[1]
+
+
+async def test_the_local_date_changes_the_page(
+    client: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = await client.get(f"/p/{SLUG}")
+    later = clock.utc_now() + timedelta(days=3)
+    monkeypatch.setattr(clock, "utc_now", lambda: later)
+    then = await client.get(f"/p/{SLUG}")
+    assert then.headers["etag"] != today.headers["etag"]
+    days = re.compile(r'data-testid="days-left"[^>]*>([^<]+)<')
+    shown_today, shown_then = days.search(today.text), days.search(then.text)
+    assert shown_today is not None
+    assert shown_then is not None
+    assert shown_today.group(1) != shown_then.group(1)
+
+
+async def test_a_hidden_wall_message_shows_on_the_next_request(client: AppClient) -> None:
+    before = await client.get(f"/p/{SLUG}")
+    assert 'data-testid="message-hidden"' not in before.text
+    shown = await Donation.select(Donation.id).where(
+        (Donation.status == "succeeded") & (Donation.message != "")
+    )
+    await Donation.update(
+        {Donation.message_hidden_at: clock.utc_now(), Donation.message_hidden_by: "sec"}
+    ).where(Donation.id == shown[0]["id"])
+    after = await client.get(f"/p/{SLUG}", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert 'data-testid="message-hidden"' in after.text
+
+
+async def test_a_donation_confirmed_through_the_webhook_shows_on_the_next_request(
+    client: AppClient,
+) -> None:
+    """No stale page: the confirmation moves the ledger head, the figures and the wall."""
+    page = await client.get(f"/p/{SLUG}")
+    review = await submit_shown(
+        client,
+        page.text,
+        f"/p/{SLUG}/donate",
+        {"amount_choice": "custom", "custom_amount": "123.45", "display_name": "缓存测试"},
+        page=f"/p/{SLUG}",
+    )
+    assert review.status_code == 200
+    paid = await submit_shown(
+        client, review.text, "form-review", page=f"/p/{SLUG}/donate", press="pay"
+    )
+    assert paid.status_code == 303
+    pending = await client.get(f"/p/{SLUG}", headers={"If-None-Match": page.headers["etag"]})
+    assert pending.status_code == 200  # a pending donation is a write: a new version, re-rendered
+    assert "缓存测试" not in pending.text
+    body, headers = signed(await sandbox_event(paid.headers["location"], "paid"))
+    delivered = await client.post("/webhooks/sandbox", content=body, headers=headers)
+    assert delivered.status_code == 200
+    after = await client.get(f"/p/{SLUG}", headers={"If-None-Match": pending.headers["etag"]})
+    assert after.status_code == 200
+    assert "缓存测试" in after.text
+    assert "¥123.45" in after.text
+    assert _head(after.text) != _head(pending.text)  # the ledger head moved
+
+
+# The content version: kept by the database, on every table but those said to need none. -------
+
+
+async def test_every_table_but_the_untracked_moves_the_content_version(db: str) -> None:
+    assert await content_version.missing() == []
+    engine = get_engine()
+    triggered = await content_version.triggered_tables()
+    for table in sorted(triggered):
+        assert content_version.tracked(table), table
+    for name, reason in content_version.UNTRACKED.items():
+        assert reason
+        assert name not in triggered
+    # Each tracked table's trigger fires: one write of a row where there is one (the ledger's
+    # tables refuse updates; their appends move it in the webhook test above).
+    for table in sorted(triggered):
+        rows = await engine.run_querystring(QueryString(f'SELECT min(id) AS id FROM "{table}"'))
+        if not rows or rows[0]["id"] is None or table.startswith(("ledger_", "disclosure")):
+            continue
+        before = await content_version.current()
+        await engine.run_querystring(
+            QueryString(f'UPDATE "{table}" SET id = id WHERE id = {{}}', rows[0]["id"])
+        )
+        assert await content_version.current() == (before or 0) + 1, table
+
+
+async def test_a_write_to_an_untracked_table_keeps_the_version(db: str) -> None:
+    before = await content_version.current()
+    await make_account("nobody@example.cn", "admin")  # an account and its audit: account moves it
+    moved = await content_version.current()
+    assert moved is not None
+    assert before is not None
+    assert moved > before
+    engine = get_engine()
+    await engine.run_querystring(QueryString("UPDATE audit_record SET id = id"))
+    assert await content_version.current() == moved
+
+
+# The donate form on a cached page: no token, its origin checked (platform.csrf). --------------
+
+
+async def _donate(client: AppClient, headers: dict[str, str]) -> Any:
+    client.headers.update(headers)
+    try:
+        return await submit(client, f"/p/{SLUG}", f"/p/{SLUG}/donate", {"amount_choice": "1000"})
+    finally:
+        for name in headers:
+            client.headers.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "http://testserver.local"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver.local"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "none"},
+    ],
+)
+async def test_the_donate_form_from_this_site_is_taken(
+    client: AppClient, headers: dict[str, str]
+) -> None:
+    review = await _donate(client, headers)
+    assert review.status_code == 200
+    assert 'data-testid="review-form"' in review.text
+    client.headers.update(headers)
+    try:
+        paid = await submit_shown(
+            client, review.text, "form-review", page=f"/p/{SLUG}/donate", press="pay"
+        )
+    finally:
+        for name in headers:
+            client.headers.pop(name, None)
+    assert paid.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver.local"},
+    ],
+)
+async def test_the_donate_form_from_another_site_is_refused(
+    client: AppClient, headers: dict[str, str]
+) -> None:
+    before = await Donation.count()
+    refused = await _donate(client, headers)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "另一个网站" in refused.text
+    page = await client.get(f"/p/{SLUG}")
+    review = await submit_shown(
+        client, page.text, f"/p/{SLUG}/donate", {"amount_choice": "1000"}, page=f"/p/{SLUG}"
+    )
+    client.headers.update(headers)
+    try:
+        paid = await submit_shown(
+            client, review.text, "form-review", page=f"/p/{SLUG}/donate", press="pay"
+        )
+    finally:
+        for name in headers:
+            client.headers.pop(name, None)
+    assert paid.status_code == 403
+    assert await Donation.count() == before  # nothing written
+
+
+async def test_a_logged_in_donor_still_needs_the_token(client: AppClient) -> None:
+    await log_in(client, await make_account("sec@example.cn", "admin"))
+    review = await submit(client, f"/p/{SLUG}", f"/p/{SLUG}/donate", {"amount_choice": "1000"})
+    assert review.status_code == 200
+    assert 'name="_csrf_token"' in review.text
+    forged = await client.post(
+        f"/p/{SLUG}/donate", data={"amount_choice": "1000"}, follow_redirects=False
+    )
+    assert forged.status_code == 403
