@@ -549,7 +549,10 @@ def local_moment(text: str) -> datetime:
     cleaned = text.strip()
     if not _LOCAL_MOMENT.fullmatch(cleaned):
         raise ValueError(cleaned)
-    moment = datetime.fromisoformat(cleaned)
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(cleaned) from None  # a month 13, a 30 February
     if not 2000 <= moment.year <= 2100:
         raise ValueError(cleaned)
     return moment.replace(tzinfo=COMMUNITY_TIMEZONE).astimezone(UTC)

@@ -3,8 +3,10 @@ against the questions, the tally (with properties) and the turnout's rounding.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -133,3 +135,14 @@ def test_the_turnout_examples_and_a_community_without_households() -> None:
     assert rules.turnout_percent(1, 200) == 1  # 0.5 rounds up
     assert rules.turnout_percent(0, 10) == 0
     assert rules.turnout_percent(0, 0) is None
+
+
+def test_a_local_time_is_read_in_beijing_time_and_bounded() -> None:
+    assert rules.local_moment("2026-12-01T19:30") == datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
+    assert rules.local_moment(" 2026-12-01T19:30:05 ") == datetime(
+        2026, 12, 1, 11, 30, 5, tzinfo=UTC
+    )
+    bad = ("", "2026-12-01", "2026-12-01 19:30", "１２", "2101-01-01T00:00", "2026-13-01T00:00")
+    for text in bad:
+        with pytest.raises(ValueError, match=re.escape(text)):
+            rules.local_moment(text)
