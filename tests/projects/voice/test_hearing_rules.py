@@ -144,5 +144,5 @@ def test_a_local_time_is_read_in_beijing_time_and_bounded() -> None:
     )
     bad = ("", "2026-12-01", "2026-12-01 19:30", "１２", "2101-01-01T00:00", "2026-13-01T00:00")
     for text in bad:
-        with pytest.raises(ValueError, match=re.escape(text)):
+        with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
             rules.local_moment(text)
