@@ -13,17 +13,22 @@ on a page without script).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
-from linju.platform.accounts.audit import COMMAND_LINE
+from linju.platform.accounts.audit import COMMAND_LINE, Actor
+from linju.platform.accounts.tables import Account
+from linju.platform.kernel.clock import utc_now
 from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, ProjectStatus
 from linju.projects.core.services.projects import ProjectDraft, change_status, create_project
 from linju.projects.core.tables import BudgetLine
 from linju.projects.spending.rules import Person
 from linju.projects.spending.services.expenditures import Proposal, propose
+from linju.projects.voice.rules import HearingWindow, QuestionDraft, QuestionKind
+from linju.projects.voice.services.hearings import Subject, open_hearing
 from linju.projects.voice.services.stewards import name_steward
 from tests.accessibility import axe_violations, describe
 from tests.accounts_support import log_in_with_browser, make_account
@@ -34,6 +39,7 @@ pytestmark = pytest.mark.browser
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 DRAFT = "xin-caogao"
+OPEN_HEARING, COMING_HEARING = 2, 3  # beside the demo's closed hearing 1 (demo_with_people)
 PUBLIC = (
     "/",
     "/c/lvjingyuan",
@@ -56,6 +62,9 @@ PUBLIC = (
     "/needs/1",
     "/needs/2",
     "/hearings/1/minutes",  # the demo's hearing, its minutes signed off (ADR 0034)
+    "/hearings/1",  # the demo's hearing, closed: its results (ADR 0032)
+    f"/hearings/{OPEN_HEARING}",  # open: the questions, the code's link
+    f"/hearings/{COMING_HEARING}",  # not open yet
 )
 STAFF = {
     "admin@example.cn": (
@@ -77,6 +86,7 @@ STAFF = {
         "/p/tongqu-leyuan/manage/disclosures",
         "/secretary/c/lvjingyuan/households",
         "/secretary/c/lvjingyuan/needs",
+        "/secretary/c/lvjingyuan/hearings",
     ),
     "garden@example.cn": ("/p/wuding-huayuan/manage", "/p/wuding-huayuan/spending"),
     "reading@example.cn": (
@@ -85,7 +95,12 @@ STAFF = {
         "/p/yuelanshi/manage/disclosures",
     ),
     "member@example.cn": ("/committee",),
-    "steward@example.cn": ("/steward/c/lvjingyuan", "/hearings/1/minutes/sign"),
+    "steward@example.cn": (
+        "/steward/c/lvjingyuan",
+        "/hearings/1/minutes/sign",
+        "/steward/c/lvjingyuan/hearings",  # open a hearing (ADR 0032)
+        f"/steward/c/lvjingyuan/hearings/{OPEN_HEARING}",  # its paper ballots
+    ),
     "reader@example.cn": ("/committee",),  # an expenditure of the reading room to decide
     "kuaiji@example.cn": ("/finance/receipts",),  # host finance: the demo's requests (ADR 0030)
 }
@@ -286,6 +301,21 @@ async def _staff_forms(page: Page, base: str, findings: Findings, size: str, ema
             "/p/tongqu-leyuan/manage/disclosures",
             "[data-testid=prepare-disclosure]",
         )
+    if email == "steward@example.cn":  # a hearing without its questions; a ballot without a room
+        await _refused(
+            page,
+            findings,
+            f"{size} hearing",
+            "/steward/c/lvjingyuan/hearings",
+            "#form-hearing button",
+        )
+        await _refused(
+            page,
+            findings,
+            f"{size} paper ballot",
+            f"/steward/c/lvjingyuan/hearings/{OPEN_HEARING}",
+            "[data-testid=record-paper-ballot]",
+        )
     if email == "reading@example.cn":  # a funded project: expenditures are proposed
         await _refused(
             page,
@@ -294,6 +324,23 @@ async def _staff_forms(page: Page, base: str, findings: Findings, size: str, ema
             "/p/yuelanshi/spending",
             "form[action='/p/yuelanshi/spending/expenditures'] button[type=submit]",
         )
+
+
+async def _hearings() -> None:
+    """An open hearing and one not yet open on 绿景苑's open need (2), by its steward."""
+    steward = await Account.select(Account.id).where(Account.email == "steward@example.cn").first()
+    assert steward is not None
+    for opens, number in ((timedelta(0), OPEN_HEARING), (timedelta(days=1), COMING_HEARING)):
+        window = HearingWindow(utc_now() + opens, utc_now() + opens + timedelta(days=7))
+        made = await open_hearing(
+            Actor(id=steward["id"], label="steward"),
+            "lvjingyuan",
+            Subject(need_id=2),
+            "长椅听证会",
+            [QuestionDraft("长椅放哪里", QuestionKind.SINGLE, 1, ("东门", "北门"))],
+            window,
+        )
+        assert made == number, "the demo's hearings changed: renumber OPEN_HEARING, COMING_HEARING"
 
 
 @pytest.fixture
@@ -317,6 +364,7 @@ async def demo_with_people(db: str) -> None:
     await make_account("reading@example.cn", "secretary", community="hepingli")
     await make_account("steward@example.cn", "secretary", community="cuiweiyuan")
     await name_steward(COMMAND_LINE, "lvjingyuan", "steward@example.cn", "王阿姨", "zh_CN")
+    await _hearings()
     await make_account("kuaiji@example.cn", "finance")
     await change_status("yuelanshi", ProjectStatus.FUNDED)  # the reading room's fundraising closed
     seats = await seat_names("tongqu-leyuan")
