@@ -421,9 +421,14 @@ def run(args: argparse.Namespace) -> None:
                 figures[kind].append(
                     measure(where, what, args.seconds, args.load_processes, revalidate)
                 )
+            bare_now = figures["bare"][-1].per_second
             print(
                 f"  round {round_ + 1} ({' '.join(order)}): "
                 + ", ".join(f"{k} {figures[k][-1].per_second:,.0f}/s" for k in kinds)
+                + "; against bare: "
+                + ", ".join(
+                    f"{k} {figures[k][-1].per_second / bare_now:.2f}" for k in kinds if k != "bare"
+                )
             )
         rates = {k: statistics.median(r.per_second for r in v) for k, v in figures.items()}
         for kind, label in (
