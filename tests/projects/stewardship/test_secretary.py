@@ -28,7 +28,9 @@ async def people(client: Client) -> People:
 
 def good_draft(**changes: str) -> dict[str, str]:
     story = "## 为什么\n\n**孩子们**需要一个安静的角落。"
-    return draft_form(**{"summary": "给孩子们一个读书的地方", "story": story, **changes})
+    form = draft_form(summary="给孩子们一个读书的地方", story=story)
+    form.update(changes)
+    return form
 
 
 async def count(client: Client, table: Any) -> int:
