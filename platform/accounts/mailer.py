@@ -10,6 +10,7 @@ import asyncio
 import logging
 import secrets
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -28,6 +29,20 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+# Mail to people whose language is not kept (donors, staff): Chinese first, then English.
+MAIL_LOCALES = ("zh_CN", "en")
+
+
+def in_both_languages(to: str, subject: Callable[[str], str], body: Callable[[str], str]) -> Mail:
+    """One message in every mail language: the subjects joined by " / ", the bodies one after
+    the other; `subject` and `body` render a text in the locale they are given."""
+    return Mail(
+        to=to,
+        subject=" / ".join(subject(locale) for locale in MAIL_LOCALES),
+        body="\n\n----\n\n".join(body(locale) for locale in MAIL_LOCALES),
+    )
 
 
 class Mailer(Protocol):

@@ -10,11 +10,10 @@ is opened here and the seal cleared once the mail is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from linju.platform.accounts.mailer import Mail
+from linju.platform.accounts.mailer import Mail, in_both_languages
 from linju.platform.accounts.outbox import deliver
 from linju.platform.db import write_transaction
 from linju.platform.i18n import translate_in
@@ -35,17 +34,7 @@ from linju.projects.donations.rules import (
 from linju.projects.donations.services import THANK_YOU_JOB
 from linju.projects.donations.tables import Donation, OfficialReceipt
 
-MAIL_LOCALES = ("zh_CN", "en")
 _MAILED = (DonationStatus.SUCCEEDED.value, DonationStatus.REFUNDED.value)
-
-
-def _in_both_languages(to: str, subject: Callable[[str], str], body: Callable[[str], str]) -> Mail:
-    """A message to a donor, whose language is not kept: Chinese first, then English."""
-    return Mail(
-        to=to,
-        subject=" / ".join(subject(locale) for locale in MAIL_LOCALES),
-        body="\n\n----\n\n".join(body(locale) for locale in MAIL_LOCALES),
-    )
 
 
 def thank_you_mail(to: str, name: str, project: str, fund: str, amount: Money, link: str) -> Mail:
@@ -65,7 +54,7 @@ def thank_you_mail(to: str, name: str, project: str, fund: str, amount: Money, l
             link=link,
         )
 
-    return _in_both_languages(
+    return in_both_languages(
         to,
         lambda locale: translate_in(
             locale, "Thank you for your donation to %(project)s", project=project
@@ -119,7 +108,7 @@ async def thank_you_job(args: dict[str, Any], ctx: JobContext) -> None:
 # The official receipt's mail (docs/adr/0030-official-receipts-and-host-finance.md) --------------
 def official_receipt_mail(to: str, project: str, number: str, link: str) -> Mail:
     """The "your official receipt is issued" message, in both languages."""
-    return _in_both_languages(
+    return in_both_languages(
         to,
         lambda locale: translate_in(locale, "Your official donation receipt is ready"),
         lambda locale: translate_in(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linju.platform.accounts.audit import Actor, record_audit
-from linju.platform.accounts.mailer import Mail
+from linju.platform.accounts.mailer import in_both_languages
 from linju.platform.accounts.outbox import queue_mail
 from linju.platform.accounts.tables import Account, SecretaryRole
 from linju.platform.db import is_postgres, write_transaction
@@ -297,20 +297,25 @@ async def queue_reminders(need_id: int, review_started_at: datetime, answer_days
 
 async def _notify_secretaries(need: dict[str, Any], supports: int, answer_days: int) -> None:
     link = f"{get_settings().base_url}/secretary/c/{need['community_slug']}/needs"
-    subject = translate_in("zh_CN", "Residents' need #%(id)s awaits your answer", id=need["id"])
-    body = translate_in(
-        "zh_CN",
-        "%(supports)s households support the need #%(id)s, %(title)s: it is now under review. "
-        "Answer it (accept it as a draft project, or decline it with a reason) within "
-        "%(days)s days: %(link)s",
-        supports=supports,
-        id=need["id"],
-        title=need["title"],
-        days=answer_days,
-        link=link,
-    )
+
+    def subject(locale: str) -> str:
+        return translate_in(locale, "Residents' need #%(id)s awaits your answer", id=need["id"])
+
+    def body(locale: str) -> str:
+        return translate_in(
+            locale,
+            "%(supports)s households support the need #%(id)s, %(title)s: it is now under "
+            "review. Answer it (accept it as a draft project, or decline it with a reason) "
+            "within %(days)s days: %(link)s",
+            supports=supports,
+            id=need["id"],
+            title=need["title"],
+            days=answer_days,
+            link=link,
+        )
+
     addresses = await secretary_addresses(need["community"])
-    await queue_mail([Mail(to=address, subject=subject, body=body) for address in addresses])
+    await queue_mail([in_both_languages(address, subject, body) for address in addresses])
 
 
 async def support(household: HouseholdView, need_id: int) -> bool:

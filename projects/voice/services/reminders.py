@@ -16,12 +16,11 @@ that went to review before this job existed, or days shortened since), under the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from linju.platform.accounts.mailer import Mail
+from linju.platform.accounts.mailer import Mail, in_both_languages
 from linju.platform.accounts.outbox import deliver
 from linju.platform.accounts.tables import SentMail
 from linju.platform.i18n import translate_in
@@ -48,21 +47,11 @@ from linju.projects.voice.tables import Need
 
 SWEEP_JOB = "voice.answer_reminders"
 SWEEP_EVERY = timedelta(hours=1)
-MAIL_LOCALES = ("zh_CN", "en")
 
 
 def reminder_message_key(need_id: int, kind: ReminderKind) -> str:
     """The key each reminder's Message-ID derives from (and `sent_mail` records)."""
     return f"voice-answer-{kind.value}-{need_id}"
-
-
-def _in_both_languages(to: str, subject: Callable[[str], str], body: Callable[[str], str]) -> Mail:
-    """Chinese first, then English (an account's language is not kept)."""
-    return Mail(
-        to=to,
-        subject=" / ".join(subject(locale) for locale in MAIL_LOCALES),
-        body="\n\n----\n\n".join(body(locale) for locale in MAIL_LOCALES),
-    )
 
 
 def reminder_mail(
@@ -82,7 +71,7 @@ def reminder_mail(
             "answer as late. Accept it as a draft project, or decline it with a reason: %(link)s"
         )
     started = f"{community_time(need['review_started_at']):%Y-%m-%d}"
-    return _in_both_languages(
+    return in_both_languages(
         to,
         lambda locale: translate_in(locale, subject_id, id=need["id"]),
         lambda locale: translate_in(

@@ -150,7 +150,8 @@ async def test_supports_reach_the_threshold_and_the_secretary_is_told() -> None:
     assert await status(need_id) == "under_review"
     await drain_jobs()
     sent = await SentMail.select(SentMail.recipient, SentMail.subject)
-    assert sent == [{"recipient": "sec@example.cn", "subject": f"居民需求 #{need_id} 等待您的答复"}]
+    subject = f"居民需求 #{need_id} 等待您的答复 / Residents' need #{need_id} awaits your answer"
+    assert sent == [{"recipient": "sec@example.cn", "subject": subject}]  # Chinese, then English
     with pytest.raises(RuleViolation) as late:
         await needs.support(await household(C, ids[2]), need_id)
     assert late.value.message == "This need no longer takes supports"
