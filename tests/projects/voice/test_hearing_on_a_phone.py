@@ -93,4 +93,11 @@ async def test_from_the_code_to_a_vote_changed_and_the_results(
     assert (
         t("Closed: results public") in await resident.get_by_test_id("hearing-state").inner_text()
     )
+    # each question's name heads its cards across the phone, not one character a line
+    for box in await resident.locator(".results-table caption").evaluate_all(
+        "cs => cs.map(c => [c.getBoundingClientRect().width, c.getBoundingClientRect().height])"
+    ):
+        width, height = box
+        assert width > 200, f"a question's name is squeezed to {width} px"
+        assert height < 60, f"a question's name runs {height} px high"
     await resident.screenshot(path=str(artifact(f"hearing-closed-{locale}.png")), full_page=True)
