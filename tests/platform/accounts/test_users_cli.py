@@ -126,6 +126,7 @@ async def seats_of(slug: str) -> list[dict[str, object]]:
 async def test_a_committee_member_never_silently_adds_a_seat_to_a_published_project() -> None:
     """A typo in a name once changed a quorum from 2 of 3 to 3 of 4 (ADR 0022)."""
     await load_demo()
+    accounts = await Account.count()  # the demo's stewards
     before = await seats_of("tongqu-leyuan")
     names = [str(seat["name"]) for seat in before]
     typo = names[0][:-1] + "x"
@@ -138,7 +139,7 @@ async def test_a_committee_member_never_silently_adds_a_seat_to_a_published_proj
     assert f"no seat named {typo}" in line
     assert all(name in line for name in names)  # the seats, to see the typo
     assert await seats_of("tongqu-leyuan") == before
-    assert await Account.count() == 0
+    assert await Account.count() == accounts
     # --add-seat to a published project: refused too; seats change by a committee decision.
     result = users_create(
         "--email", "typo@example.cn", "--name", typo, "--role", "committee",
@@ -148,7 +149,7 @@ async def test_a_committee_member_never_silently_adds_a_seat_to_a_published_proj
     assert "committee decision" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert await seats_of("tongqu-leyuan") == before
-    assert await Account.count() == 0
+    assert await Account.count() == accounts
 
 
 async def test_add_seat_adds_one_to_a_draft_only() -> None:
@@ -181,6 +182,7 @@ async def test_add_seat_adds_one_to_a_draft_only() -> None:
 
 async def test_running_it_again_for_an_existing_email_adds_the_role_without_a_password() -> None:
     await load_demo()
+    accounts = await Account.count()  # the demo's stewards
     names = [str(seat["name"]) for seat in await seats_of("tongqu-leyuan")]
     first = users_create(
         "--email", "Wang@example.cn", "--name", names[0], "--role", "secretary",
@@ -201,4 +203,4 @@ async def test_running_it_again_for_an_existing_email_adds_the_role_without_a_pa
     assert after["password_hash"] == account["password_hash"]
     seats = await seats_of("tongqu-leyuan")
     assert seats[0]["account_id"] == account["id"]
-    assert await Account.count() == 1
+    assert await Account.count() == accounts + 1
