@@ -101,6 +101,7 @@ def _project_page(slug: str) -> Page:
 # their origin, not a token (platform.csrf, ADR 0036); with a session, by the token as before.
 ANONYMOUS_FORMS = (r"/p/[^/]+/donate", r"/p/[^/]+/donate/confirmation")
 
+
 @post(
     "/p/{slug:str}/donate",
     name="donate",
