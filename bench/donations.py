@@ -32,6 +32,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+# Run as a script (`python bench/x.py`): the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import admin
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,16 +52,6 @@ def _configure(database_url: str) -> None:
         }
     )
     os.environ.pop("LINJU_MAX_DONATION_FEN", None)
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 async def _project(slug: str) -> None:
@@ -219,7 +213,7 @@ async def main(args: argparse.Namespace) -> None:
     admin_url: str = args.admin_url
     name = f"linju_bench_{uuid.uuid4().hex[:10]}"
     base, _, _ = admin_url.rpartition("/")
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+    await admin(admin_url, f'CREATE DATABASE "{name}"')
     try:
         _configure(f"{base}/{name}")
         sys.path.insert(0, str(ROOT))
@@ -264,7 +258,7 @@ async def main(args: argparse.Namespace) -> None:
             f"  ratio {without_fee / appends:.2f}"
         )
     finally:
-        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def head_trigger_ab(args: argparse.Namespace) -> None:

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -37,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from litestar.response import Template
+
+# Run as a script (`python bench/x.py`): the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import admin, clean_up, free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 LINJU = str(Path(sys.executable).parent / "linju")
@@ -55,16 +58,6 @@ def _configure(database_url: str, var_dir: str) -> None:
             "PICCOLO_CONF": "linju.platform.piccolo_conf",
         }
     )
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 async def _new_project(slug: str) -> None:
@@ -351,33 +344,6 @@ async def _move_head(slug: str, project_id: int, count: int) -> None:
 # 3 and 4. The project page over HTTP ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(command: list[str], port: int) -> subprocess.Popen[bytes]:
-    import httpx
-
-    log = Path(os.environ["LINJU_VAR_DIR"]) / f"server-{port}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=sink, env=os.environ.copy()
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    tail = log.read_text("utf-8", errors="replace").strip().splitlines()[-5:]
-    raise SystemExit(f"bench: {' '.join(command)} did not start: " + " / ".join(tail))
-
-
 def median_latency_ms(url: str, requests: int) -> float:
     import httpx
 
@@ -453,7 +419,7 @@ def serve_bare(slug: str, port: int) -> None:
 async def _setup_database(engine: str, admin_url: str, workdir: Path) -> tuple[str, str | None]:
     if engine == "postgres":
         name = f"linju_bench_{uuid.uuid4().hex[:10]}"
-        await _admin(admin_url, f'CREATE DATABASE "{name}"')
+        await admin(admin_url, f'CREATE DATABASE "{name}"')
         base, _, _ = admin_url.rpartition("/")
         return f"{base}/{name}", name
     return f"sqlite:///{workdir / 'bench.db'}", None
@@ -497,8 +463,8 @@ def run(args: argparse.Namespace) -> None:
         )
 
         asyncio.run(_load_ledgers(big_file, small_file, database_url, args.entries))
-        port = _free_port()
-        servers.append(_start([LINJU, "serve", "--port", str(port)], port))
+        port = free_port()
+        servers.append(start_server([LINJU, "serve", "--port", str(port)], port, _log(port)))
         small_ms = median_latency_ms(f"http://127.0.0.1:{port}/p/{SMALL}", args.requests)
         big_ms = median_latency_ms(f"http://127.0.0.1:{port}/p/{BIG}", args.requests)
         print(f"project page median, 1,000 entries:     {small_ms:7.2f} ms")
@@ -509,9 +475,9 @@ def run(args: argparse.Namespace) -> None:
             requests_per_second(f"http://127.0.0.1:{port}/p/{SMALL}", 32, args.seconds)
         )
         servers.pop().terminate()
-        bare_port = _free_port()
+        bare_port = free_port()
         bare_command = [sys.executable, __file__, "--serve-bare", SMALL, "--port", str(bare_port)]
-        servers.append(_start(bare_command, bare_port))
+        servers.append(start_server(bare_command, bare_port, _log(bare_port)))
         bare = asyncio.run(
             requests_per_second(f"http://127.0.0.1:{bare_port}/p/{SMALL}", 32, args.seconds)
         )
@@ -519,14 +485,12 @@ def run(args: argparse.Namespace) -> None:
         print(f"same template from memory, bare Litestar:  {bare:8,.0f} req/s")
         print(f"  ratio:                       {served / bare:10.2f}   (target >= 0.5)")
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        if pg_name is not None:
-            asyncio.run(_admin(args.admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-        for path in sorted(workdir.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        workdir.rmdir()
+        clean_up(servers, args.admin_url, pg_name, workdir)
+
+
+def _log(port: int) -> Path:
+    """Where a server started by the bench writes its stderr."""
+    return Path(os.environ["LINJU_VAR_DIR"]) / f"server-{port}.log"
 
 
 def main() -> None:

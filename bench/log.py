@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import subprocess
 import sys
@@ -24,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
+# Run as a script (`python bench/x.py`): the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import ledger as bench_ledger
+from bench.benchkit import clean_up, free_port, start_server
+
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_ledger", ROOT / "bench" / "ledger.py")
-assert _spec is not None
-assert _spec.loader is not None
-bench_ledger = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_ledger)
 
 LINJU = str(Path(sys.executable).parent / "linju")
 SLUGS = ("bench-log-a", "bench-log-b")
@@ -142,12 +141,14 @@ def run(args: argparse.Namespace) -> None:
             f"{tile_bytes / leaves:.1f} bytes per entry"
         )
 
-        port = bench_ledger._free_port()
-        servers.append(bench_ledger._start([LINJU, "serve", "--port", str(port)], port))
+        port = free_port()
+        servers.append(
+            start_server([LINJU, "serve", "--port", str(port)], port, workdir / "var" / "serve.log")
+        )
         url = f"http://127.0.0.1:{port}/api/v1/projects/{SLUGS[0]}/ledger/{half // 2 + 1}/proof"
         served = asyncio.run(bench_ledger.requests_per_second(url, 32, args.seconds))
         servers.pop().terminate()
-        bare_port = bench_ledger._free_port()
+        bare_port = free_port()
         bare_command = [
             sys.executable,
             str(ROOT / "bench" / "ledger.py"),
@@ -156,7 +157,7 @@ def run(args: argparse.Namespace) -> None:
             "--port",
             str(bare_port),
         ]
-        servers.append(bench_ledger._start(bare_command, bare_port))
+        servers.append(start_server(bare_command, bare_port, workdir / "var" / "bare.log"))
         bare = asyncio.run(
             bench_ledger.requests_per_second(
                 f"http://127.0.0.1:{bare_port}/p/{bench_ledger.SMALL}", 32, args.seconds
@@ -166,18 +167,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"bare page yardstick (bench/ledger.py):    {bare:8,.0f} req/s")
         print(f"  ratio:                       {served / bare:10.2f}   (target >= 0.5)")
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        if pg_name is not None:
-            asyncio.run(
-                bench_ledger._admin(
-                    args.admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'
-                )
-            )
-        for path in sorted(workdir.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        workdir.rmdir()
+        clean_up(servers, args.admin_url, pg_name, workdir)
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# Run as a script (`python bench/x.py`): the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import admin, clean_up, free_port, start_server
 
 LINJU = str(Path(sys.executable).parent / "linju")
 CONNECTIONS = 32
@@ -242,20 +245,10 @@ def serve_bare(page_file: str, path: str, port: int) -> None:
 # Set-up: database, demo, servers ---------------------------------------------------------------
 
 
-async def _admin(admin_url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def _setup_database(engine: str, admin_url: str, workdir: Path) -> tuple[str, str | None]:
     if engine == "postgres":
         name = f"linju_bench_{uuid.uuid4().hex[:10]}"
-        await _admin(admin_url, f'CREATE DATABASE "{name}"')
+        await admin(admin_url, f'CREATE DATABASE "{name}"')
         base, _, _ = admin_url.rpartition("/")
         return f"{base}/{name}", name
     return f"sqlite:///{workdir / 'bench.db'}", None
@@ -280,31 +273,6 @@ async def _prepare() -> str:
         )
     )
     return str(rows[0]["slug"])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(command: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    import httpx
-
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=sink, env=os.environ.copy()
-        )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 500:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    tail = log.read_text("utf-8", errors="replace").strip().splitlines()[-5:]
-    raise SystemExit(f"bench: {' '.join(command)} did not start: " + " / ".join(tail))
 
 
 # Donations while the page is read ----------------------------------------------------------------
@@ -376,10 +344,10 @@ def run(args: argparse.Namespace) -> None:
     servers: list[subprocess.Popen[bytes]] = []
     try:
         slug = asyncio.run(_prepare())
-        port, bare_port = _free_port(), _free_port()
+        port, bare_port = free_port(), free_port()
         (workdir / "var").mkdir(exist_ok=True)
         servers.append(
-            _start([LINJU, "serve", "--port", str(port)], port, workdir / "var" / "serve.log")
+            start_server([LINJU, "serve", "--port", str(port)], port, workdir / "var" / "serve.log")
         )
         path = f"/p/{slug}"
         first = httpx.get(f"http://127.0.0.1:{port}{path}")
@@ -388,7 +356,7 @@ def run(args: argparse.Namespace) -> None:
         page_file.write_bytes(first.content)
         bare_command = [sys.executable, __file__, "--serve-bare", str(page_file)]
         bare_command += ["--path", path, "--port", str(bare_port)]
-        servers.append(_start(bare_command, bare_port, workdir / "var" / "bare.log"))
+        servers.append(start_server(bare_command, bare_port, workdir / "var" / "bare.log"))
         bare_bytes = httpx.get(f"http://127.0.0.1:{bare_port}{path}").content
         stylesheet = re.search(r'href="(/static/linju\.[0-9a-f]+\.css)"', first.text)
         css_path = stylesheet.group(1) if stylesheet else "/static/linju.css"
@@ -474,14 +442,7 @@ def run(args: argparse.Namespace) -> None:
             + ("no stale page" if confirmed and shown == confirmed else "STALE PAGES SEEN")
         )
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-        if pg_name is not None:
-            asyncio.run(_admin(args.admin_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-        for item in sorted(workdir.rglob("*"), reverse=True):
-            item.unlink() if item.is_file() or item.is_symlink() else item.rmdir()
-        workdir.rmdir()
+        clean_up(servers, args.admin_url, pg_name, workdir)
 
 
 def main() -> None:
