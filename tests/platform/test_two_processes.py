@@ -80,12 +80,17 @@ async def test_two_processes_share_sessions_uploads_throttles_and_jobs() -> None
                     await log_in_with_form(client, "m1@example.cn", PASSWORD)
                 ).status_code == 429
 
-            # A job queued through one process is run once, by one of two workers.
+            # A job queued through one process is run once, by one of two workers (the demo's
+            # own mails, its stewards' invitations, may be queued beside it).
+            mail_job = "accounts.password_mail"
+            before = {j.id for j in await queue.list_jobs() if j.name == mail_job}
             asked = await post_form(
                 one, "/password/forgot", "/password/forgot", {"email": "m2@example.cn"}
             )
             assert asked.status_code == 200
-            [job] = [j for j in await queue.list_jobs() if j.name == "accounts.password_mail"]
+            [job] = [
+                j for j in await queue.list_jobs() if j.name == mail_job and j.id not in before
+            ]
             workers = [_worker(), _worker()]
             try:
                 for _ in range(300):
@@ -101,6 +106,6 @@ async def test_two_processes_share_sessions_uploads_throttles_and_jobs() -> None
                 for worker in workers:
                     await asyncio.to_thread(worker.wait, 30)
             sent = await SentMail.select(SentMail.recipient)
-            assert [row["recipient"] for row in sent] == ["m2@example.cn"]
+            assert [row["recipient"] for row in sent].count("m2@example.cn") == 1
             mails = list((Path(os.environ["LINJU_VAR_DIR"]) / "mail").glob("*.eml"))
             assert sum("m2@example.cn" in p.read_text(errors="replace") for p in mails) == 1
