@@ -192,7 +192,8 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    async with pool_lifespan(), embedded_runner():
+    page_cache = app.state[pagecache.STATE_KEY]
+    async with pool_lifespan(), embedded_runner(), page_cache.reader.running():
         yield
 
 

@@ -18,14 +18,23 @@ queue, the transparency log's tiles...), are listed in `UNTRACKED` with the reas
 table, present or future, is tracked. `install` runs after every migration
 (`platform.migrate.apply_migrations`), so a table a new migration creates gets its trigger then;
 `missing` says what is not yet installed (`linju migrate` treats it as pending).
+
+While the app runs, the page cache reads the number through a `Reader`: on a connection of its
+own (no pool to take it from and give it back to, which costs PostgreSQL a second round trip to
+reset the connection), and once for all the requests that asked while no read was under way.
+A request is never answered by a read that was sent before it asked, so it never sees a number
+older than a change committed before it arrived.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from linju.platform.db import get_engine
@@ -183,3 +192,85 @@ async def current() -> int | None:
         QueryString(f"SELECT version FROM {TABLE} WHERE id = 1")
     )
     return int(rows[0]["version"]) if rows else None
+
+
+_VERSION_SQL = f"SELECT version FROM {TABLE} WHERE id = 1"
+
+
+class Reader:
+    """The number, read for the page cache (`platform.pagecache`) while the app runs.
+
+    Requests that ask at the same time share one read: the first to ask schedules it, the others
+    join it until it is sent; whoever asks after that waits for the next read. Reads are sent one
+    at a time on one connection of the reader's own, opened on first use and again after an
+    error. Outside `running()` (no app started) each call reads through the engine (`current`).
+    """
+
+    def __init__(self) -> None:
+        self.reads = 0  # reads sent (tests)
+        self._running = False
+        self._connection: Any = None
+        self._lock: asyncio.Lock | None = None
+        self._next: asyncio.Future[int | None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> Any:
+        """Read on the reader's own connection until the block ends; then close it."""
+        self._running, self._lock = True, asyncio.Lock()
+        try:
+            yield self
+        finally:
+            self._running = False
+            async with self._lock:
+                await self._drop()
+
+    async def __call__(self) -> int | None:
+        if not self._running:
+            return await current()
+        pending = self._next
+        if pending is None:
+            pending = self._next = asyncio.get_running_loop().create_future()
+            # Retrieved even when every asker has gone (a client hung up): no warning then.
+            pending.add_done_callback(lambda done: done.cancelled() or done.exception())
+            task = asyncio.create_task(self._read(pending))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await asyncio.shield(pending)
+
+    async def _read(self, answer: asyncio.Future[int | None]) -> None:
+        assert self._lock is not None
+        async with self._lock:
+            self._next = None  # who asks from now on was not yet asking when this read is sent
+            try:
+                value = await self._fetch()
+            except Exception as error:  # the askers cache nothing; the next read reconnects
+                await self._drop()
+                answer.set_exception(error)
+            except BaseException:  # cancelled (the loop is closing): so are the askers
+                answer.cancel()
+                raise
+            else:
+                answer.set_result(value)
+
+    async def _fetch(self) -> int | None:
+        engine = get_engine()
+        self.reads += 1
+        if isinstance(engine, PostgresEngine):
+            if self._connection is None:
+                self._connection = await engine.get_new_connection()
+            value = await self._connection.fetchval(_VERSION_SQL)
+            return None if value is None else int(value)
+        if self._connection is None:
+            assert isinstance(engine, SQLiteEngine)
+            self._connection = await engine.get_connection()
+        async with self._connection.execute(_VERSION_SQL) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else int(row["version"])
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):  # already broken: nothing more to close
+            await connection.close()

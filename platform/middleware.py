@@ -14,6 +14,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
@@ -254,9 +255,22 @@ class JsonLogFormatter(logging.Formatter):
 
     FIELDS = ("request_id", "method", "path", "status", "duration_ms")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._stamp = ""
+
+    def _timestamp(self, record: logging.LogRecord) -> str:
+        """The record's time to the second, formatted once a second (a line per request)."""
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
+            self._second = second
+        return self._stamp
+
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "ts": self._timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -266,7 +280,7 @@ class JsonLogFormatter(logging.Formatter):
                 payload[field] = getattr(record, field)
         if record.exc_info:
             payload["trace"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
+        return orjson.dumps(payload, default=str).decode("utf-8")
 
 
 def configure_logging(level: int = logging.INFO) -> None:

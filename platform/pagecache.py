@@ -109,14 +109,16 @@ class PageCache:
         pages: Iterable[str],
         private_cookies: Iterable[str],
         build: str,
-        version: Callable[[], Awaitable[int | None]] = content_version.current,
+        version: Callable[[], Awaitable[int | None]] | None = None,
         max_entries: int = MAX_ENTRIES,
     ) -> None:
         self.app: ASGIApp | None = None
         self.pages = re.compile("|".join(f"(?:{page})" for page in pages))
         self.private_cookies = frozenset(private_cookies)
         self.build = build
-        self.version = version
+        # The content version, read once for the requests asking together (`content_version`).
+        self.reader = content_version.Reader()
+        self.version = version or self.reader
         self.max_entries = max_entries
         self.renders = 0
         self._entries: OrderedDict[str, Rendered] = OrderedDict()

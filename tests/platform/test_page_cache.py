@@ -314,6 +314,85 @@ async def test_a_write_to_an_untracked_table_keeps_the_version(db: str) -> None:
     assert await content_version.current() == moved
 
 
+# The reader: one read for the requests asking together, never one sent before a request asked.
+
+
+async def _bump() -> None:
+    """A real write to a tracked table: the host's row (every page names the host)."""
+    await get_engine().run_querystring(QueryString('UPDATE "host" SET id = id'))
+
+
+async def test_requests_asking_together_share_one_read(db: str) -> None:
+    reader = content_version.Reader()
+    async with reader.running():
+        answers = await asyncio.gather(*(reader() for _ in range(20)))
+        assert reader.reads == 1
+        now = await content_version.current()
+        assert now is not None
+        assert set(answers) == {now}
+        await _bump()
+        assert await reader() == now + 1  # a later ask, a new read
+        assert reader.reads == 2
+
+
+class _HeldReader(content_version.Reader):
+    """A reader whose first read, once it has its number, is held until `let_go` is set: a
+    read that is under way (sent, its answer not yet delivered) for as long as a test needs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.has_number = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def _fetch(self) -> int | None:
+        value = await super()._fetch()
+        if not self.has_number.is_set():
+            self.has_number.set()
+            await self.let_go.wait()
+        return value
+
+
+async def test_a_request_never_gets_a_number_read_before_it_asked(db: str) -> None:
+    reader = _HeldReader()
+    async with reader.running():
+        before = await content_version.current()
+        assert before is not None
+        early = asyncio.create_task(reader())
+        await reader.has_number.wait()  # the early read has its (old) number, not yet delivered
+        await _bump()  # a change committed before the next request asks
+        late = asyncio.create_task(reader())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        reader.let_go.set()
+        assert await early == before
+        assert await late == before + 1  # not the early read's number
+        assert reader.reads == 2
+
+
+async def test_a_reader_that_lost_its_connection_reconnects(
+    client: AppClient, engine_name: str
+) -> None:
+    if engine_name != "postgres":
+        pytest.skip("a server closes the connection on PostgreSQL only")
+    reader = _cache(client).reader
+    assert (await client.get(f"/p/{SLUG}")).headers.get("etag")
+    [row] = await get_engine().run_querystring(
+        QueryString(
+            "SELECT count(pg_terminate_backend(pid)) AS ended FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND query LIKE 'SELECT version FROM content_version%'"
+        )
+    )
+    assert row["ended"] == 1  # the reader's connection, and no other
+    lost = await client.get(f"/p/{SLUG}")
+    assert lost.status_code == 200  # rendered, but not cached: the number could not be read
+    assert "etag" not in lost.headers
+    again = await client.get(f"/p/{SLUG}")
+    assert again.status_code == 200
+    assert again.headers.get("etag")
+    assert reader.reads >= 3
+
+
 # The donate form on a cached page: no token, its origin checked (platform.csrf). --------------
 
 

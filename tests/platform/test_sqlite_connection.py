@@ -51,9 +51,13 @@ async def _connections_of(
 async def test_a_request_uses_one_connection_kept_for_the_next(
     client: AppClient, sqlite_engine: SharedConnectionSQLiteEngine
 ) -> None:
-    for path in ("/", f"/p/{SLUG}", f"/p/{SLUG}/ledger", "/api/v1/projects/" + SLUG):
+    for path in (f"/p/{SLUG}/ledger", "/api/v1/projects/" + SLUG):
         await client.get(path)  # warm: first reads of the process
         assert await _connections_of(sqlite_engine, client, path) == (1, 0), path
+    for path in ("/", f"/p/{SLUG}"):
+        await client.get(path)  # rendered and kept by the page cache
+        # served from it: the content version is read on the page cache's own connection
+        assert await _connections_of(sqlite_engine, client, path) == (0, 0), path
     user = await make_account("reader@example.org", "admin")
     await log_in(client, user)  # now the session's lookup shares it too
     assert await _connections_of(sqlite_engine, client, f"/p/{SLUG}/ledger") == (1, 0)
