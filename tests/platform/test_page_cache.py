@@ -2,9 +2,10 @@
 
 ETag and 304; public caching headers only for a visitor with no private cookie; every
 ingredient of the key changes the page it keys; nothing served from the cache is older than the
-state it shows (a donation confirmed through the webhook is on the next request); a burst of
-readers renders a page once; the database moves the content version on a write to any table a
-page can show.
+state it shows (a donation confirmed through the webhook, a hidden wall message, an update, an
+in-kind gift, a disclosure, a confirmed offline gift and a resident's need are each on the next
+anonymous request); a burst of readers renders a page once; the database moves the content
+version on a write to any table a page can show.
 """
 
 from __future__ import annotations
@@ -15,19 +16,25 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from piccolo.querystring import QueryString
 
 from linju.platform import content_version, pagecache
+from linju.platform.accounts.audit import COMMAND_LINE
 from linju.platform.db import get_engine
 from linju.platform.kernel import clock
+from linju.platform.kernel.clock import local_today
 from linju.platform.settings import get_settings
-from linju.projects.core.tables import Host
+from linju.projects.core.tables import Host, Project
 from linju.projects.donations.tables import Donation
-from tests.accounts_support import log_in, make_account
+from linju.projects.stewardship.tables import OfflineDonation
+from linju.projects.voice.services import households
+from tests.accounts_support import log_in, log_out, make_account
 from tests.client_support import AppClient, app_client
 from tests.fakes.stripe_fixtures import STRIPE_ENV
-from tests.forms import submit, submit_shown
+from tests.forms import confirm_shown, submit, submit_shown
+from tests.projects.stewardship.stewardship_support import make_people, png_bytes
 
 from ..payments.helpers import sandbox_event, signed
 
@@ -258,6 +265,150 @@ async def test_a_donation_confirmed_through_the_webhook_shows_on_the_next_reques
     assert "缓存测试" in after.text
     assert "¥123.45" in after.text
     assert _head(after.text) != _head(pending.text)  # the ledger head moved
+
+
+# Each writer that changes what a page shows: the very next anonymous request shows it. The
+# writes go through the forms their people use (logged in on `client`); an anonymous client of
+# the same app (no private cookie) reads the cached page before and after.
+
+
+async def _cached(anonymous: AppClient, path: str) -> httpx.Response:
+    """The page as an anonymous visitor gets it, and proof that it is now served from the cache."""
+    page = await anonymous.get(path)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == PUBLIC
+    again = await anonymous.get(path, headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304  # cached: unchanged, it would be answered from the key
+    return page
+
+
+async def _next(anonymous: AppClient, path: str, before: httpx.Response) -> httpx.Response:
+    """The next anonymous request, carrying the old ETag: a new page, never the old one's 304."""
+    after = await anonymous.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    return after
+
+
+async def test_a_project_update_shows_on_the_next_request(client: AppClient) -> None:
+    people = await make_people(client)
+    await log_in(client, people.secretary)
+    path = f"/p/{SLUG}"
+    async with AppClient(client.app) as anonymous:
+        before = await _cached(anonymous, path)
+        assert "缓存测试的进展" not in before.text
+        posted = await submit(
+            client, f"{path}/manage", f"{path}/manage/updates", {"body": "缓存测试的进展"}
+        )
+        assert posted.status_code == 303, posted.text[:500]
+        after = await _next(anonymous, path, before)
+    assert after.text.count('data-testid="update"') == before.text.count('data-testid="update"') + 1
+    assert "缓存测试的进展" in after.text
+
+
+async def test_an_in_kind_gift_shows_on_the_next_request(client: AppClient) -> None:
+    people = await make_people(client)
+    await log_in(client, people.secretary)
+    path = f"/p/{SLUG}"
+    gift = {"kind": "goods", "contributor": "缓存测试建材店", "description": "两袋水泥"}
+    async with AppClient(client.app) as anonymous:
+        before = await _cached(anonymous, path)
+        assert "缓存测试建材店" not in before.text
+        recorded = await submit(
+            client, f"{path}/manage", f"{path}/manage/in-kind", {**gift, "estimated_value": "80"}
+        )
+        assert recorded.status_code == 303, recorded.text[:500]
+        after = await _next(anonymous, path, before)
+    assert "缓存测试建材店: 两袋水泥" in after.text
+    assert "¥80.00" in after.text
+
+
+async def test_a_disclosure_shows_on_the_next_request(client: AppClient) -> None:
+    people = await make_people(client)
+    starts = local_today() - timedelta(days=100)  # the plan's first disclosure is late
+    await Project.update(
+        {Project.plan_starts_on: starts, Project.plan_ends_on: starts + timedelta(days=365)}
+    ).where(Project.slug == SLUG)
+    await log_in(client, people.secretary)
+    path, manage = f"/p/{SLUG}", f"/p/{SLUG}/manage/disclosures"
+    async with AppClient(client.app) as anonymous:
+        before = await _cached(anonymous, path)
+        assert 'data-testid="disclosure-overdue"' in before.text
+        assert 'data-testid="disclosure-item"' not in before.text
+        asked = await submit(client, manage, manage, {"what_was_done": "选址已定。"})
+        assert asked.status_code == 200, asked.text[:500]
+        published = await confirm_shown(client, asked, page=manage)
+        assert published.status_code == 303, published.text[:500]
+        after = await _next(anonymous, path, before)
+    assert 'data-testid="disclosure-item"' in after.text
+    assert f'href="{path}/disclosures/1"' in after.text
+    assert 'data-testid="disclosure-overdue"' not in after.text
+
+
+async def test_a_confirmed_offline_gift_shows_on_the_next_request(client: AppClient) -> None:
+    """Recorded, it is counted nowhere; confirmed by another committee member, it is on the
+    ledger and the wall at once."""
+    people = await make_people(client)
+    path = f"/p/{SLUG}"
+    await log_in(client, people.secretary)
+    recorded = await submit(
+        client,
+        f"{path}/manage",
+        f"{path}/manage/offline",
+        {
+            "amount": "234.56",
+            "donor_name": "缓存测试陈大爷",
+            "received_on": local_today().isoformat(),
+            "method": "cash",
+        },
+        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
+    )
+    assert recorded.status_code == 303, recorded.text[:500]
+    row = (
+        await OfflineDonation.select(OfflineDonation.public_id)
+        .where(OfflineDonation.donor_name == "缓存测试陈大爷")
+        .first()
+    )
+    assert row is not None
+    log_out(client)
+    await log_in(client, people.member)
+    listing = await client.get(f"{path}/offline")
+    async with AppClient(client.app) as anonymous:
+        before = await _cached(anonymous, path)
+        assert "缓存测试陈大爷" not in before.text
+        confirmed = await submit_shown(
+            client, listing.text, f"{path}/committee/gifts/{row['public_id']}"
+        )
+        assert confirmed.status_code == 303, confirmed.text[:500]
+        after = await _next(anonymous, path, before)
+    assert "缓存测试陈大爷" in after.text
+    assert "¥234.56" in after.text
+    assert _head(after.text) != _head(before.text)  # the ledger head moved
+
+
+async def test_a_residents_need_shows_on_the_next_request(client: AppClient) -> None:
+    """A household's need is open for supports at once, on its community's page."""
+    [first, *_] = await households.households_of(COMMUNITY)
+    [(_, code)] = await households.issue_codes(COMMAND_LINE, COMMUNITY, [int(first["id"])])
+    entered = await submit(
+        client, f"/c/{COMMUNITY}/household", f"/c/{COMMUNITY}/household", {"code": code}
+    )
+    assert entered.status_code == 303
+    path = f"/c/{COMMUNITY}"
+    async with AppClient(client.app) as anonymous:
+        before = await _cached(anonymous, path)
+        assert "缓存测试晾衣架" not in before.text
+        posted = await submit(
+            client,
+            "/household",
+            "/household/needs",
+            {"title": "缓存测试晾衣架", "body": "楼下没有晾被子的地方", "place": "3号楼前"},
+        )
+        assert posted.status_code == 303, posted.text[:500]
+        need_id = int(posted.headers["location"].rsplit("/", 1)[-1])
+        after = await _next(anonymous, path, before)
+    assert f'data-testid="need-{need_id}"' in after.text
+    assert "缓存测试晾衣架" in after.text
 
 
 # The content version: kept by the database, on every table but those said to need none. -------
