@@ -34,7 +34,7 @@ from tests.accounts_support import log_in, log_out, make_account
 from tests.client_support import AppClient, app_client
 from tests.fakes.stripe_fixtures import STRIPE_ENV
 from tests.forms import confirm_shown, submit, submit_shown
-from tests.projects.stewardship.stewardship_support import make_people, png_bytes
+from tests.projects.stewardship.stewardship_support import make_people, record_offline_gift
 
 from ..payments.helpers import sandbox_event, signed
 
@@ -351,18 +351,7 @@ async def test_a_confirmed_offline_gift_shows_on_the_next_request(client: AppCli
     people = await make_people(client)
     path = f"/p/{SLUG}"
     await log_in(client, people.secretary)
-    recorded = await submit(
-        client,
-        f"{path}/manage",
-        f"{path}/manage/offline",
-        {
-            "amount": "234.56",
-            "donor_name": "缓存测试陈大爷",
-            "received_on": local_today().isoformat(),
-            "method": "cash",
-        },
-        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
-    )
+    recorded = await record_offline_gift(client, amount="234.56", donor_name="缓存测试陈大爷")
     assert recorded.status_code == 303, recorded.text[:500]
     row = (
         await OfflineDonation.select(OfflineDonation.public_id)

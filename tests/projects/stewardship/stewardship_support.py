@@ -8,8 +8,10 @@ from typing import Any
 
 from PIL import Image
 
+from linju.platform.kernel.clock import local_today
 from linju.projects.core.tables import CommitteeMember, Project
 from tests.accounts_support import in_app, make_account
+from tests.forms import submit
 
 
 def png_bytes(width: int = 40, height: int = 30) -> bytes:
@@ -58,4 +60,32 @@ async def make_people(client: Any = None) -> People:
         other_member=await make_account(
             "m3@example.cn", "committee", name=theirs[0], project="yuelanshi", client=client
         ),
+    )
+
+
+async def record_offline_gift(
+    client: Any,
+    *,
+    amount: str = "200",
+    donor_name: str = "陈大爷",
+    method: str = "cash",
+    anonymous: bool = False,
+    slug: str = "tongqu-leyuan",
+) -> Any:
+    """A secretary (logged in on `client`) records an offline gift received today, with a
+    receipt's photo, through the workbench's form as it renders; the answer (303 when taken)."""
+    fields: dict[str, Any] = {
+        "amount": amount,
+        "donor_name": donor_name,
+        "received_on": local_today().isoformat(),
+        "method": method,
+    }
+    if anonymous:
+        fields["anonymous"] = True
+    return await submit(
+        client,
+        f"/p/{slug}/manage",
+        f"/p/{slug}/manage/offline",
+        fields,
+        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
     )

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
-from linju.platform.kernel.clock import local_today
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import in_app, log_in, log_out
-from tests.forms import submit, submit_shown
-from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
+from tests.forms import submit_shown
+from tests.projects.stewardship.stewardship_support import (
+    People,
+    make_people,
+    record_offline_gift,
+)
 
 Client = Any
 pytestmark = pytest.mark.usefixtures("demo")
@@ -40,19 +43,7 @@ async def test_an_anonymous_offline_gift_is_on_the_wall_and_in_the_figures(clien
     people: People = await make_people(client)
     count_before, balance_before = figures((await client.get(f"/p/{P}")).text)
     await log_in(client, people.secretary)
-    recorded = await submit(
-        client,
-        f"/p/{P}/manage",
-        f"/p/{P}/manage/offline",
-        {
-            "amount": "123.45",
-            "donor_name": "",
-            "anonymous": True,
-            "received_on": local_today().isoformat(),
-            "method": "cash",
-        },
-        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
-    )
+    recorded = await record_offline_gift(client, amount="123.45", donor_name="", anonymous=True)
     assert recorded.status_code == 303, recorded.text[:500]
     row = await in_app(
         client,
@@ -105,18 +96,7 @@ async def test_an_offline_gift_by_alipay_is_named_in_each_language_in_the_inbox(
     """The offline gift's "how" is one of the payment methods' codes (ADR 0025)."""
     people: People = await make_people(client)
     await log_in(client, people.secretary)
-    recorded = await submit(
-        client,
-        f"/p/{P}/manage",
-        f"/p/{P}/manage/offline",
-        {
-            "amount": "66",
-            "donor_name": "赵阿姨",
-            "received_on": local_today().isoformat(),
-            "method": "alipay",
-        },
-        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
-    )
+    recorded = await record_offline_gift(client, amount="66", donor_name="赵阿姨", method="alipay")
     assert recorded.status_code == 303, recorded.text[:500]
     row = await in_app(
         client,

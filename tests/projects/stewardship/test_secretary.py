@@ -15,7 +15,12 @@ from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
 from tests.drafts import COMMITTEE, NO_COMMITTEE, draft_form
 from tests.forms import assert_form_refused, confirm_shown, parse_page, submit, submit_shown
-from tests.projects.stewardship.stewardship_support import People, make_people, png_bytes
+from tests.projects.stewardship.stewardship_support import (
+    People,
+    make_people,
+    png_bytes,
+    record_offline_gift,
+)
 
 Client = Any
 pytestmark = pytest.mark.usefixtures("demo")
@@ -125,27 +130,12 @@ async def test_a_cover_that_is_not_an_acceptable_photo_is_refused(
     assert await count(client, Project) == 3
 
 
-async def record_cash(client: Client, amount: str = "200") -> Any:
-    return await submit(
-        client,
-        "/p/tongqu-leyuan/manage",
-        "/p/tongqu-leyuan/manage/offline",
-        {
-            "amount": amount,
-            "donor_name": "陈大爷",
-            "received_on": local_today().isoformat(),
-            "method": "cash",
-        },
-        files={"evidence": ("receipt.png", png_bytes(), "image/png")},
-    )
-
-
 async def test_offline_donation_counts_only_after_another_committee_member_confirms(
     client: Client, people: People
 ) -> None:
     await log_in(client, people.secretary)
     entries_before = await count(client, LedgerEntry)
-    recorded = await record_cash(client)
+    recorded = await record_offline_gift(client)
     assert recorded.status_code == 303, recorded.text
     row = await in_app(
         client,
