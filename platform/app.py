@@ -45,6 +45,7 @@ from linju.platform.middleware import (
 )
 from linju.platform.openapi import DescribedJsonRenderPlugin
 from linju.platform.pagecache import current_build
+from linju.platform.secret_paths import register_secret_paths
 from linju.platform.settings import Settings, get_settings
 from linju.platform.templating import template_config
 from linju.platform.web import FLASH_COOKIE, EdgeRequest, flash_cookie
@@ -120,6 +121,11 @@ def wire() -> None:
     Idempotent; `create_app` and the command line call it before anything runs.
     """
     register_catalogs("linju.projects", "linju.payments")
+    register_secret_paths(
+        *accounts_controllers.SECRET_PATHS,
+        *donation_controllers.SECRET_PATHS,
+        *payment_controllers.SECRET_PATHS,
+    )
     register_account_jobs()
     register_payment_jobs()
     register_places(CorePlaces())

@@ -18,6 +18,7 @@ from litestar.utils.scope.state import ScopeState
 
 from linju.platform.i18n import gettext
 from linju.platform.kernel.errors import DomainError, ValidationErrors
+from linju.platform.secret_paths import loggable
 from linju.platform.templating import build_environment
 
 logger = logging.getLogger("linju.errors")
@@ -158,7 +159,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     logger.exception(
         "unhandled error on %s %s",
         request.method,
-        request.url.path,
+        loggable(request.url.path),
         extra={"request_id": request.scope.get("state", {}).get("request_id")},
     )
     if wants_problem_document(request):

@@ -22,6 +22,7 @@ from linju.platform import display, i18n
 from linju.platform.errors import MACHINE_PREFIXES, PROBLEM_MEDIA_TYPE, error_page_html
 from linju.platform.kernel.errors import N_
 from linju.platform.kernel.inputs import readable, unreadable
+from linju.platform.secret_paths import loggable
 
 request_logger = logging.getLogger("linju.request")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -64,7 +65,7 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
                 extra={
                     "request_id": request_id,
                     "method": scope.get("method"),
-                    "path": scope.get("path"),
+                    "path": loggable(scope.get("path", "")),
                     "status": status_holder["status"],
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

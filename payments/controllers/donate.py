@@ -100,6 +100,8 @@ def _project_page(slug: str) -> Page:
 # The donate form and its review, posted by anonymous visitors from a cached page: checked by
 # their origin, not a token (platform.csrf, ADR 0036); with a session, by the token as before.
 ANONYMOUS_FORMS = (r"/p/[^/]+/donate", r"/p/[^/]+/donate/confirmation")
+# A sandbox checkout's address is its key (platform.secret_paths: never logged).
+SECRET_PATHS = (r"/sandbox/checkout/([^/]+)(?:/.*)?",)
 
 
 @post(

@@ -302,6 +302,8 @@ def login_required_handler(request: AnyRequest, exc: guards.LoginRequired) -> Re
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {guards.LoginRequired: login_required_handler}
+# A password reset link's path is its key (platform.secret_paths: never logged).
+SECRET_PATHS = (r"/password/reset/([^/]+)(?:/.*)?",)
 
 ROUTES: list[Any] = [
     login_form,

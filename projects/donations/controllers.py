@@ -347,6 +347,9 @@ async def moderate_message(
     return await _wall_page(slug).submit(request, f"message-{donation_id}", moderate)
 
 
+# A donor's receipt is reached by its token alone (platform.secret_paths: never logged).
+SECRET_PATHS = (r"/donations/([^/]+)(?:/.*)?", r"/api/v1/donations/([^/]+)(?:/.*)?")
+
 ROUTES: list[Any] = [
     get_donation_api,
     get_project_donation_api,
