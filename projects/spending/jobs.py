@@ -6,9 +6,11 @@
   waits to be taken by its provider, it queues its next round (`round` + 1, after the kind's
   backoff: doubling from a minute to an hour), which asks again only what is still owed (a
   refund that failed for good is asked anew); one round per project waits at a time (the
-  dedupe key `settle:<slug>:<round>`). The last round, still unfinished, fails: it is retried
-  with the same backoff and then held as failed (`linju jobs list`). `linju projects settle
-  SLUG` resumes the settlement by hand at any time.
+  dedupe key `settle:<slug>:<round>`). A refund that fails for good while a round runs (its job
+  runs beside this one) leaves its gift's rest not asked, which also brings the next round.
+  The last round, still unfinished, fails: it is retried with the same backoff and then held as
+  failed (`linju jobs list`). `linju projects settle SLUG` resumes the settlement by hand at
+  any time.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ async def settle_job(args: dict[str, Any], ctx: JobContext) -> None:
     if round_ + 1 >= settling.max_attempts:
         raise SettlementUnfinished(
             f"settlement of {slug} unfinished after {round_ + 1} rounds: "
-            f"{progress.waiting_to_be_sent} refunds wait to be sent to their provider; "
+            f"{progress.waiting_to_be_sent} refunds wait to be sent to their provider, "
+            f"{progress.not_asked} gifts wait to be asked again; "
             f"could not ask: {'; '.join(result.failures) or 'none'}"
         )
     await queue.enqueue(

@@ -36,7 +36,7 @@ from linju.projects.core.files import AttachmentUpload
 from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import Project
-from linju.projects.donations.rules import DonationStatus, RefundStatus
+from linju.projects.donations.rules import OPEN_REFUNDS, DonationStatus, RefundStatus
 from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger import services as ledger
 from linju.projects.ledger.format import EntryKind, fund_account
@@ -124,10 +124,13 @@ class Settlement:
 
     @property
     def unfinished(self) -> bool:
-        """Work the job must come back for: a refund it could not ask, or one asked and not
-        yet taken by its provider (the provider's confirmation then comes by webhook)."""
+        """Work the job must come back for: a refund it could not ask, one asked and not yet
+        taken by its provider (the provider's confirmation then comes by webhook), or a gift
+        whose rest no open refund covers (its refund failed for good after this round asked:
+        the refund job runs beside the settlement)."""
         return bool(self.failures) or (
-            self.progress is not None and self.progress.waiting_to_be_sent > 0
+            self.progress is not None
+            and (self.progress.waiting_to_be_sent > 0 or self.progress.not_asked > 0)
         )
 
 
@@ -135,12 +138,15 @@ class Settlement:
 class SettlementProgress:
     """How far a cancelled project's money is returned: `done` of `total` gifts given back
     (online donations refunded as far as the fund received them, offline gifts recorded as
-    handed back), the fund's `balance`, and the online refunds still waiting to be sent."""
+    handed back), the fund's `balance`, the online refunds still waiting to be sent, and the
+    online gifts with a rest that no open refund covers (`not_asked`: none was asked yet, or
+    the last one failed for good)."""
 
     done: int
     total: int
     balance: int
     waiting_to_be_sent: int
+    not_asked: int
 
     @property
     def in_progress(self) -> bool:
@@ -205,7 +211,7 @@ async def _refund_online(slug: str, result: Settlement) -> None:
 async def settlement_progress(slug: str) -> SettlementProgress:
     """`done` of `total` gifts given back and the fund's balance (see SettlementProgress)."""
     online = await Donation.select(
-        Donation.id, Donation.amount_fen, Donation.fee_fen, Donation.refunded_fen
+        Donation.id, Donation.status, Donation.amount_fen, Donation.fee_fen, Donation.refunded_fen
     ).where(
         (Donation.project.slug == slug)
         & Donation.status.is_in([DonationStatus.SUCCEEDED.value, DonationStatus.REFUNDED.value])
@@ -214,14 +220,31 @@ async def settlement_progress(slug: str) -> SettlementProgress:
     online_done = sum(
         1 for r in owed if int(r["refunded_fen"]) >= int(r["amount_fen"]) - int(r["fee_fen"])
     )
+    open_refunds = await DonationRefund.select(
+        DonationRefund.donation, DonationRefund.status, DonationRefund.amount_fen
+    ).where(
+        (DonationRefund.donation._.project._.slug == slug)
+        & DonationRefund.status.is_in([s.value for s in OPEN_REFUNDS])
+    )
+    asked: dict[int, int] = {}
+    for refund in open_refunds:
+        asked[refund["donation"]] = asked.get(refund["donation"], 0) + refund["amount_fen"]
+    # What `request_full_refund` would ask for now (the same rest, read without its lock).
+    not_asked = sum(
+        1
+        for r in owed
+        if r["status"] == DonationStatus.SUCCEEDED.value
+        and int(r["amount_fen"])
+        - int(r["fee_fen"])
+        - int(r["refunded_fen"])
+        - asked.get(r["id"], 0)
+        > 0
+    )
     offline = await OfflineDonation.count().where(
         (OfflineDonation.project.slug == slug) & OfflineDonation.ledger_seq.is_not_null()
     )
     offline_left = len(await offline_to_return(slug))
-    waiting = await DonationRefund.count().where(
-        (DonationRefund.donation._.project._.slug == slug)
-        & (DonationRefund.status == RefundStatus.REQUESTED.value)
-    )
+    waiting = sum(1 for r in open_refunds if r["status"] == RefundStatus.REQUESTED.value)
     head = (
         await LedgerHead.select(LedgerHead.balance_fen)
         .where(LedgerHead.project.slug == slug)
@@ -232,6 +255,7 @@ async def settlement_progress(slug: str) -> SettlementProgress:
         total=len(owed) + offline,
         balance=int(head["balance_fen"]) if head else 0,
         waiting_to_be_sent=waiting,
+        not_asked=not_asked,
     )
 
 

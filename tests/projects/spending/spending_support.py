@@ -7,11 +7,15 @@ project services.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 
 from PIL import Image
 
+from linju.payments.services import REFUND_JOB
+from linju.platform.jobs import queue
+from linju.platform.jobs.worker import drain_jobs
 from linju.projects.core.files import AttachmentUpload, Upload
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat, ProjectStatus
 from linju.projects.core.services.communities import create_community
@@ -25,6 +29,7 @@ from linju.projects.core.tables import BudgetLine, CommitteeMember
 from linju.projects.ledger.format import EntryKind
 from linju.projects.ledger.services import LedgerEvent, Posting, append
 from linju.projects.spending.rules import Person
+from linju.projects.spending.services.cancellation import SETTLE_JOB
 from tests.storage_support import empty_storage
 
 SLUG = "tongqu-leyuan"
@@ -94,3 +99,15 @@ async def funded_project(
     lines = await BudgetLine.select(BudgetLine.id).order_by(BudgetLine.position)
     members = await CommitteeMember.select(CommitteeMember.id).order_by(CommitteeMember.position)
     return Funded(SLUG, [r["id"] for r in lines], [r["id"] for r in members])
+
+
+async def drain_until_quiet() -> None:
+    """Run what is due, again after the (millisecond) backoffs, until no settlement round or
+    refund waits (other kinds, such as Stripe's reconciliation a minute off, are not waited
+    for)."""
+    for _ in range(80):
+        await drain_jobs()
+        waiting = [j for j in await queue.list_jobs("queued") if j.name in (SETTLE_JOB, REFUND_JOB)]
+        if not waiting:
+            return
+        await asyncio.sleep(0.05)

@@ -32,6 +32,7 @@ from linju.payments.services import REFUND_JOB, Started
 from linju.payments.tables import SandboxRefund
 from linju.platform.accounts.audit import Actor
 from linju.platform.jobs import queue, registry
+from linju.platform.jobs.registry import JobContext
 from linju.platform.jobs.worker import drain_jobs
 from linju.platform.kernel.clock import local_today
 from linju.platform.kernel.errors import Conflict, ValidationErrors
@@ -40,8 +41,10 @@ from linju.projects.core.rules import ProjectStatus
 from linju.projects.core.services.projects import change_status
 from linju.projects.core.tables import Project
 from linju.projects.donations.rules import DonationInput
+from linju.projects.donations.services import refund_failed
 from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger.tables import LedgerEntry, LedgerHead
+from linju.projects.spending.jobs import settle_job
 from linju.projects.spending.rules import LeftoverChoice, Outcome, Person
 from linju.projects.spending.services import cancellation, completion
 from linju.projects.spending.services import expenditures as spending
@@ -62,6 +65,7 @@ from tests.projects.spending.spending_support import (
     SECRETARY,
     SLUG,
     Funded,
+    drain_until_quiet,
     funded_project,
     invoice,
     png_bytes,
@@ -99,15 +103,6 @@ def quick_retries() -> Iterator[None]:
 def retry_in_a_second() -> Iterator[None]:
     """The settle and refund jobs with three attempts a second apart: one drain runs one."""
     yield from _retries(timedelta(seconds=1))
-
-
-async def drain_until_quiet() -> None:
-    """Run what is due, again after the (millisecond) backoffs, until nothing is queued."""
-    for _ in range(80):
-        await drain_jobs()
-        if not await queue.list_jobs("queued"):
-            return
-        await asyncio.sleep(0.05)
 
 
 async def start(fen: int, name: str = "王阿姨") -> Started:
@@ -327,6 +322,44 @@ async def test_a_refund_that_failed_for_good_is_asked_again_when_the_settlement_
     assert done.stdout.startswith(f"settle {SLUG}: settled, the fund is at zero, 2/2 given back")
     assert "0 refunds asked now" in done.stdout
     assert len(fake_stripe.refunds) == 2
+
+
+@pytest.mark.usefixtures("quick_retries")
+async def test_a_refund_failing_for_good_while_a_round_runs_brings_the_next_round() -> None:
+    """The refund jobs run beside the settlement's round: a refund that fails for good just
+    after the round found it open (so asked nothing for its gift) must not end the settlement."""
+    funded = await funded_project(balance=0, close=False)
+    gifts = [await paid_in_sandbox(5_000), await paid_in_sandbox(20_000, "李叔")]
+    await cancel(funded)
+    assert len((await cancellation.settle(SLUG)).refunds_requested) == 2  # both open now
+    [first_round] = await jobs_named(SETTLE_JOB)
+
+    async def refund_job_fails_right_after(donation_id: str, reason: str, actor: str) -> None:
+        """The round asks (nothing: the gift's refund is open), then that refund's job gives up
+        on its last attempt, as it may on another worker at this very moment."""
+        assert await payments.refund_remaining(donation_id, reason, actor) is None
+        [open_refund] = await DonationRefund.select(DonationRefund.public_id).where(
+            (DonationRefund.donation.public_id == donation_id)
+            & (DonationRefund.status == "requested")
+        )
+        await refund_failed(open_refund["public_id"])
+
+    cancellation.register_refund_online(refund_job_fails_right_after)
+    try:
+        await settle_job({"project": SLUG, "round": 1}, JobContext(0, "round-1", 0))
+    finally:
+        cancellation.register_refund_online(payments.refund_remaining)
+
+    progress = await settlement_progress(SLUG)
+    assert (progress.waiting_to_be_sent, progress.not_asked) == (0, 2)
+    assert [await refunds_of(g) for g in gifts] == [["failed"], ["failed"]]
+    next_rounds = [job for job in await jobs_named(SETTLE_JOB) if job.id != first_round.id]
+    assert [job.status for job in next_rounds] == ["queued"]  # round 2 asks them again
+
+    await drain_until_quiet()
+    assert [await refunds_of(g) for g in gifts] == [["failed", "posted"]] * 2
+    assert await balance() == 0
+    assert not await jobs_named(SETTLE_JOB)
 
 
 async def test_settle_refuses_an_unknown_project_or_one_not_being_settled() -> None:

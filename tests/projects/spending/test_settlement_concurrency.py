@@ -27,8 +27,6 @@ from linju.payments.sandbox import (
 from linju.payments.services import Started
 from linju.payments.tables import SandboxRefund
 from linju.platform.db import close_pool, get_engine
-from linju.platform.jobs import queue
-from linju.platform.jobs.worker import drain_jobs
 from linju.projects.core.rules import BudgetLinePlan, CommitteeRole, CommitteeSeat
 from linju.projects.core.services.communities import create_community
 from linju.projects.core.services.projects import ProjectDraft, create_project, publish
@@ -38,7 +36,7 @@ from linju.projects.donations.tables import Donation, DonationRefund
 from linju.projects.ledger.tables import LedgerHead
 from linju.projects.spending.rules import Outcome
 from linju.projects.spending.services import cancellation
-from tests.projects.spending.spending_support import SECRETARY
+from tests.projects.spending.spending_support import SECRETARY, drain_until_quiet
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("db")]
 PROJECTS = 6
@@ -117,14 +115,6 @@ async def _race(racers: list[Awaitable[Any]]) -> list[Any]:
     failures = [r for r in results if isinstance(r, BaseException)]
     assert not failures, failures  # a deadlock would be here (asyncpg's DeadlockDetectedError)
     return results
-
-
-async def drain_until_quiet() -> None:
-    for _ in range(80):
-        await drain_jobs()
-        if not await queue.list_jobs("queued"):
-            return
-        await asyncio.sleep(0.05)
 
 
 async def test_confirmations_racing_the_cancellation_and_its_settlement_end_at_zero(
