@@ -36,7 +36,7 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -109,7 +109,6 @@ class PageCache:
         pages: Iterable[str],
         private_cookies: Iterable[str],
         build: str,
-        version: Callable[[], Awaitable[int | None]] | None = None,
         max_entries: int = MAX_ENTRIES,
     ) -> None:
         self.app: ASGIApp | None = None
@@ -118,7 +117,6 @@ class PageCache:
         self.build = build
         # The content version, read once for the requests asking together (`content_version`).
         self.reader = content_version.Reader()
-        self.version = version or self.reader
         self.max_entries = max_entries
         self.renders = 0
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
@@ -132,7 +130,7 @@ class PageCache:
     async def key(self, scope: Scope) -> str | None:
         """The page's key (its ETag), or None when the content version cannot be read."""
         try:
-            version = await self.version()
+            version = await self.reader()
         except Exception:  # no version row yet (a database not migrated): nothing is cached
             return None
         if version is None:

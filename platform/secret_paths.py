@@ -17,7 +17,7 @@ import re
 
 REDACTED = "[secret]"
 
-_patterns: dict[str, re.Pattern[str]] = {}
+_patterns: list[str] = []
 _combined: re.Pattern[str] | None = None
 
 
@@ -26,7 +26,9 @@ def register_secret_paths(*patterns: str) -> None:
     below (an official receipt under a donor's receipt). Registering one again changes nothing."""
     global _combined
     for pattern in patterns:
-        _patterns.setdefault(pattern, re.compile(pattern))
+        if pattern not in _patterns:
+            re.compile(pattern)  # a wrong one fails here, alone, naming itself
+            _patterns.append(pattern)
     _combined = re.compile("|".join(f"(?:{p})" for p in _patterns)) if _patterns else None
 
 
