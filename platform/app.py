@@ -28,6 +28,7 @@ from linju.platform import csrf, pagecache
 from linju.platform.accounts import controllers as accounts_controllers
 from linju.platform.accounts.guards import require_safe_api_writes, session_middleware
 from linju.platform.accounts.jobs import register_jobs as register_account_jobs
+from linju.platform.accounts.jobs import register_pruners as register_account_pruners
 from linju.platform.accounts.places import register as register_places
 from linju.platform.accounts.role_links import register_role_links
 from linju.platform.accounts.sessions import SESSION_COOKIE
@@ -35,6 +36,7 @@ from linju.platform.assets import static_fast_path, static_files
 from linju.platform.db import pool_lifespan, shared_connection_middleware
 from linju.platform.errors import EXCEPTION_HANDLERS
 from linju.platform.i18n import register_catalogs
+from linju.platform.jobs.housekeeping import register_jobs as register_housekeeping
 from linju.platform.jobs.worker import embedded_runner
 from linju.platform.middleware import (
     configure_logging,
@@ -84,6 +86,7 @@ from linju.projects.voice.controllers import stewards as voice_stewards
 from linju.projects.voice.services import minutes as minutes_service
 from linju.projects.voice.services.hearings import register_jobs as register_hearing_jobs
 from linju.projects.voice.services.households import HOUSEHOLD_COOKIE
+from linju.projects.voice.services.households import register_pruners as register_voice_pruners
 from linju.projects.voice.services.reminders import register_jobs as register_reminder_jobs
 from linju.projects.voice.services.stewards import role_links as steward_links
 
@@ -134,6 +137,10 @@ def wire() -> None:
     register_log_jobs()
     register_hearing_jobs()
     register_reminder_jobs()
+    # Housekeeping runs the pruners each area registers for its own tables (ADR 0039).
+    register_housekeeping()
+    register_account_pruners()
+    register_voice_pruners()
     register_role_links(steward_links)
     minutes_service.register_anchor_source(_minutes_anchor)
     register_other_work(_minutes_to_sign)

@@ -15,7 +15,7 @@ from linju.payments.cli import payments
 from linju.platform.accounts.cli import users
 from linju.platform.commands import CommandError, fail, run_async
 from linju.platform.db import use_linju_piccolo_conf
-from linju.platform.jobs.cli import jobs, worker
+from linju.platform.jobs.cli import housekeeping, jobs, worker
 from linju.platform.roles_cli import db
 from linju.platform.settings import SettingsError, get_settings
 from linju.platform.storage_cli import storage
@@ -95,6 +95,7 @@ cli.add_command(projects)
 cli.add_command(storage)
 cli.add_command(jobs)
 cli.add_command(worker)
+cli.add_command(housekeeping)
 cli.add_command(db)
 cli.add_command(host)
 cli.add_command(voice)

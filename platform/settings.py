@@ -71,6 +71,13 @@ class Settings:
     log_key: str | None = None
     witnesses: tuple[tuple[str, str], ...] = ()
     witness_quorum: int | None = None
+    # Housekeeping (docs/adr/0039-housekeeping.md): how often the daily job deletes what is of
+    # no further use (None: never by schedule; `linju housekeeping run` by hand), how long the
+    # job log and its statistics are kept (PostgreSQL), and how long a password link is kept
+    # after it expired (None: for ever, both).
+    housekeeping_every: timedelta | None = timedelta(days=1)
+    keep_job_log: timedelta | None = timedelta(days=14)
+    keep_password_links: timedelta | None = timedelta(days=7)
 
 
 def _read_environment(env_file: Path) -> dict[str, str]:
@@ -241,7 +248,8 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _duration(name: str, value: str) -> timedelta | None:
-    """`30s`, `15m`, `1h`, `1d`; `0` or `off` turns the schedule off."""
+    """`30s`, `15m`, `1h`, `1d`; `0` or `off` turns the schedule off (a retention: keeps for
+    ever)."""
     text = value.strip().lower()
     if text in ("0", "off", "never"):
         return None
@@ -334,6 +342,13 @@ def load_settings(env_file: Path | None = None) -> Settings:
         log_key=_log_key(env.get("LINJU_LOG_KEY")),
         witnesses=witnesses,
         witness_quorum=_quorum(env.get("LINJU_WITNESS_QUORUM"), len(witnesses)),
+        housekeeping_every=_duration(
+            "LINJU_HOUSEKEEPING_EVERY", env.get("LINJU_HOUSEKEEPING_EVERY", "1d")
+        ),
+        keep_job_log=_duration("LINJU_KEEP_JOB_LOG", env.get("LINJU_KEEP_JOB_LOG", "14d")),
+        keep_password_links=_duration(
+            "LINJU_KEEP_PASSWORD_LINKS", env.get("LINJU_KEEP_PASSWORD_LINKS", "7d")
+        ),
     )
 
 

@@ -41,11 +41,12 @@ from linju.platform.accounts.tables import (
 )
 from linju.platform.db import get_engine, is_postgres, write_transaction
 from linju.platform.i18n import translate_in
+from linju.platform.jobs.housekeeping import delete_in_batches
 from linju.platform.jobs.queue import enqueue
 from linju.platform.jobs.registry import JobContext
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, DomainError, RuleViolation, ValidationErrors
-from linju.platform.settings import get_settings
+from linju.platform.settings import Settings, get_settings
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -386,3 +387,25 @@ async def reset_password(token: str, new: str) -> int:
             account_id,
         )
     return account_id
+
+
+async def prune_login_attempts(settings: Settings, batch: int) -> int:
+    """Housekeeping: the password checks older than `ATTEMPTS_KEPT` (the throttle counts the last
+    `THROTTLE_WINDOW`; a login deletes them too, but only when someone logs in)."""
+    return await delete_in_batches(LoginAttempt, LoginAttempt.at < utc_now() - ATTEMPTS_KEPT, batch)
+
+
+async def prune_reset_requests(settings: Settings, batch: int) -> int:
+    """Housekeeping: the reset requests older than `ATTEMPTS_KEPT` (the throttle counts the last
+    `RESET_WINDOW`)."""
+    old = PasswordResetRequest.at < utc_now() - ATTEMPTS_KEPT
+    return await delete_in_batches(PasswordResetRequest, old, batch)
+
+
+async def prune_password_links(settings: Settings, batch: int) -> int:
+    """Housekeeping: the password links expired for longer than LINJU_KEEP_PASSWORD_LINKS (used
+    or not, an expired link is refused; its audit record, if it was used, stays)."""
+    if settings.keep_password_links is None:
+        return 0
+    old = PasswordToken.expires_at < utc_now() - settings.keep_password_links
+    return await delete_in_batches(PasswordToken, old, batch)

@@ -14,7 +14,9 @@ from datetime import timedelta
 from linju.platform.accounts.services import CurrentUser, load_user
 from linju.platform.accounts.tables import Session
 from linju.platform.db import write_transaction
+from linju.platform.jobs.housekeeping import delete_in_batches
 from linju.platform.kernel.clock import utc_now
+from linju.platform.settings import Settings
 
 SESSION_COOKIE = "linju_session"
 SESSION_LIFETIME = timedelta(days=14)
@@ -64,3 +66,9 @@ async def user_for_token(token: str | None) -> CurrentUser | None:
     if row is None:
         return None
     return await load_user(int(row["account"]))
+
+
+async def prune_expired_sessions(settings: Settings, batch: int) -> int:
+    """Housekeeping: delete the sessions past their expiry (refused already; a login deletes
+    them too, but only when someone logs in)."""
+    return await delete_in_batches(Session, Session.expires_at < utc_now(), batch)

@@ -1,4 +1,4 @@
-"""`linju worker` and `linju jobs list|retry|cancel`."""
+"""`linju worker`, `linju jobs list|retry|cancel` and `linju housekeeping run`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 
 from linju.platform.commands import fail, run_async
+from linju.platform.jobs import housekeeping as housekeeping_runs
 from linju.platform.jobs import queue
 from linju.platform.jobs.worker import STALE_AFTER, run_worker
 from linju.platform.migrate import prepare_database
@@ -82,3 +83,26 @@ def retry(job_id: int) -> None:
 def cancel(job_id: int) -> None:
     """Drop a waiting or failed job."""
     _by_id("cancel", job_id)
+
+
+@click.group()
+def housekeeping() -> None:
+    """Delete what is of no further use (docs/adr/0039-housekeeping.md)."""
+
+
+@housekeeping.command("run")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1, max=100_000),
+    default=housekeeping_runs.BATCH,
+    show_default=True,
+    help="Rows deleted per statement, each in its own short transaction.",
+)
+def run_command(batch: int) -> None:
+    """Run the daily housekeeping job now; print one line of counts."""
+
+    async def go() -> dict[str, int]:
+        await prepare_database()
+        return await housekeeping_runs.run_housekeeping(batch)
+
+    click.echo(housekeeping_runs.counts_line(run_async(go)))

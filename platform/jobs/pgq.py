@@ -4,7 +4,8 @@ pgqueuer keeps jobs in `pgqueuer` (queued, picked, failed) and what became of th
 `pgqueuer_log`. A job whose worker stops sending heartbeats is picked again by another worker
 after `stale_after`; a failing job is retried with backoff by pgqueuer's
 `DatabaseRetryEntrypointExecutor` and, after its last attempt, held with status `failed` for
-`linju jobs retry` (docs/adr/0014-jobs.md).
+`linju jobs retry` (docs/adr/0014-jobs.md). Housekeeping deletes the log and pgqueuer's
+statistics past LINJU_KEEP_JOB_LOG, never a queued or held job's log (docs/adr/0039).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -128,6 +129,54 @@ async def retry(job_id: int) -> None:
 async def cancel(job_id: int) -> None:
     async with _queries() as queries:
         await queries.mark_job_as_cancelled([JobId(job_id)])
+
+
+async def _delete_batches(sql: str, before: datetime, batch: int) -> int:
+    """Run a `DELETE … LIMIT $2` until it deletes fewer than `batch` rows, each statement its
+    own transaction (housekeeping: no long transaction, no table lock); how many in all."""
+    connection = await connect()
+    deleted = 0
+    try:
+        while True:
+            status = await connection.execute(sql, before, batch)
+            count = int(status.rsplit(" ", 1)[1])  # "DELETE n"
+            deleted += count
+            if count < batch:
+                return deleted
+    finally:
+        await connection.close()
+
+
+async def prune_log(before: datetime, batch: int) -> int:
+    """Delete the job log's rows older than `before`, except those of a job still in the queue
+    (waiting, running or held as failed: `list_jobs` reads a failed job's last error here)."""
+    queue, log = _tables()
+    return await _delete_batches(
+        f"""
+        DELETE FROM {log} WHERE id IN (
+            SELECT l.id FROM {log} l
+            WHERE l.created < $1
+              AND NOT EXISTS (SELECT 1 FROM {queue} q WHERE q.id = l.job_id)
+            ORDER BY l.id LIMIT $2
+        )
+        """,
+        before,
+        batch,
+    )
+
+
+async def prune_statistics(before: datetime, batch: int) -> int:
+    """Delete pgqueuer's statistics (per-second counts folded from the log) older than `before`."""
+    statistics = DBSettings().statistics_table
+    return await _delete_batches(
+        f"""
+        DELETE FROM {statistics} WHERE id IN (
+            SELECT id FROM {statistics} WHERE created < $1 ORDER BY id LIMIT $2
+        )
+        """,
+        before,
+        batch,
+    )
 
 
 def _handler(kind: JobKind) -> Callable[[Job], Awaitable[None]]:

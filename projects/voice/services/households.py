@@ -23,13 +23,17 @@ from piccolo.querystring import QueryString
 
 from linju.platform.accounts.audit import Actor, record_audit
 from linju.platform.db import get_engine, is_postgres, write_transaction
+from linju.platform.jobs.housekeeping import Pruner, delete_in_batches, register_pruner
 from linju.platform.kernel.clock import utc_now
 from linju.platform.kernel.errors import N_, DomainError, NotFound, ValidationErrors
+from linju.platform.settings import Settings
 from linju.projects.core.tables import Community
 from linju.projects.voice import rules
 from linju.projects.voice.tables import CodeAttempt, Household, HouseholdSession
 
 HOUSEHOLD_COOKIE = "linju_household"
+# Codes entered are kept a day (the throttle counts the last CODE_THROTTLE_WINDOW).
+CODE_ATTEMPTS_KEPT = rules.CODE_THROTTLE_WINDOW * 96
 
 
 class CodeThrottled(DomainError):
@@ -226,7 +230,7 @@ async def _begin_attempt(community_id: int, address: str) -> int:
         if rules.code_throttled(by_address, in_community):
             raise CodeThrottled(N_("Too many wrong codes; try again in 15 minutes"))
         now = utc_now()
-        await CodeAttempt.delete().where(CodeAttempt.at < now - rules.CODE_THROTTLE_WINDOW * 96)
+        await CodeAttempt.delete().where(CodeAttempt.at < now - CODE_ATTEMPTS_KEPT)
         rows = await CodeAttempt.insert(
             CodeAttempt(community=community_id, address=address, succeeded=False, at=now)
         ).returning(CodeAttempt.id)
@@ -327,3 +331,23 @@ async def household_views(community_slug: str) -> list[HouseholdView]:
 async def end_household_session(token: str) -> None:
     async with write_transaction():
         await HouseholdSession.delete().where(HouseholdSession.token_hash == token_digest(token))
+
+
+async def prune_household_sessions(settings: Settings, batch: int) -> int:
+    """Housekeeping: the phones' sessions past their expiry (refused already; entering a code
+    deletes them too, but only when someone enters one)."""
+    expired = HouseholdSession.expires_at < utc_now()
+    return await delete_in_batches(HouseholdSession, expired, batch)
+
+
+async def prune_code_attempts(settings: Settings, batch: int) -> int:
+    """Housekeeping: the codes entered longer ago than `CODE_ATTEMPTS_KEPT`."""
+    old = CodeAttempt.at < utc_now() - CODE_ATTEMPTS_KEPT
+    return await delete_in_batches(CodeAttempt, old, batch)
+
+
+def register_pruners() -> None:
+    """What housekeeping deletes of residents' voice (docs/adr/0039-housekeeping.md); never a
+    household, a need, a support, a ballot, a tally or minutes."""
+    register_pruner(Pruner("household sessions", prune_household_sessions))
+    register_pruner(Pruner("household code attempts", prune_code_attempts))
