@@ -126,6 +126,7 @@ class FormState:
     values: Mapping[str, Any] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)  # a field's name → its message
     messages: tuple[str, ...] = ()  # about the form as a whole, e.g. every reason for a refusal
+    links: Mapping[str, str] = field(default_factory=dict)  # a message → where it is fixed
 
     @property
     def form_id(self) -> str:
@@ -296,11 +297,14 @@ def failed_form(
     exc: DomainError,
     submitted: SubmittedForm,
     fields: Mapping[str, str] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> FormState:
     """The form again after `exc`: its values as sent and each message where it belongs.
 
     A service names problems in its own words; `fields` maps them to the form's field names
-    (`{"ends_at": "ends_on"}`). A problem about no field the form sent is about the whole form.
+    (`{"ends_at": "ends_on"}`). A problem about no field the form sent is about the whole form;
+    `links` (a message id → an address) makes such a message a link to where it is fixed, on
+    another page (a refused publication's reasons → the draft's fields, ADR 0038).
     """
     aliases = fields or {}
     errors: dict[str, str] = {}
@@ -312,7 +316,8 @@ def failed_form(
         else:
             messages.append(message)
     messages.extend(gettext(reason) for reason in getattr(exc, "reasons", ()) or ())
-    return FormState(name, submitted.texts(), errors, tuple(messages))
+    where = {gettext(message): href for message, href in (links or {}).items()}
+    return FormState(name, submitted.texts(), errors, tuple(messages), where)
 
 
 def render(template: str, context: Mapping[str, Any], status: int = 200) -> Template:
@@ -338,10 +343,14 @@ class Page:
     async def show(self, status: int = 200, **extra: Any) -> Template:
         return render(self.template, {**await self._context(), **extra}, status)
 
-    async def refusal(self, form: str, exc: DomainError) -> Template:
+    async def refusal(
+        self, form: str, exc: DomainError, *, links: Mapping[str, str] | None = None
+    ) -> Template:
         """The page with `exc` shown on its form `form`, as a refused submission shows it: for a
-        GET that checks before it asks (a confirmation page, ADR 0024)."""
-        return await self.show(exc.status, failed_form=failed_form(form, exc, SubmittedForm({})))
+        GET that checks before it asks (a confirmation page, ADR 0024). `links`: see
+        `failed_form`."""
+        state = failed_form(form, exc, SubmittedForm({}), links=links)
+        return await self.show(exc.status, failed_form=state)
 
     async def submit(
         self,

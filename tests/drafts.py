@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from linju.platform.kernel.clock import local_today
+from linju.projects.core.rules import FILING_DATES_MISSING, FILING_NUMBER_MISSING
 
 SLUG = "reading-corner"
 BUDGET = {
@@ -55,3 +56,19 @@ def draft_form(*, filed: bool = True, **changes: str) -> dict[str, str]:
     }
     form.update(changes)
     return form
+
+
+# What a draft saved with its title, goal and deadline only (no budget line, no committee, no
+# filing) lacks for publishing once its deadline has passed, the demo's host requiring filing:
+# each problem by the draft form's field that fixes it (docs/adr/0038).
+BARE_DRAFT_MISSING = {
+    "budget_rows": ["The budget needs at least one line"],
+    "committee_rows": [
+        "The supervision committee needs at least three members",
+        "The supervision committee needs exactly one chair",
+    ],
+    "deadline": ["The deadline is in the past"],
+    "filing_number": [FILING_NUMBER_MISSING],
+    "plan_starts_on": [FILING_DATES_MISSING],
+    "plan_ends_on": [FILING_DATES_MISSING],
+}

@@ -305,3 +305,56 @@ async def confirm_shown(
     assert len(forms) == 1, f"{len(forms)} confirmation forms on the page"
     assert 'data-testid="confirm-what"' in shown.text, "not a confirmation page"
     return await submit_shown(client, shown.text, forms[0].id, fields, files, page=page)
+
+
+VOID_TAGS = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class _ElementsParser(HTMLParser):
+    """Every element with an id: its attributes and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attrs: dict[str, dict[str, str]] = {}
+        self.texts: dict[str, str] = {}
+        self._open: list[tuple[str, str | None]] = []  # (tag, id) of the elements open
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value if value is not None else "" for key, value in attrs}
+        if "id" in a:
+            self.attrs[a["id"]] = a
+            self.texts.setdefault(a["id"], "")
+        if tag not in VOID_TAGS:
+            self._open.append((tag, a.get("id")))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            opened, _ = self._open.pop()
+            if opened == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for _, element in self._open:
+            if element is not None:
+                self.texts[element] += data
+
+
+def error_beside(html: str, field_id: str) -> str:
+    """The message shown beside a field (or a group's fieldset), as assistive technology reaches
+    it: the element `field_id` is aria-invalid and described (aria-describedby) by a message of
+    the class field-error on the page, whose text is returned (a hint it is described by too is
+    left out)."""
+    parser = _ElementsParser()
+    parser.feed(html)
+    parser.close()
+    assert field_id in parser.attrs, f"no element #{field_id} on the page"
+    field_attrs = parser.attrs[field_id]
+    assert field_attrs.get("aria-invalid") == "true", f"#{field_id} is not aria-invalid"
+    described = field_attrs.get("aria-describedby", "").split()
+    errors = [
+        name
+        for name in described
+        if "field-error" in parser.attrs.get(name, {}).get("class", "").split()
+    ]
+    assert len(errors) == 1, f"#{field_id} is described by {described}, not by one message"
+    return " ".join(parser.texts[errors[0]].split())

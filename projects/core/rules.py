@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -90,24 +90,36 @@ class CommitteeSeat:
     background: str
 
 
+# The draft form's fields a problem of publishing is shown beside (docs/adr/0038): a problem of
+# the budget or the committee as a whole belongs to its rows' group.
+GOAL_FIELD = "goal"
+BUDGET_FIELD = "budget_rows"
+COMMITTEE_FIELD = "committee_rows"
+DEADLINE_FIELD = "deadline"
+Finding = tuple[str, str]  # (the draft form's field, a message id)
+
+
+def _budget_findings(goal_fen: int, lines: Sequence[BudgetLinePlan]) -> list[Finding]:
+    findings: list[Finding] = []
+    if goal_fen <= 0:
+        findings.append((GOAL_FIELD, N_("The goal must be more than zero")))
+    if not lines:
+        findings.append((BUDGET_FIELD, N_("The budget needs at least one line")))
+    if any(line.amount_fen <= 0 for line in lines):
+        findings.append((BUDGET_FIELD, N_("Every budget line needs an amount above zero")))
+    if any(not line.title.strip() for line in lines):
+        findings.append((BUDGET_FIELD, N_("Every budget line needs a title")))
+    if lines and sum(line.amount_fen for line in lines) != goal_fen:
+        findings.append((BUDGET_FIELD, N_("The budget lines must add up to the goal")))
+    return findings
+
+
 def budget_problems(goal_fen: int, lines: Sequence[BudgetLinePlan]) -> list[str]:
     """Why a budget cannot be published as it is (message ids); empty when it can."""
-    problems: list[str] = []
-    if goal_fen <= 0:
-        problems.append(N_("The goal must be more than zero"))
-    if not lines:
-        problems.append(N_("The budget needs at least one line"))
-    if any(line.amount_fen <= 0 for line in lines):
-        problems.append(N_("Every budget line needs an amount above zero"))
-    if any(not line.title.strip() for line in lines):
-        problems.append(N_("Every budget line needs a title"))
-    if lines and sum(line.amount_fen for line in lines) != goal_fen:
-        problems.append(N_("The budget lines must add up to the goal"))
-    return problems
+    return [message for _, message in _budget_findings(goal_fen, lines)]
 
 
-def committee_problems(seats: Sequence[CommitteeSeat]) -> list[str]:
-    """A project cannot raise money without a real supervision committee."""
+def _committee_findings(seats: Sequence[CommitteeSeat]) -> list[Finding]:
     problems: list[str] = []
     if len(seats) < MIN_COMMITTEE_SIZE:
         problems.append(N_("The supervision committee needs at least three members"))
@@ -118,7 +130,12 @@ def committee_problems(seats: Sequence[CommitteeSeat]) -> list[str]:
         problems.append(N_("Every committee member needs a name"))
     if any(not seat.background.strip() for seat in seats):
         problems.append(N_("Every committee member needs a background line"))
-    return problems
+    return [(COMMITTEE_FIELD, problem) for problem in problems]
+
+
+def committee_problems(seats: Sequence[CommitteeSeat]) -> list[str]:
+    """A project cannot raise money without a real supervision committee."""
+    return [message for _, message in _committee_findings(seats)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +168,7 @@ def filing_problems(filing: Filing, required: bool) -> dict[str, str]:
     return problems
 
 
-def publication_problems(
+def publication_problems_by_field(
     goal_fen: int,
     lines: Sequence[BudgetLinePlan],
     seats: Sequence[CommitteeSeat],
@@ -159,15 +176,24 @@ def publication_problems(
     today: date,
     filing: Filing | None = None,
     filing_required: bool = False,
-) -> list[str]:
-    """Everything that stops a draft from starting to raise money, all at once."""
-    problems = budget_problems(goal_fen, lines) + committee_problems(seats)
+) -> dict[str, list[str]]:
+    """Everything that stops a draft from starting to raise money, all at once, by the draft
+    form's field that fixes it (`goal`, `budget_rows`, `committee_rows`, `deadline`, the
+    filing's fields), in the order they are listed; empty when the draft can be published."""
+    findings = _budget_findings(goal_fen, lines) + _committee_findings(seats)
     if deadline is not None and deadline < today:
-        problems.append(N_("The deadline is in the past"))
-    for problem in filing_problems(filing or Filing(), filing_required).values():
-        if problem not in problems:
-            problems.append(problem)
-    return problems
+        findings.append((DEADLINE_FIELD, N_("The deadline is in the past")))
+    findings.extend(filing_problems(filing or Filing(), filing_required).items())
+    by_field: dict[str, list[str]] = {}
+    for name, message in findings:
+        by_field.setdefault(name, []).append(message)
+    return by_field
+
+
+def problem_list(by_field: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every message of `by_field` once, in order (one problem may belong to two fields): the
+    list a refusal shows, e.g. `problem_list(publication_problems_by_field(...))`."""
+    return list(dict.fromkeys(message for messages in by_field.values() for message in messages))
 
 
 # The host charity and each project's fund (docs/adr/0027-host-and-fund.md) ---------------------

@@ -18,10 +18,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Redirect, Template
 
 from linju.platform.accounts import guards
+from linju.platform.i18n import gettext
 from linju.platform.kernel.clock import COMMUNITY_TIMEZONE, local_today
 from linju.platform.kernel.errors import N_, DomainError
 from linju.platform.kernel.inputs import INT64_MAX, whole_number
@@ -37,7 +38,12 @@ from linju.platform.web import (
 )
 from linju.projects.core import read as queries
 from linju.projects.core.services import drafting, photos
-from linju.projects.core.services.projects import ProjectDraft, check_publishable
+from linju.projects.core.services.projects import (
+    ProjectDraft,
+    PublicationRefused,
+    check_publishable,
+    publication_check,
+)
 from linju.projects.stewardship import read as dashboard
 from linju.projects.stewardship import rules
 from linju.projects.stewardship.services import (
@@ -175,17 +181,48 @@ async def create_draft(request: AnyRequest, community: FromPath[str]) -> Respons
     return await page.submit(request, "draft", create, fields=DRAFT_ERROR_FIELDS)
 
 
+# Publishing's check on the draft (docs/adr/0038): each reason a refusal lists links to the
+# draft's field that fixes it, where the draft page, asked to check, shows it beside the field.
+PUBLISH_CHECK = "publish"
+CheckParameter = Annotated[
+    str,
+    QueryParameter(
+        max_length=20,
+        description="`publish`: show beside each field what keeps the draft from publishing",
+    ),
+]
+
+
+def _publish_check_link(slug: str, name: str = "") -> str:
+    """The draft page asked to check publishing, at the field `name` (the top without one)."""
+    anchor = f"#{FormState('draft').id(name)}" if name else ""
+    return f"/p/{slug}/manage/draft?check={PUBLISH_CHECK}{anchor}"
+
+
+def _beside_field(messages: list[str]) -> str:
+    """A field's problems as one message beside it, in the visitor's language."""
+    text = gettext(messages[0])
+    for message in messages[1:]:
+        text = gettext(N_("%(problems)s; %(problem)s"), problems=text, problem=gettext(message))
+    return text
+
+
 @get(
     "/p/{slug:str}/manage/draft",
     guards=[guards.require_secretary_of_project],
     tags=TAGS,
     summary="Edit a draft: its fields, rows, photos and the link to its preview",
 )
-async def draft_form(slug: FromPath[str]) -> Response[Any]:
+async def draft_form(slug: FromPath[str], check: CheckParameter = "") -> Response[Any]:
     page = _edit_page(slug)
-    if (await drafting.draft_values(slug)).get("status") != "draft":
+    values = await drafting.draft_values(slug)
+    if values.get("status") != "draft":
         return Redirect(path=f"/p/{slug}/manage", status_code=303)
-    return await page.show()
+    if check != PUBLISH_CHECK:
+        return await page.show()
+    problems = await publication_check(slug)  # each beside its field, as a refused save shows
+    errors = {name: _beside_field(messages) for name, messages in problems.items()}
+    return await page.show(failed_form=FormState("draft", values, errors), publish_check=True)
 
 
 @post(
@@ -271,9 +308,21 @@ def _publish_page(slug: str) -> Page:
 async def confirm_publish(slug: FromPath[str]) -> Template:
     try:
         await check_publishable(slug)
-    except DomainError as exc:  # every missing piece, on the workbench's publish form
+    except PublicationRefused as exc:
+        return await _publication_refused(slug, exc)
+    except DomainError as exc:
         return await _workbench(slug).refusal("publish", exc)
     return await _publish_page(slug).show()
+
+
+async def _publication_refused(slug: str, exc: PublicationRefused) -> Template:
+    """Every missing piece on the workbench's publish form, each a link to the draft's field
+    that fixes it, and the refusal itself to the draft checked from its top (ADR 0038)."""
+    links = {exc.message: _publish_check_link(slug)}
+    for name, messages in exc.fields.items():
+        for message in messages:
+            links.setdefault(message, _publish_check_link(slug, name))
+    return await _workbench(slug).refusal("publish", exc, links=links)
 
 
 @post(
@@ -286,10 +335,13 @@ async def publish(request: AnyRequest, slug: FromPath[str]) -> Response[Any]:
     user = guards.logged_in_user(request)
 
     async def publish_it(form: SubmittedForm) -> Response[Any] | str:
-        if not confirmed(form):
-            await check_publishable(slug)
-            return await _publish_page(slug).show()
-        await drafting.publish_project(user.actor, slug)
+        try:
+            if not confirmed(form):
+                await check_publishable(slug)
+                return await _publish_page(slug).show()
+            await drafting.publish_project(user.actor, slug)
+        except PublicationRefused as exc:
+            return await _publication_refused(slug, exc)
         tell(request, N_("Published: residents can now see the project and give"))
         return f"/p/{slug}"
 

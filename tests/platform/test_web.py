@@ -318,6 +318,9 @@ def test_a_refused_publication_lists_every_reason() -> None:
     state = failed_form("publish", refused, SubmittedForm({}))
     assert state.messages == ("The project cannot be published yet", "Give a reason", "Linju")
     assert state.failed
+    # A reason fixed on another page links there (ADR 0038).
+    linked = failed_form("publish", refused, SubmittedForm({}), links={"Linju": "/d?check=x#f-a"})
+    assert linked.links == {"Linju": "/d?check=x#f-a"}
 
 
 def test_an_unrefused_form_has_no_summary() -> None:

@@ -5,6 +5,7 @@ Statuses change only here, and only along `rules.TRANSITIONS`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,7 +25,8 @@ from linju.projects.core.rules import (
     fund_name,
     fund_problems,
     is_valid_slug,
-    publication_problems,
+    problem_list,
+    publication_problems_by_field,
 )
 from linju.projects.core.tables import BudgetLine, CommitteeMember, Community, Host, Project
 from linju.projects.ledger.tables import LedgerHead
@@ -137,11 +139,15 @@ async def create_project(draft: ProjectDraft) -> int:
 
 
 class PublicationRefused(RuleViolation):
-    """Publishing was refused; `reasons` lists every missing piece, so the secretary sees all."""
+    """Publishing was refused; `reasons` lists every missing piece, so the secretary sees all,
+    and `fields` says which of the draft form's fields fixes each (ADR 0038)."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(
+        self, reasons: list[str], fields: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         super().__init__(N_("The project cannot be published yet"))
         self.reasons = reasons
+        self.fields = {name: list(messages) for name, messages in (fields or {}).items()}
 
 
 async def _locked_status(slug: str) -> tuple[int, ProjectStatus]:
@@ -190,7 +196,22 @@ async def check_publishable(slug: str) -> None:
     await _check_publishable(int(row["id"]))
 
 
+async def publication_check(slug: str) -> dict[str, list[str]]:
+    """What keeps a project from being published now, by the draft form's field that fixes it
+    (`rules.publication_problems_by_field`); empty when nothing does. Writes nothing."""
+    row = await Project.select(Project.id).where(Project.slug == slug).first()
+    if row is None:
+        raise NotFound("No project %(slug)s", slug=slug)
+    return await _publication_problems(int(row["id"]))
+
+
 async def _check_publishable(project_id: int) -> None:
+    problems = await _publication_problems(project_id)
+    if problems:
+        raise PublicationRefused(problem_list(problems), problems)
+
+
+async def _publication_problems(project_id: int) -> dict[str, list[str]]:
     project = (
         await Project.select(
             Project.goal_fen,
@@ -209,7 +230,7 @@ async def _check_publishable(project_id: int) -> None:
     seats = await CommitteeMember.select(
         CommitteeMember.name, CommitteeMember.role, CommitteeMember.background
     ).where(CommitteeMember.project == project_id)
-    problems = publication_problems(
+    return publication_problems_by_field(
         project["goal_fen"],
         [BudgetLinePlan(line["title"], line["amount_fen"]) for line in lines],
         [CommitteeSeat(s["name"], CommitteeRole(s["role"]), s["background"]) for s in seats],
@@ -218,8 +239,6 @@ async def _check_publishable(project_id: int) -> None:
         Filing(project["filing_number"], project["plan_starts_on"], project["plan_ends_on"]),
         filing_required=(await host_filing())[1],
     )
-    if problems:
-        raise PublicationRefused(problems)
 
 
 async def publish(slug: str) -> None:

@@ -8,13 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, FloatRect, Page, expect
 
 from linju.platform.i18n import translate_in
 from linju.platform.kernel.clock import local_today
+from linju.projects.core.tables import Project
 from linju.projects.demo import load_demo
+from tests.accessibility import assert_accessible
 from tests.accounts_support import log_in_with_browser, make_account
 from tests.browser_fixtures import PHONE, artifact, submit_on
+from tests.drafts import BARE_DRAFT_MISSING
 from tests.projects.stewardship.stewardship_support import png_bytes
 
 pytestmark = pytest.mark.browser
@@ -49,22 +52,28 @@ async def fill_rows(page: Page) -> None:
     await page.select_option("#f-draft-committee-0-role", "chair")
 
 
-@pytest.mark.parametrize("locale", ["zh_CN", "en"])
-async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
-    db: str, live_server: str, browser: Browser, locale: str
-) -> None:
+async def secretary_on_a_phone(browser: Browser, base: str, locale: str) -> Page:
+    """The demo, and its community's secretary logged in on a 375 px phone without JavaScript,
+    reading `locale`."""
     await load_demo()
     await make_account("sec@example.cn", "secretary", community="lvjingyuan")
     context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = await context.new_page()
-    base = live_server
+    await log_in_with_browser(page, base, "sec@example.cn")
+    await page.goto(f"{base}/lang/{locale}?next=/secretary")
+    return page
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
+    db: str, live_server: str, browser: Browser, locale: str
+) -> None:
+    page = await secretary_on_a_phone(browser, live_server, locale)
+    context, base = page.context, live_server
 
     def t(message: str, **params: object) -> str:
         return translate_in(locale, message, **params)
 
-    await log_in_with_browser(page, base, "sec@example.cn")
-    if locale == "en":
-        await page.goto(f"{base}/lang/en?next=/secretary")
     await page.goto(f"{base}/secretary/c/lvjingyuan/new")
     await no_overflow(page)
     await fill_rows(page)
@@ -110,4 +119,68 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     assert "台灯" in await page.inner_text("main")
     await no_overflow(page)
     await page.screenshot(path=str(artifact(f"draft-preview-{locale}.png")), full_page=True)
+    await context.close()
+
+
+# Publishing's check on the draft (docs/adr/0038-publishing-checked-on-the-draft.md).
+GROUPS = {"budget_rows", "committee_rows"}  # a fieldset: its message is inside it, at its end
+
+
+async def box(page: Page, selector: str) -> FloatRect:
+    found = await page.locator(selector).bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return found
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_a_refused_publication_leads_to_each_problem_beside_its_field_on_a_phone(
+    db: str, live_server: str, browser: Browser, locale: str
+) -> None:
+    page = await secretary_on_a_phone(browser, live_server, locale)
+    context, base = page.context, live_server
+
+    def t(message: str, **params: object) -> str:
+        return translate_in(locale, message, **params)
+
+    # A draft with a title and a goal only, saved in time; its deadline has since passed.
+    await page.goto(f"{base}/secretary/c/lvjingyuan/new")
+    await page.fill("#f-draft-title", "童趣乐园")
+    await page.fill("#f-draft-goal", "3000")
+    await page.fill("#f-draft-deadline", (local_today() + timedelta(days=30)).isoformat())
+    assert (await submit_on(page, "[data-testid=save-draft]")).status == 303
+    await Project.update({Project.deadline: local_today() - timedelta(days=1)}).where(
+        Project.slug == "tong-qu-le-yuan"
+    )
+
+    # Refused on the workbench: each reason a link to its field on the draft.
+    refused = await page.goto(f"{base}/p/tong-qu-le-yuan/manage/publish")
+    assert refused is not None
+    assert refused.status == 422
+    reasons = page.locator("#form-publish-messages")
+    await expect(reasons.get_by_role("link", name=t("The deadline is in the past"))).to_be_visible()
+    await expect(page.get_by_test_id("fix-in-draft")).to_have_text(t("Fix them in the draft"))
+    await no_overflow(page)
+    await assert_accessible(page)
+    await page.screenshot(path=str(artifact(f"publish-refused-{locale}.png")), full_page=True)
+    async with page.expect_navigation():
+        await reasons.get_by_role("link", name=t("The deadline is in the past")).click()
+    assert page.url.endswith("/p/tong-qu-le-yuan/manage/draft?check=publish#f-draft-deadline")
+
+    # Each problem beside its field: right under the field, or at the end of its group.
+    await expect(page.get_by_test_id("error-summary")).to_be_visible()
+    for name, messages in BARE_DRAFT_MISSING.items():
+        error = page.locator(f"#e-draft-{name}")
+        await expect(error).to_be_visible()
+        for message in messages:
+            await expect(error).to_contain_text(t(message))
+        field, shown = await box(page, f"#f-draft-{name}"), await box(page, f"#e-draft-{name}")
+        if name in GROUPS:
+            assert field["y"] < shown["y"] < field["y"] + field["height"], name
+        else:
+            assert 0 <= shown["y"] - (field["y"] + field["height"]) < 40, name
+        described = await page.get_attribute(f"#f-draft-{name}", "aria-describedby") or ""
+        assert f"e-draft-{name}" in described.split()
+    await no_overflow(page)
+    await assert_accessible(page)
+    await page.screenshot(path=str(artifact(f"publish-checked-draft-{locale}.png")), full_page=True)
     await context.close()

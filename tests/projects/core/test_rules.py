@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -9,15 +10,18 @@ from linju.projects.core.rules import (
     BudgetLinePlan,
     CommitteeRole,
     CommitteeSeat,
+    Filing,
     ProjectStatus,
     budget_problems,
     can_transition,
     committee_problems,
     days_left,
     is_valid_slug,
-    publication_problems,
+    problem_list,
+    publication_problems_by_field,
     takes_donations,
 )
+from tests.drafts import BARE_DRAFT_MISSING
 
 S = ProjectStatus
 LEGAL = {
@@ -83,12 +87,34 @@ def test_committee_needs_three_members_and_one_chair() -> None:
     assert "Every committee member needs a background line" in committee_problems(blank)
 
 
+def publication_problems(*args: Any, **kwargs: Any) -> list[str]:
+    return problem_list(publication_problems_by_field(*args, **kwargs))
+
+
 def test_publication_lists_every_problem_at_once() -> None:
     problems = publication_problems(100, [], [], date(2020, 1, 1), date(2026, 1, 1))
     assert "The budget needs at least one line" in problems
     assert "The supervision committee needs at least three members" in problems
     assert "The deadline is in the past" in problems
     assert publication_problems(5, [BudgetLinePlan("x", 5)], SEATS, None, date(2026, 1, 1)) == []
+
+
+def test_each_problem_of_publication_belongs_to_the_draft_field_that_fixes_it() -> None:
+    """A problem of the budget or the committee as a whole belongs to its rows' group; the one
+    list is the same problems in the same order, each once (ADR 0038)."""
+    chairless = [CommitteeSeat("王", CommitteeRole.MEMBER, "退休教师")]
+    args = (0, [BudgetLinePlan("x", 5)], chairless, date(2020, 1, 1), date(2026, 1, 1))
+    by_field = publication_problems_by_field(*args, Filing(), filing_required=True)
+    assert by_field == {
+        "goal": ["The goal must be more than zero"],
+        "budget_rows": ["The budget lines must add up to the goal"],
+        **{name: ms for name, ms in BARE_DRAFT_MISSING.items() if name != "budget_rows"},
+    }
+    listed = publication_problems(*args, Filing(), filing_required=True)
+    assert listed == [m for ms in list(by_field.values())[:-1] for m in ms]  # the dates once
+    assert (
+        publication_problems_by_field(5, [BudgetLinePlan("x", 5)], SEATS, None, date.today()) == {}
+    )
 
 
 def test_days_left() -> None:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from linju.platform.accounts.tables import AuditRecord
+from linju.platform.i18n import translate_in
 from linju.platform.kernel.clock import local_today
 from linju.projects.core.tables import Project
 from linju.projects.ledger.tables import LedgerEntry
 from linju.projects.stewardship.tables import OfflineDonation
 from tests.accounts_support import csrf_token, in_app, log_in, log_out
-from tests.drafts import COMMITTEE, NO_COMMITTEE, draft_form
-from tests.forms import assert_form_refused, confirm_shown, parse_page, submit, submit_shown
+from tests.drafts import BARE_DRAFT_MISSING, BUDGET, COMMITTEE, NO_COMMITTEE, draft_form, filing
+from tests.forms import (
+    assert_form_refused,
+    confirm_shown,
+    error_beside,
+    parse_page,
+    submit,
+    submit_shown,
+)
 from tests.projects.stewardship.stewardship_support import (
     People,
     make_people,
@@ -79,6 +88,93 @@ async def test_a_secretary_drafts_and_publishes_and_publishing_is_audited(
     public = await client.get("/p/reading-corner")
     assert "<strong>孩子们</strong>" in public.text  # Markdown rendered
     assert public.text.count('alt="项目照片"') == 2  # the gallery
+
+
+# Publishing's check on the draft (docs/adr/0038-publishing-checked-on-the-draft.md) ----------
+DRAFT = "/p/reading-corner/manage/draft"
+CHECKED = f"{DRAFT}?check=publish"
+REASONS = re.compile(
+    r'<ul class="field-error form-messages" id="form-publish-messages">(.*?)</ul>', re.S
+)
+REASON_LINK = re.compile(r'<li><a href="([^"]+)">([^<]+)</a></li>')
+
+
+def reason_links(html: str) -> dict[str, str]:
+    """The publish form's reasons that are links, as rendered: message → address."""
+    listed = REASONS.search(html)
+    assert listed, "the publish form lists no reasons"
+    return {message: href for href, message in REASON_LINK.findall(listed.group(1))}
+
+
+async def test_a_refused_publication_links_each_reason_to_its_field_on_the_draft(
+    client: Client, people: People
+) -> None:
+    await log_in(client, people.secretary)
+    new = "/secretary/c/lvjingyuan/new"
+    empty_budget = {name: "" for name in BUDGET}
+    saved = await submit(client, new, new, draft_form(filed=False, **empty_budget, **NO_COMMITTEE))
+    assert saved.status_code == 303, saved.text[:800]
+    yesterday = local_today() - timedelta(days=1)  # saved in time; the deadline has since passed
+    await in_app(
+        client,
+        lambda: (
+            Project.update({Project.deadline: yesterday})
+            .where(Project.slug == "reading-corner")
+            .run()
+        ),
+    )
+
+    # Refused on the workbench (asked by its link, and by its button): every reason listed, each
+    # a link to the draft's field that fixes it, and one link to fix them all in the draft.
+    manage = "/p/reading-corner/manage"
+    expected = {zh("The project cannot be published yet"): CHECKED}
+    for name, messages in BARE_DRAFT_MISSING.items():
+        for message in messages:
+            expected.setdefault(zh(message), f"{CHECKED}#f-draft-{name}")
+    for refused in (
+        await client.get(f"{manage}/publish"),
+        await submit(client, manage, f"{manage}/publish"),
+    ):
+        assert_form_refused(refused, zh("The project cannot be published yet"), status=422)
+        assert reason_links(refused.text) == expected
+        assert f'href="{CHECKED}" data-testid="fix-in-draft"' in refused.text
+        summary = refused.text[: refused.text.index("<h1")]  # the summary at the top links too
+        assert all(f'href="{href}"' in summary for href in expected.values())
+
+    # The draft page asked to check: each problem beside its field, as a refused save shows it.
+    checked = await client.get(expected[zh("The deadline is in the past")].split("#")[0])
+    assert checked.status_code == 200
+    for name, messages in BARE_DRAFT_MISSING.items():
+        beside = error_beside(checked.text, f"f-draft-{name}")
+        assert all(zh(message) in beside for message in messages), (name, beside)
+    assert 'data-testid="error-summary"' in checked.text
+    assert 'href="#f-draft-committee_rows"' in checked.text
+    assert 'data-testid="publish-check"' in checked.text
+
+    # Fixed through the form as the checked page renders it: saved as before, then published.
+    future = (local_today() + timedelta(days=30)).isoformat()
+    fixes = {"budget-0-item": "书架", "budget-0-amount": "3000", "deadline": future}
+    fixed = await submit_shown(
+        client, checked.text, DRAFT, {**fixes, **COMMITTEE, **filing()}, page=CHECKED
+    )
+    assert fixed.status_code == 303, fixed.text[:800]
+    again = await client.get(CHECKED)
+    assert 'aria-invalid="true"' not in again.text
+    assert zh("Nothing keeps this draft from being published.") in again.text
+    asked = await submit(client, manage, f"{manage}/publish")
+    published = await confirm_shown(client, asked, page=manage)
+    assert published.status_code == 303, published.text[:800]
+    status = await in_app(
+        client,
+        lambda: (
+            Project.select(Project.status).where(Project.slug == "reading-corner").first().run()
+        ),
+    )
+    assert status == {"status": "fundraising"}
+
+
+def zh(message: str) -> str:
+    return translate_in("zh_CN", message)
 
 
 @pytest.mark.parametrize(
