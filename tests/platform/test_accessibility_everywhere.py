@@ -80,6 +80,7 @@ STAFF = {
         "/p/tongqu-leyuan/manage",
         f"/p/{DRAFT}/manage",
         f"/p/{DRAFT}/manage/draft",
+        f"/p/{DRAFT}/manage/draft?check=publish",  # publishing's problems by field (ADR 0038)
         f"/p/{DRAFT}/preview",
         "/p/tongqu-leyuan/spending",
         "/p/tongqu-leyuan/offline",
