@@ -5,6 +5,7 @@ and the preview with its banner; never wider than the phone."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import pytest
@@ -69,10 +70,7 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     db: str, live_server: str, browser: Browser, locale: str
 ) -> None:
     page = await secretary_on_a_phone(browser, live_server, locale)
-    context, base = page.context, live_server
-
-    def t(message: str, **params: object) -> str:
-        return translate_in(locale, message, **params)
+    base, t = live_server, functools.partial(translate_in, locale)
 
     await page.goto(f"{base}/secretary/c/lvjingyuan/new")
     await no_overflow(page)
@@ -119,7 +117,7 @@ async def test_drafting_with_rows_an_error_add_a_row_and_the_preview_on_a_phone(
     assert "台灯" in await page.inner_text("main")
     await no_overflow(page)
     await page.screenshot(path=str(artifact(f"draft-preview-{locale}.png")), full_page=True)
-    await context.close()
+    await page.context.close()
 
 
 # Publishing's check on the draft (docs/adr/0038-publishing-checked-on-the-draft.md).
@@ -137,10 +135,7 @@ async def test_a_refused_publication_leads_to_each_problem_beside_its_field_on_a
     db: str, live_server: str, browser: Browser, locale: str
 ) -> None:
     page = await secretary_on_a_phone(browser, live_server, locale)
-    context, base = page.context, live_server
-
-    def t(message: str, **params: object) -> str:
-        return translate_in(locale, message, **params)
+    base, t = live_server, functools.partial(translate_in, locale)
 
     # A draft with a title and a goal only, saved in time; its deadline has since passed.
     await page.goto(f"{base}/secretary/c/lvjingyuan/new")
@@ -183,4 +178,4 @@ async def test_a_refused_publication_leads_to_each_problem_beside_its_field_on_a
     await no_overflow(page)
     await assert_accessible(page)
     await page.screenshot(path=str(artifact(f"publish-checked-draft-{locale}.png")), full_page=True)
-    await context.close()
+    await page.context.close()
